@@ -1,0 +1,1 @@
+"""`kmipd analyze`: (being built; see the issue tracker)."""

@@ -1,0 +1,1 @@
+"""`kmipd digitize`: (being built; see the issue tracker)."""

@@ -1,0 +1,1 @@
+"""`kmipd run`: (being built; see the issue tracker)."""

@@ -1,0 +1,1 @@
+"""`kmipd validate`: (being built; see the issue tracker)."""

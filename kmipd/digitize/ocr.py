@@ -1,0 +1,129 @@
+"""Offline OCR of figure text (tick labels, at-risk counts, legend) with rapidocr.
+
+The rapidocr engine ships its models in the wheel, so nothing is downloaded. Loading takes about a
+second, so one engine is created lazily and reused for the whole process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """One piece of text found in an image, with its box in that image's pixels.
+
+    ``x0, y0`` is the top-left and ``x1, y1`` the bottom-right corner (exclusive is not implied;
+    these are the axis-aligned bounds of the detected quadrilateral).
+    """
+
+    text: str
+    score: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def cx(self) -> float:
+        return 0.5 * (self.x0 + self.x1)
+
+    @property
+    def cy(self) -> float:
+        return 0.5 * (self.y0 + self.y1)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def shifted(self, dx: float, dy: float, scale: float = 1.0) -> OcrWord:
+        """The same word in the coordinates of a parent image (crop offset ``dx, dy``, zoom ``scale``)."""
+        return OcrWord(
+            self.text, self.score,
+            dx + self.x0 / scale, dy + self.y0 / scale, dx + self.x1 / scale, dy + self.y1 / scale,
+        )
+
+
+@lru_cache(maxsize=1)
+def engine():
+    """The process-wide rapidocr engine (created on first use, ~1 s)."""
+    from rapidocr import RapidOCR
+
+    for name in ("RapidOCR", "rapidocr"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # rapidocr's default ("min" side to 736 px) blows a 100x500 strip up to 736x3680 and takes
+    # ~0.8 s; capping the longest side instead keeps figure text at its own scale and is ~10x faster.
+    params = {"Global.log_level": "warning", "Det.limit_type": "max", "Det.limit_side_len": 2048}
+    try:
+        return RapidOCR(params=params)
+    except Exception:  # a rapidocr 3.x without that setting
+        return RapidOCR()
+
+
+def _box_bounds(box) -> tuple[float, float, float, float]:
+    pts = np.asarray(box, dtype=float).reshape(-1, 2)
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float = 0.3) -> list[OcrWord]:
+    """Find and read the text in ``image``.
+
+    Parameters
+    ----------
+    image : ndarray
+        RGB (H, W, 3) or grey (H, W) uint8 image.
+    split_words : bool
+        rapidocr returns a whole line (e.g. an at-risk row "120 98 45") as one text; with this
+        set, each space-separated word gets its own box.
+    min_score : float
+        Readings below this recognition confidence are dropped.
+
+    Returns
+    -------
+    list of OcrWord
+        In image pixel coordinates, in reading order.
+    """
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    # rapidocr expects BGR like OpenCV
+    result = engine()(np.ascontiguousarray(img[:, :, ::-1]), return_word_box=split_words)
+    if result.txts is None:
+        return []
+    words: list[OcrWord] = []
+    word_results = getattr(result, "word_results", None) if split_words else None
+    for i, (text, score, box) in enumerate(zip(result.txts, result.scores, result.boxes)):
+        parts = word_results[i] if word_results is not None and i < len(word_results) else None
+        if parts and len(parts) > 1:
+            for ptext, pscore, pbox in parts:
+                if pscore >= min_score and str(ptext).strip():
+                    words.append(OcrWord(str(ptext).strip(), float(pscore), *_box_bounds(pbox)))
+        elif score >= min_score and str(text).strip():
+            words.append(OcrWord(str(text).strip(), float(score), *_box_bounds(box)))
+    return words
+
+
+def read_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, *, zoom: float = 1.0,
+                split_words: bool = True) -> list[OcrWord]:
+    """OCR a rectangle of ``image`` (optionally enlarged by ``zoom``), in ``image`` coordinates.
+
+    Small text reads better enlarged; a white margin is added because the detector misses text
+    that touches the border.
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return []
+    crop = np.asarray(image[y0:y1, x0:x1])
+    if zoom != 1.0:
+        crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+    pad = 16
+    fill = 255 if crop.ndim == 2 else (255, 255, 255)
+    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
+    return [w_.shifted(x0 - pad / zoom, y0 - pad / zoom, zoom) for w_ in read_words(crop, split_words=split_words)]
