@@ -1,0 +1,1 @@
+"""`kmipd reconstruct`: (being built)."""
