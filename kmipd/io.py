@@ -86,8 +86,9 @@ def check_curves(frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
             f"curves{' ' + source if source else ''} has survival outside [0, 1] or [0, 100] "
             f"(min {s.min():g}, max {s.max():g}); give survival as a fraction or a percent."
         )
-    if s.max() > 1.05:  # percent scale: digitizers of percent axes give 0-100
-        frame["survival"] = s / 100.0
+    # A percent axis digitizes as 0-100; decide per arm, since files are often pasted together.
+    arm_max = frame.groupby("arm")["survival"].transform("max")
+    frame["survival"] = np.where(arm_max > 1.05, s / 100.0, s)
     frame["survival"] = frame["survival"].clip(upper=1.0)
     return frame
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import click
 
-from kmipd.cli.common import main_group
-
 # Sub-commands register themselves on the group when their module is imported.
 from kmipd.cli import analyze as _analyze  # noqa: F401,E402
 from kmipd.cli import digitize as _digitize  # noqa: F401,E402
 from kmipd.cli import reconstruct as _reconstruct  # noqa: F401,E402
 from kmipd.cli import run as _run  # noqa: F401,E402
 from kmipd.cli import validate as _validate  # noqa: F401,E402
+from kmipd.cli.common import main_group
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,1 +1,46 @@
-"""`kmipd reconstruct`: (being built)."""
+"""``kmipd reconstruct``: digitized curves (+ numbers at risk, or N) -> IPD CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kmipd.cli.common import main_group, one_line_errors, parse_arm_values
+from kmipd.io import read_at_risk, read_curves, write_table
+
+
+@main_group.command("reconstruct")
+@click.argument("curves_csv", type=click.Path(dir_okay=False))
+@click.option("--at-risk", "at_risk_csv", type=click.Path(dir_okay=False), help="Numbers at risk: arm,time,n_at_risk.")
+@click.option("--n", "n_pairs", multiple=True, metavar="ARM=N", help="Total patients of an arm (repeat per arm).")
+@click.option("--events", "event_pairs", multiple=True, metavar="ARM=E", help="Total events of an arm, when reported.")
+@click.option("--censor-marks", "marks_csv", type=click.Path(dir_okay=False),
+              help="Censor marks read from the figure (arm,time[,survival]); used as censoring times.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="IPD CSV to write.")
+@one_line_errors
+def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, output) -> None:
+    """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
+    import pandas as pd
+
+    from kmipd.reconstruct import reconstruct
+
+    curves = read_curves(curves_csv)
+    at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
+    marks = None
+    if marks_csv:
+        marks = pd.read_csv(marks_csv)
+        if not {"arm", "time"} <= set(marks.columns):
+            from kmipd.errors import KmipdError
+
+            raise KmipdError(f"censor marks file {marks_csv} needs columns arm,time.")
+        marks["arm"] = marks["arm"].astype(str)
+    notes: list[str] = []
+    ipd = reconstruct(curves, at_risk=at_risk, n=parse_arm_values(n_pairs, "--n"),
+                      events=parse_arm_values(event_pairs, "--events"), censor_marks=marks, notes=notes)
+    write_table(ipd, output)
+    for arm, rows in ipd.groupby("arm", sort=False):
+        click.echo(f"{arm}: {len(rows)} patients, {int(rows['event'].sum())} events")
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wrote {Path(output)}")

@@ -1,1 +1,186 @@
-"""Curves (+ numbers at risk) -> IPD with the Guyot et al. (2012) algorithm."""
+"""Curves (+ numbers at risk, or only N) -> individual patient data.
+
+>>> ipd = reconstruct(curves, at_risk=at_risk)          # Guyot et al. 2012, with the table
+>>> ipd = reconstruct(curves, n={"A": 120, "B": 118})   # only N: at-risk estimated from the curve
+
+The stages are separate functions: :func:`~kmipd.reconstruct.clean.clean_curve` (cleaning),
+:func:`~kmipd.reconstruct.at_risk_model.estimate_at_risk` (a table when there is none), and
+:func:`~kmipd.reconstruct.guyot.guyot` (the iteration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from kmipd.errors import KmipdError
+from kmipd.io import check_at_risk, check_curves
+from kmipd.reconstruct.at_risk_model import estimate_at_risk
+from kmipd.reconstruct.clean import CleanCurve, clean_curve
+from kmipd.reconstruct.guyot import GuyotResult, guyot
+
+_MIN_NOISE_SD = 0.002
+
+__all__ = ["reconstruct", "reconstruct_arm", "clean_curve", "estimate_at_risk", "guyot", "CleanCurve", "GuyotResult"]
+
+
+def reconstruct_arm(
+    time,
+    survival,
+    *,
+    risk_time=None,
+    n_risk=None,
+    n: int | None = None,
+    total_events: int | None = None,
+    censor_times=None,
+    arm: str = "",
+) -> tuple[GuyotResult, CleanCurve]:
+    """Rebuild one arm. Give ``risk_time``/``n_risk`` (a published table) or ``n`` (its N).
+
+    Returns
+    -------
+    result : GuyotResult
+    curve : CleanCurve
+        The cleaned curve that was used.
+    """
+    curve = clean_curve(time, survival, arm=arm)
+    label = f"arm {arm!r}" if arm else "the arm"
+    marks = None if censor_times is None else np.asarray(censor_times, dtype=float)
+    if risk_time is not None and len(risk_time):
+        rt = np.asarray(risk_time, dtype=float)
+        nr = np.asarray(n_risk, dtype=int)
+        if rt[0] > 0:
+            if n is None:
+                raise KmipdError(
+                    f"the at-risk table of {label} starts at time {rt[0]:g}, not 0; add the count at "
+                    "time 0 (the arm's N) or give N with --n."
+                )
+            rt, nr = np.r_[0.0, rt], np.r_[n, nr]
+        elif n is not None and nr[0] != n:
+            raise KmipdError(f"{label}: N={n} disagrees with the {nr[0]} at risk at time 0 in the table.")
+        if nr[0] <= 0:
+            raise KmipdError(f"{label}: the number at risk at time 0 is {nr[0]}; it must be at least 1.")
+    elif n is not None:
+        if n <= 0:
+            raise KmipdError(f"{label}: N must be at least 1, got {n}.")
+        if total_events is not None and marks is None:
+            return _match_total_events(curve, int(n), int(total_events)), curve
+        rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks)
+    else:
+        raise KmipdError(f"{label} has neither numbers at risk nor N; give an at-risk table or --n ARM=N.")
+    if total_events is not None and not 0 <= total_events <= nr[0]:
+        raise KmipdError(f"{label}: total events {total_events} is not between 0 and N={nr[0]}.")
+    result = guyot(curve.time, curve.survival, rt, nr, total_events=total_events, censor_times=marks,
+                   noise_sd=max(curve.noise_sd * 2.5, _MIN_NOISE_SD))
+    result.notes[:0] = curve.notes
+    return result, curve
+
+
+def _match_total_events(curve: CleanCurve, n: int, total_events: int) -> GuyotResult:
+    """N-only with a reported total: scale the fitted censoring until the events match.
+
+    Guyot's rule can only change the last interval's censoring; when the estimated censoring
+    before it is already too high or too low, the total cannot be reached. Bisection on the
+    power of the censoring curve ``G(t)**a`` finds the table that gives the reported total.
+    """
+    if not 0 <= total_events <= n:
+        raise KmipdError(f"total events {total_events} is not between 0 and N={n}.")
+    noise = max(curve.noise_sd * 2.5, _MIN_NOISE_SD)
+
+    def attempt(scale: float) -> GuyotResult:
+        rt, nr = estimate_at_risk(curve, n, total_events=total_events, censoring_scale=scale)
+        return guyot(curve.time, curve.survival, rt, nr, total_events=total_events, noise_sd=noise)
+
+    lo, hi = 0.0, 4.0
+    best = attempt(1.0)
+    for _ in range(12):
+        if best.n_events == total_events:
+            break
+        scale = 0.5 * (lo + hi)
+        trial = attempt(scale)
+        if abs(trial.n_events - total_events) < abs(best.n_events - total_events):
+            best = trial
+        # more censoring (larger scale) means fewer events
+        if trial.n_events > total_events:
+            lo = scale
+        else:
+            hi = scale
+    best.notes[:0] = curve.notes
+    return best
+
+
+def reconstruct(
+    curves: pd.DataFrame,
+    at_risk: pd.DataFrame | None = None,
+    n: Mapping[str, int] | None = None,
+    events: Mapping[str, int] | None = None,
+    censor_marks: pd.DataFrame | None = None,
+    *,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Rebuild individual patient data for every arm of ``curves``.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        ``arm, time, survival`` (survival 0-1, or 0-100 detected per file).
+    at_risk : DataFrame, optional
+        ``arm, time, n_at_risk``; arms must match the curves' arms.
+    n, events : mapping, optional
+        Per-arm total N and total events; N is needed for arms without an at-risk table.
+    censor_marks : DataFrame, optional
+        ``arm, time[, survival]`` of censor marks read from the figure.
+    notes : list, optional
+        When given, receives one line per note (cleaning done, adjustments, mismatches).
+
+    Returns
+    -------
+    DataFrame
+        ``arm, time, event`` sorted by arm (in the curves' order), time, and event first.
+    """
+    curves = check_curves(curves)
+    arms = list(dict.fromkeys(curves["arm"]))
+    n = dict(n or {})
+    events = dict(events or {})
+    if at_risk is not None:
+        at_risk = check_at_risk(at_risk)
+        _check_arms(at_risk["arm"].unique(), arms, "at-risk table")
+    _check_arms(n, arms, "--n")
+    _check_arms(events, arms, "--events")
+    if censor_marks is not None and len(censor_marks):
+        _check_arms(censor_marks["arm"].astype(str).unique(), arms, "censor marks")
+    pieces = []
+    for arm in arms:
+        c = curves[curves["arm"] == arm]
+        rows = at_risk[at_risk["arm"] == arm] if at_risk is not None else None
+        marks = None
+        if censor_marks is not None and len(censor_marks):
+            marks = censor_marks.loc[censor_marks["arm"].astype(str) == arm, "time"].to_numpy(float)
+        result, _ = reconstruct_arm(
+            c["time"].to_numpy(), c["survival"].to_numpy(),
+            risk_time=None if rows is None or rows.empty else rows["time"].to_numpy(),
+            n_risk=None if rows is None or rows.empty else rows["n_at_risk"].to_numpy(),
+            n=n.get(arm), total_events=events.get(arm), censor_times=marks, arm=arm,
+        )
+        if notes is not None:
+            notes.extend(f"{arm}: {note}" for note in result.notes)
+        pieces.append(pd.DataFrame({
+            "arm": arm,
+            "time": np.r_[result.event_times, result.censor_times],
+            "event": np.r_[np.ones(result.event_times.size, int), np.zeros(result.censor_times.size, int)],
+        }))
+    ipd = pd.concat(pieces, ignore_index=True)
+    ipd["_order"] = ipd["arm"].map({a: i for i, a in enumerate(arms)})
+    ipd = ipd.sort_values(["_order", "time", "event"], ascending=[True, True, False], kind="stable")
+    return ipd.drop(columns="_order").reset_index(drop=True)
+
+
+def _check_arms(given, arms: list[str], what: str) -> None:
+    unknown = [str(a) for a in given if str(a) not in arms]
+    if unknown:
+        raise KmipdError(
+            f"{what} names arm(s) {', '.join(map(repr, unknown))} not in the curves; "
+            f"the curves have {', '.join(map(repr, arms))}."
+        )

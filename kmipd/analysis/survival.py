@@ -1,0 +1,373 @@
+"""The standard report of a survival trial, computed from IPD with lifelines.
+
+Per arm: N, events, median with CI, survival at landmark times with CI and the restricted mean
+survival time (RMST) up to ``tau`` with CI. Each arm against a reference arm: Cox hazard ratio
+with CI, a Schoenfeld-residual test of proportional hazards, the log-rank test and the RMST
+difference; plus the overall log-rank test across all arms.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test, multivariate_logrank_test, proportional_hazard_test
+from lifelines.utils import median_survival_times, restricted_mean_survival_time
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from kmipd.analysis._common import fmt, fmt_ci, fmt_p, wald, write_json, z_crit
+from kmipd.analysis.parametric import ParametricFits
+from kmipd.errors import KmipdError
+from kmipd.io import check_ipd, read_ipd, write_table
+from kmipd.plotting import plot_km
+
+
+def rmst_with_se(kmf: KaplanMeierFitter, tau: float) -> tuple[float, float]:
+    """RMST of a fitted Kaplan-Meier curve up to ``tau`` and the standard error of that estimate.
+
+    The RMST itself is lifelines' ``restricted_mean_survival_time``. Its standard error is the
+    Greenwood-type estimator (Klein & Moeschberger 2003, sec. 4.5; R ``survRM2``)
+    ``Var = sum_j A_j^2 d_j / (n_j (n_j - d_j))`` with ``A_j`` the area under the curve from event
+    time ``t_j`` to ``tau``. lifelines' ``return_variance=True`` is *not* this: it is the variance of
+    the restricted survival time ``min(T, tau)`` across patients (about ``n`` times larger), so it
+    cannot serve as the sampling variance of the estimate.
+
+    Returns
+    -------
+    tuple of float
+        ``(rmst, se)``.
+    """
+    rmst = float(restricted_mean_survival_time(kmf, t=tau))
+    surv = kmf.survival_function_.iloc[:, 0]
+    times = surv.index.to_numpy(dtype=float)
+    before = times < tau
+    # S is constant from one time of the timeline to the next, so the area is a sum of rectangles
+    edges = np.append(times[before], tau)
+    areas = surv.to_numpy()[before] * np.diff(edges)
+    area_to_tau = np.cumsum(areas[::-1])[::-1]
+    table = kmf.event_table.loc[times[before]]
+    d = table["observed"].to_numpy(dtype=float)
+    n = table["at_risk"].to_numpy(dtype=float)
+    # n == d (the last patient at risk has the event) leaves S = 0 afterwards: no area, no term
+    use = (d > 0) & (n > d)
+    var = float(np.sum(area_to_tau[use] ** 2 * d[use] / (n[use] * (n[use] - d[use]))))
+    return rmst, math.sqrt(var)
+
+
+def default_landmarks(tau: float) -> list[float]:
+    """Round times inside ``(0, tau]`` (about four of them) used when no landmarks are given."""
+    ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 3, 5, 6, 10]).tick_values(0.0, tau)
+    return [float(t) for t in ticks if 0 < t <= tau]
+
+
+def _km(rows: pd.DataFrame, label: str, alpha: float) -> KaplanMeierFitter:
+    return KaplanMeierFitter(alpha=alpha).fit(rows["time"], rows["event"], label=label)
+
+
+def fit_cox(data: pd.DataFrame, alpha: float) -> tuple[CoxPHFitter | None, str]:
+    """Fit a Cox model, returning ``(model, note)``; a model that cannot be fitted gives ``None``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cph = CoxPHFitter(alpha=alpha).fit(data, "time", "event")
+        except Exception as exc:  # noqa: BLE001 - lifelines raises several types; report, don't crash
+            return None, f"Cox model failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    bad = [w for w in caught if "Convergence" in type(w.message).__name__]
+    if not bad:
+        return cph, ""
+    # lifelines appends example code to the warning; the diagnosis before it is what the user needs
+    text = str(bad[0].message).strip().splitlines()[0].split(" For example")[0]
+    return cph, f"Cox model convergence warning: {text}"
+
+
+class SurvivalAnalysis:
+    """Per-arm and between-arm survival statistics of an IPD table.
+
+    Parameters
+    ----------
+    alpha : float, default 0.05
+        Confidence intervals are ``1 - alpha``.
+
+    Attributes
+    ----------
+    per_arm_ : pandas.DataFrame
+        One row per arm: ``n, events, censored, max_followup, median, median_lower, median_upper,
+        tau, rmst, rmst_se, rmst_lower, rmst_upper``. A median that is not reached is ``inf``.
+    landmarks_ : pandas.DataFrame
+        ``arm, time, n_at_risk, survival, lower, upper, note`` (log-log Greenwood intervals).
+    comparisons_ : pandas.DataFrame
+        One row per non-reference arm: Cox ``hr, hr_lower, hr_upper, log_hr, se_log_hr, hr_p``,
+        ``ph_statistic, ph_p`` (scaled-Schoenfeld test, KM time transform), ``logrank_statistic,
+        logrank_p``, ``rmst_diff, rmst_diff_se, rmst_diff_lower, rmst_diff_upper, rmst_diff_p``
+        (arm minus reference) and ``note``.
+    overall_logrank_ : dict
+        ``statistic, df, p`` of the log-rank test across all arms (empty with one arm).
+    parametric_ : ParametricFits or None
+        Exponential, Weibull, log-normal, log-logistic and generalised gamma fits per arm.
+    reference_, tau_, arms_, kmfs_
+        The reference arm, the RMST horizon, the arms (sorted) and their KaplanMeierFitters.
+    """
+
+    def __init__(self, alpha: float = 0.05) -> None:
+        if not 0 < alpha < 1:
+            raise KmipdError(f"alpha must be between 0 and 1, got {alpha}.")
+        self.alpha = alpha
+
+    def fit(
+        self,
+        ipd: pd.DataFrame,
+        reference: str | None = None,
+        tau: float | None = None,
+        landmarks: list[float] | None = None,
+        horizon: float | None = None,
+        parametric: bool = True,
+    ) -> SurvivalAnalysis:
+        """Compute every statistic.
+
+        Parameters
+        ----------
+        ipd : pandas.DataFrame
+            IPD with columns ``arm, time, event``.
+        reference : str, optional
+            Arm the others are compared with; default: the first arm in alphabetical order.
+        tau : float, optional
+            RMST horizon; default: the shortest of the arms' maximum follow-up times, the
+            largest value at which every arm's Kaplan-Meier curve is defined.
+        landmarks : list of float, optional
+            Times for the survival-at-landmark table; default: about four round times up to tau.
+        horizon : float, optional
+            Extrapolation horizon of the parametric fits; default twice the longest follow-up.
+        parametric : bool, default True
+            Fit the parametric models (the slowest part; turn off when not needed).
+
+        Returns
+        -------
+        SurvivalAnalysis
+            ``self``, with the attributes filled in.
+        """
+        ipd = check_ipd(ipd)
+        self.arms_ = sorted(ipd["arm"].unique())
+        self.reference_ = self._choose_reference(reference)
+        max_fu = ipd.groupby("arm")["time"].max()
+        self.tau_ = self._choose_tau(tau, max_fu)
+        self.landmark_times_ = self._choose_landmarks(landmarks)
+        groups = {arm: rows for arm, rows in ipd.groupby("arm")}
+        self.kmfs_ = {arm: _km(groups[arm], arm, self.alpha) for arm in self.arms_}
+        self.per_arm_ = pd.DataFrame([self._arm_row(arm, groups[arm]) for arm in self.arms_])
+        self.landmarks_ = pd.DataFrame(
+            [self._landmark_row(arm, groups[arm], t) for arm in self.arms_ for t in self.landmark_times_],
+            columns=["arm", "time", "n_at_risk", "survival", "lower", "upper", "note"],
+        )
+        others = [a for a in self.arms_ if a != self.reference_]
+        self.comparisons_ = pd.DataFrame(
+            [self._compare(arm, groups[arm], groups[self.reference_]) for arm in others],
+            columns=_COMPARISON_COLUMNS,
+        )
+        self.overall_logrank_ = {}
+        if len(self.arms_) > 1:
+            lr = multivariate_logrank_test(ipd["time"], ipd["arm"], ipd["event"])
+            self.overall_logrank_ = {"statistic": float(lr.test_statistic), "df": int(lr.degrees_of_freedom), "p": float(lr.p_value)}
+        self.parametric_ = ParametricFits(alpha=self.alpha).fit(ipd, horizon=horizon) if parametric else None
+        # sorted so the plot and tables list arms in the same (alphabetical) order
+        self.ipd_ = ipd.sort_values(["arm", "time"], kind="stable").reset_index(drop=True)
+        return self
+
+    # -- choices ---------------------------------------------------------------------------------
+    def _choose_reference(self, reference: str | None) -> str:
+        if reference is None:
+            return self.arms_[0]
+        if reference not in self.arms_:
+            raise KmipdError(f"reference arm {reference!r} is not in the IPD; its arms are {', '.join(map(repr, self.arms_))}.")
+        return reference
+
+    def _choose_tau(self, tau: float | None, max_fu: pd.Series) -> float:
+        shortest = float(max_fu.min())
+        if tau is None:
+            return shortest
+        if not np.isfinite(tau) or tau <= 0:
+            raise KmipdError(f"tau must be a positive time, got {tau}.")
+        if tau > shortest:
+            arm = max_fu.idxmin()
+            raise KmipdError(
+                f"tau {tau:g} is beyond the follow-up of arm {arm!r} (last time {shortest:g}); "
+                f"the RMST is only estimable up to {shortest:g}, choose --tau <= {shortest:g}."
+            )
+        return float(tau)
+
+    def _choose_landmarks(self, landmarks: list[float] | None) -> list[float]:
+        if landmarks is None:
+            return default_landmarks(self.tau_)
+        out = sorted({float(t) for t in landmarks})
+        if any(not np.isfinite(t) or t < 0 for t in out):
+            raise KmipdError(f"landmark times must be >= 0, got {', '.join(f'{t:g}' for t in out)}.")
+        return out
+
+    # -- per arm ---------------------------------------------------------------------------------
+    def _arm_row(self, arm: str, rows: pd.DataFrame) -> dict:
+        kmf = self.kmfs_[arm]
+        ci = median_survival_times(kmf.confidence_interval_)
+        rmst, se = rmst_with_se(kmf, self.tau_)
+        z = z_crit(self.alpha)
+        return {
+            "arm": arm, "n": len(rows), "events": int(rows["event"].sum()),
+            "censored": int((rows["event"] == 0).sum()), "max_followup": float(rows["time"].max()),
+            "median": float(kmf.median_survival_time_),
+            "median_lower": float(ci.iloc[0, 0]), "median_upper": float(ci.iloc[0, 1]),
+            "tau": self.tau_, "rmst": rmst, "rmst_se": se,
+            "rmst_lower": rmst - z * se, "rmst_upper": rmst + z * se,
+        }
+
+    def _landmark_row(self, arm: str, rows: pd.DataFrame, t: float) -> dict:
+        kmf = self.kmfs_[arm]
+        row = {"arm": arm, "time": t, "n_at_risk": int((rows["time"] >= t).sum())}
+        if t > rows["time"].max():
+            return {**row, "survival": math.nan, "lower": math.nan, "upper": math.nan, "note": "beyond follow-up"}
+        ci = kmf.confidence_interval_survival_function_
+        # the curve is right-continuous: its value at t is the last step at or before t
+        at = ci.loc[:t].iloc[-1]
+        surv = float(kmf.survival_function_at_times(t).iloc[0])
+        return {**row, "survival": surv, "lower": float(at.iloc[0]), "upper": float(at.iloc[1]), "note": ""}
+
+    # -- between arms ----------------------------------------------------------------------------
+    def _compare(self, arm: str, rows: pd.DataFrame, ref: pd.DataFrame) -> dict:
+        out: dict = {"arm": arm, "reference": self.reference_}
+        notes = []
+        both = pd.concat([rows, ref])
+        data = pd.DataFrame({"time": both["time"], "event": both["event"], "treat": (both["arm"] == arm).astype(int)})
+        cph, note = fit_cox(data, self.alpha)
+        if note:
+            notes.append(note)
+        if cph is not None:
+            s = cph.summary.loc["treat"]
+            with np.errstate(over="ignore"):  # a separated model has an infinite upper limit; keep inf
+                lo, hi = np.exp(cph.confidence_intervals_.loc["treat"].to_numpy(dtype=float))
+            out.update(log_hr=float(s["coef"]), se_log_hr=float(s["se(coef)"]), hr=float(s["exp(coef)"]),
+                       hr_lower=float(lo), hr_upper=float(hi), hr_p=float(s["p"]))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    # "km" (R cox.zph's default), not lifelines' default "rank": "rank" is a cumulative
+                    # count of events in row order, so with tied times its p-value depends on how the
+                    # rows happen to be sorted
+                    ph = proportional_hazard_test(cph, data, time_transform="km")
+                row = ph.summary.iloc[0]
+                out.update(ph_statistic=float(row["test_statistic"]), ph_p=float(row["p"]))
+            except Exception as exc:  # noqa: BLE001 - a failed check is reported, not fatal
+                notes.append(f"PH test failed: {type(exc).__name__}")
+        lr = logrank_test(rows["time"], ref["time"], rows["event"], ref["event"])
+        out.update(logrank_statistic=float(lr.test_statistic), logrank_p=float(lr.p_value))
+        a, b = self.per_arm_.set_index("arm").loc[arm], self.per_arm_.set_index("arm").loc[self.reference_]
+        diff, se = float(a["rmst"] - b["rmst"]), math.hypot(a["rmst_se"], b["rmst_se"])
+        lo, hi, p = wald(diff, se, self.alpha)
+        out.update(rmst_diff=diff, rmst_diff_se=se, rmst_diff_lower=lo, rmst_diff_upper=hi, rmst_diff_p=p)
+        out["note"] = "; ".join(notes)
+        return out
+
+    # -- output ----------------------------------------------------------------------------------
+    @property
+    def summary(self) -> str:
+        """The results as printable text tables."""
+        level = f"{100 * (1 - self.alpha):g}% CI"
+        per = pd.DataFrame({
+            "arm": self.per_arm_["arm"], "N": self.per_arm_["n"], "events": self.per_arm_["events"],
+            f"median ({level})": [fmt_ci(r.median, r.median_lower, r.median_upper, 4) for r in self.per_arm_.itertuples()],
+            f"RMST to {fmt(self.tau_, 4)} ({level})": [fmt_ci(r.rmst, r.rmst_lower, r.rmst_upper, 4) for r in self.per_arm_.itertuples()],
+        })
+        land = pd.DataFrame({
+            "arm": self.landmarks_["arm"], "time": self.landmarks_["time"].map(lambda t: fmt(t, 4)),
+            "at risk": self.landmarks_["n_at_risk"],
+            f"survival ({level})": [fmt_ci(r.survival, r.lower, r.upper) for r in self.landmarks_.itertuples()],
+        })
+        parts = [f"Survival analysis: reference arm {self.reference_!r}, tau = {fmt(self.tau_, 4)}, {level}",
+                 "", "Per arm", per.to_string(index=False)]
+        if len(land):
+            parts += ["", "Survival at landmarks", land.to_string(index=False)]
+        if len(self.comparisons_):
+            c = self.comparisons_
+            comp = pd.DataFrame({
+                "arm": c["arm"], f"HR ({level})": [fmt_ci(r.hr, r.hr_lower, r.hr_upper, inf="inf") for r in c.itertuples()],
+                "p": c["hr_p"].map(fmt_p), "PH test p": c["ph_p"].map(fmt_p), "log-rank p": c["logrank_p"].map(fmt_p),
+                f"RMST diff ({level})": [fmt_ci(r.rmst_diff, r.rmst_diff_lower, r.rmst_diff_upper) for r in c.itertuples()],
+                "RMST p": c["rmst_diff_p"].map(fmt_p),
+            })
+            parts += ["", f"Versus {self.reference_!r}", comp.to_string(index=False)]
+            for r in c.itertuples():
+                if r.note:
+                    parts.append(f"note ({r.arm}): {r.note}")
+        if self.overall_logrank_:
+            o = self.overall_logrank_
+            parts += ["", f"Overall log-rank: chi2 = {o['statistic']:.3f}, df = {o['df']}, p = {fmt_p(o['p'])}"]
+        if self.parametric_ is not None:
+            parts += ["", self.parametric_.summary]
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict:
+        """All results as plain data (the content of ``analysis.json``)."""
+        out = {
+            "alpha": self.alpha, "reference": self.reference_, "tau": self.tau_,
+            "per_arm": self.per_arm_, "landmarks": self.landmarks_, "comparisons": self.comparisons_,
+            "overall_logrank": self.overall_logrank_,
+        }
+        if self.parametric_ is not None:
+            out["parametric"] = self.parametric_.to_dict()
+        return out
+
+    def plot_km(self, ax=None, **kwargs) -> Figure:
+        """Kaplan-Meier curves with a number-at-risk table (:func:`kmipd.plotting.plot_km`).
+
+        Keyword arguments go to ``plot_km``; by default the overall log-rank p is annotated.
+        """
+        if self.overall_logrank_:
+            p = fmt_p(self.overall_logrank_["p"])
+            kwargs.setdefault("annotation", f"log-rank p {p if p.startswith('<') else '= ' + p}")
+        return plot_km(self.ipd_, ax=ax, **kwargs)
+
+    def to_folder(self, outdir: str | Path) -> dict[str, Path]:
+        """Write the CSV tables, ``analysis.json`` and the PNG figures into ``outdir``.
+
+        Returns
+        -------
+        dict of str to Path
+            The files written, by name.
+        """
+        outdir = Path(outdir)
+        files = {
+            "per_arm": write_table(self.per_arm_, outdir / "per_arm.csv"),
+            "landmarks": write_table(self.landmarks_, outdir / "landmarks.csv"),
+            "comparisons": write_table(self.comparisons_, outdir / "comparisons.csv"),
+        }
+        if self.parametric_ is not None:
+            files.update(self.parametric_.to_folder(outdir))
+        files["json"] = write_json(self.to_dict(), outdir / "analysis.json")
+        files["km_png"] = outdir / "km.png"
+        self.plot_km().savefig(files["km_png"], dpi=150, bbox_inches="tight", facecolor="white")
+        return files
+
+
+_COMPARISON_COLUMNS = [
+    "arm", "reference", "hr", "hr_lower", "hr_upper", "log_hr", "se_log_hr", "hr_p", "ph_statistic", "ph_p",
+    "logrank_statistic", "logrank_p", "rmst_diff", "rmst_diff_se", "rmst_diff_lower", "rmst_diff_upper",
+    "rmst_diff_p", "note",
+]
+
+
+def analyze(
+    ipd: pd.DataFrame | str | Path,
+    reference: str | None = None,
+    tau: float | None = None,
+    landmarks: list[float] | None = None,
+    horizon: float | None = None,
+    parametric: bool = True,
+    alpha: float = 0.05,
+) -> SurvivalAnalysis:
+    """Fit a :class:`SurvivalAnalysis` to an IPD table or CSV path; see its ``fit`` for the options."""
+    if isinstance(ipd, (str, Path)):
+        ipd = read_ipd(ipd)
+    return SurvivalAnalysis(alpha=alpha).fit(
+        ipd, reference=reference, tau=tau, landmarks=landmarks, horizon=horizon, parametric=parametric
+    )

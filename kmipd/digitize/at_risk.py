@@ -1,0 +1,398 @@
+"""Read the number-at-risk table printed under a Kaplan-Meier plot.
+
+The table is found from the OCR words below the x axis: lines of whole numbers whose positions
+fall on the time axis, under the tick labels (which are recognised and skipped because each
+number sits at its own time). Each cell's column is the x tick it is centred (or left- or
+right-aligned) on; each row goes to an arm by its label text, its colour, or its order. Every
+cell is read again from the image with :func:`kmipd.digitize.ocr_fix.read_cells`, and a row
+that breaks the rules of a risk table is repaired or flagged by
+:func:`kmipd.digitize.ocr_fix.repair_row`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kmipd.digitize.legend import ink_colour, match_to_arms, read_legend
+from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.ocr_fix import CellReading, parse_count, read_cells, repair_row
+from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
+
+_SPLIT = re.compile(r"\(?\d[\d,.]*\)?%?|[^\d\s(]+|\(")
+_NOT_AT_RISK = re.compile(r"censor|event|death|died|\bse\b|^se$|%|cumulative", re.I)
+SURVIVAL_TOL = 0.015  # how far a digitized survival may be off when bounding events
+
+
+@dataclass
+class AtRiskReading:
+    """What was read from the number-at-risk table.
+
+    ``table`` has columns ``arm, time, n_at_risk`` (None when no table was found); flagged cells
+    are left out of it. ``flags`` has one dict per repaired or suspicious cell: ``arm, time, read,
+    value, action`` (``"repaired"`` or ``"flagged"``), ``reason``.
+    """
+
+    table: pd.DataFrame | None
+    flags: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    row_labels: list[str] = field(default_factory=list)
+    cells_read: int = 0
+
+
+@dataclass
+class _Token:
+    text: str
+    kind: str  # "count", "paren", "decimal", "text"
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    src: str = ""  # the OCR word's text, for comparison with the re-read
+
+    @property
+    def cx(self) -> float:
+        return 0.5 * (self.x0 + self.x1)
+
+    @property
+    def cy(self) -> float:
+        return 0.5 * (self.y0 + self.y1)
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class _Row:
+    label: str
+    cells: list[_Token]  # count tokens, left to right
+    anchors: list[tuple[float, float]]  # (x0, x1) of each cell including a "(censored)" part
+    y0: float
+    y1: float
+    label_box: tuple[float, float, float, float] | None = None
+
+
+def split_tokens(words: list[OcrWord]) -> list[_Token]:
+    """Cut OCR words into numbers and text (``"Dict236"`` -> ``"Dict"``, ``"236"``)."""
+    out = []
+    for w in words:
+        parts = [m for m in _SPLIT.finditer(w.text)]
+        n = max(len(w.text), 1)
+        for m in parts:
+            t = m.group()
+            x0 = w.x0 + (w.x1 - w.x0) * m.start() / n
+            x1 = w.x0 + (w.x1 - w.x0) * m.end() / n
+            if t.startswith("(") or t.endswith(")"):
+                kind = "paren"
+            elif t[0].isdigit():
+                kind = "decimal" if parse_count(t) is None else "count"
+            else:
+                kind = "text"
+            out.append(_Token(t, kind, x0, w.y0, x1, w.y1, src=w.text))
+    return out
+
+
+def group_lines(tokens: list[_Token]) -> list[list[_Token]]:
+    """Tokens grouped into text lines (top to bottom), each sorted left to right."""
+    lines: list[list[_Token]] = []
+    for t in sorted(tokens, key=lambda t: t.cy):
+        if lines:
+            ref = np.median([u.cy for u in lines[-1]])
+            hh = np.median([u.h for u in lines[-1]])
+            if abs(t.cy - ref) < 0.45 * max(min(hh, t.h), 4.0):
+                lines[-1].append(t)
+                continue
+        lines.append([t])
+    return [sorted(line, key=lambda t: t.x0) for line in lines]
+
+
+def tick_values(mapping: AxisMapping, lines: list[list[_Token]], box: PlotBox) -> np.ndarray:
+    """The labelled x tick values: from the calibration, else from the tick-label line."""
+    ticks = [t.value for t in mapping.x.ticks if t.value is not None and t.used]
+    if len(ticks) >= 2:
+        return np.unique(np.asarray(ticks, float))
+    for line in lines:
+        if line and min(t.y0 for t in line) > box.bottom - 2 and is_axis_line(line, mapping, box):
+            vals = [parse_count(t.text) for t in line if t.kind == "count"]
+            return np.unique(np.asarray([v for v in vals if v is not None], float))
+    return np.zeros(0)
+
+
+def is_axis_line(line: list[_Token], mapping: AxisMapping, box: PlotBox) -> bool:
+    """True when the numbers of ``line`` are the time values at their own positions."""
+    nums = [t for t in line if t.kind in ("count", "decimal")]
+    if len(nums) < 2:
+        return False
+    span = abs(float(mapping.time(box.right) - mapping.time(box.left))) or 1.0
+    hits = sum(abs(float(t.text.replace(",", "")) - float(mapping.time(t.cx))) < 0.04 * span
+               for t in nums if t.text.replace(",", "").replace(".", "", 1).isdigit())
+    return hits >= 2 and hits >= 0.6 * len(nums)
+
+
+def _snap(times: np.ndarray, ticks: np.ndarray) -> np.ndarray:
+    """Snap column times to the tick values, or to an even fraction of the tick step."""
+    if ticks.size < 2:
+        return times
+    step = float(np.median(np.diff(ticks)))
+    out = times.copy()
+    for k in (1, 2, 3, 4, 5, 6, 10, 12):
+        grid = np.round(times / (step / k)) * (step / k)
+        if np.all(np.abs(grid - times) < 0.2 * step / k):
+            return grid
+    near = np.abs(times[:, None] - ticks[None, :])
+    j = near.argmin(axis=1)
+    close = near[np.arange(len(times)), j] < 0.3 * step
+    out[close] = ticks[j[close]]
+    return out
+
+
+def _alignment(anchors: list[tuple[float, float]], mapping: AxisMapping, ticks: np.ndarray) -> int:
+    """Whether cells are centred (0), left- (1) or right-aligned (2) on their ticks."""
+    if ticks.size < 2 or not anchors:
+        return 0
+    step = float(np.median(np.diff(ticks)))
+    err = []
+    for mode in range(3):
+        xs = np.array([(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for a, b in anchors])
+        t = mapping.time(xs)
+        err.append(np.median(np.min(np.abs(t[:, None] - ticks[None, :]), axis=1)) / step)
+    # centring is by far the most common: take another mode only when clearly better
+    return 0 if err[0] <= 1.5 * min(err) + 0.02 else int(np.argmin(err))
+
+
+def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
+              ticks: np.ndarray) -> list[_Row]:
+    """The count rows of the table under the x axis, top to bottom."""
+    step = float(np.median(np.diff(ticks))) if ticks.size >= 2 else \
+        abs(float(mapping.time(box.right) - mapping.time(box.left))) / 6
+    t_lo = (ticks.min() if ticks.size else float(mapping.time(box.left))) - 0.5 * step
+    t_hi = (ticks.max() if ticks.size else float(mapping.time(box.right))) + 0.5 * step
+    numeric = []
+    for line in lines:
+        if min(t.y0 for t in line) < box.bottom - 2 or is_axis_line(line, mapping, box):
+            continue
+        inside = [t for t in line if t_lo <= float(mapping.time(t.cx)) <= t_hi]
+        if any(t.kind in ("count", "decimal") for t in inside):
+            numeric.append((line, inside))
+    # the table is the first block of numeric lines below the axis; a second panel's axis or a
+    # caption further down is separated from it by a wide gap
+    block, rows = [], []
+    for line, inside in numeric:
+        y = np.median([t.cy for t in line])
+        h = np.median([t.h for t in line])
+        if block and y - block[-1][2] > max(3.2 * h, 2.2 * _pitch(block)):
+            break
+        block.append((line, inside, y))
+    for line, inside, _ in block:
+        counts = [t for t in inside if t.kind == "count"]
+        others = [t for t in inside if t.kind == "decimal"]
+        if not counts or len(others) > len(counts):
+            continue  # standard errors, percentages
+        x_first = min(t.x0 for t in counts)
+        label_toks = [t for t in line if t.x1 <= x_first + 1 and t not in inside]
+        label = " ".join(t.text for t in label_toks)
+        if _NOT_AT_RISK.search(label):
+            continue
+        anchors = []
+        for t in counts:
+            nxt = [u for u in inside if u.kind == "paren" and 0 <= u.x0 - t.x1 < 1.2 * t.h]
+            anchors.append((t.x0, max([t.x1] + [u.x1 for u in nxt[:1]])))
+        lb = (min(t.x0 for t in label_toks), min(t.y0 for t in label_toks),
+              max(t.x1 for t in label_toks), max(t.y1 for t in label_toks)) if label_toks else None
+        rows.append(_Row(label, counts, anchors, min(t.y0 for t in line),
+                         max(t.y1 for t in line), lb))
+    return rows
+
+
+def _pitch(block) -> float:
+    ys = [b[2] for b in block]
+    return float(np.min(np.diff(ys))) if len(ys) > 1 else math.inf
+
+
+def _curve_survival(arm: ArmTrace, mapping: AxisMapping, times: np.ndarray) -> np.ndarray:
+    """Survival of a traced arm at ``times`` (NaN past the end of its trace)."""
+    pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
+    out = np.full(len(times), np.nan)
+    if len(pts) < 2:
+        return out
+    t = np.asarray(mapping.time(pts[:, 0]), float)
+    s = np.asarray(mapping.survival(pts[:, 1]), float)
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], s[order]
+    for k, x in enumerate(times):
+        if t[0] - 1e-9 <= x <= t[-1] + 1e-9:
+            out[k] = s[max(np.searchsorted(t, x, side="right") - 1, 0)]
+    return out
+
+
+def min_events(s0: float, s1: float, n1: int) -> int:
+    """Fewest events that take survival from ``s0`` to ``s1`` with ``n1`` still at risk after.
+
+    Every event multiplies survival by at least ``n1 / (n1 + 1)`` (the risk set then holds at
+    least the ``n1`` survivors and the one who dies), so ``d >= ln(s1/s0) / ln(n1/(n1+1))``.
+    """
+    if not (np.isfinite(s0) and np.isfinite(s1)) or n1 <= 0 or s0 <= 0:
+        return 0
+    ratio = min(1.0, (s1 + SURVIVAL_TOL) / max(s0 - SURVIVAL_TOL, 1e-9))
+    if ratio >= 1.0:
+        return 0
+    return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
+
+
+def _cell_reads(image, rows, box):
+    """Re-read every cell; fall back to the whole-image OCR text where the recogniser is missing."""
+    boxes = [(t.x0, t.y0, t.x1, t.y1) for r in rows for t in r.cells]
+    readings = read_cells(image, boxes)
+    flat = [t for r in rows for t in r.cells]
+    out = []
+    for k, tok in enumerate(flat):
+        v = parse_count(tok.text)
+        fallback = CellReading(tok.text, 0.5, ((v, 0.0),) if v is not None else ())
+        r = readings[k] if readings is not None else fallback
+        if readings is not None and v is not None and v not in dict(r.candidates):
+            # the whole-image reading stays a (costly) option: it may be the right one
+            r = CellReading(r.text, r.prob, r.candidates + ((v, 4.0),))
+        out.append(r)
+    it = iter(out)
+    return [[next(it) for _ in r.cells] for r in rows]
+
+
+def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
+                       arms: list[ArmTrace], words: list[OcrWord]) -> AtRiskReading:
+    """Find and read the number-at-risk table under the plot.
+
+    Parameters
+    ----------
+    image : ndarray
+        RGB figure.
+    box : PlotBox
+        The plot area (the table is looked for below ``box.bottom``).
+    mapping : AxisMapping
+        Pixel -> data calibration; cell positions become times through ``mapping.time``.
+    arms : list of ArmTrace
+        The arms found, in legend/curve order; their names (when set), colours and traces are used
+        to assign rows and to check the counts against the curves.
+    words : list of OcrWord
+        OCR words of the whole image.
+
+    Returns
+    -------
+    AtRiskReading
+        ``table`` (``arm, time, n_at_risk``; arm names are the arms' names, else the legend's,
+        else the row labels, else ``"arm 1"``, ...), the repaired or flagged cells, and warnings.
+    """
+    lines = group_lines(split_tokens(words))
+    ticks = tick_values(mapping, lines, box)
+    rows = find_rows(lines, box, mapping, ticks)
+    if not rows:
+        return AtRiskReading(None, warnings=["no number-at-risk table found under the plot"])
+    warnings: list[str] = []
+    mode = _alignment([a for r in rows for a in r.anchors], mapping, ticks)
+    names = [a.name for a in arms]
+    if arms and not any(names):
+        names = read_legend(image, box, arms, words)
+    colours = []
+    for r in rows:
+        lb = r.label_box or (max(0.0, r.cells[0].x0 - 6 * (r.y1 - r.y0)), r.y0,
+                             r.cells[0].x0 - 0.3 * (r.y1 - r.y0), r.y1)
+        colours.append(ink_colour(image, *lb) or ink_colour(image, *_cells_box(r)))
+    assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
+    if len(rows) > len(arms) and arms:
+        warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
+    readings = _cell_reads(image, rows, box)
+    records, flags = [], []
+    for i, (row, reads) in enumerate(zip(rows, readings)):
+        a = assign[i] if i < len(assign) else None
+        if arms and a is None:
+            continue
+        arm_name = (names[a] if a is not None and a < len(names) and names[a] else
+                    row.label or f"arm {i + 1}")
+        xs = np.array([(x0 + x1) / 2 if mode == 0 else (x0 if mode == 1 else x1)
+                       for x0, x1 in row.anchors])
+        times = _snap(np.asarray(mapping.time(xs), float), ticks)
+        surv = _curve_survival(arms[a], mapping, times) if a is not None else np.full(len(times), np.nan)
+
+        def ok(p: int, q: int, u: int, v: int, surv=surv) -> bool:
+            return u >= v and u - v >= min_events(surv[p], surv[q], v)
+
+        values, status = repair_row(reads, ok)
+        for k, (tok, rd) in enumerate(zip(row.cells, reads)):
+            if values[k] is None:
+                continue
+            if status[k] != "ok":
+                flags.append({"arm": arm_name, "time": float(times[k]), "read": rd.text,
+                              "value": int(values[k]), "action": status[k],
+                              "reason": _reason(values, status, k, rd)})
+            if status[k] != "flagged":
+                records.append((arm_name, float(times[k]), int(values[k])))
+    if not records:
+        return AtRiskReading(None, flags, warnings + ["the table under the plot has no counts"],
+                             [r.label for r in rows], sum(len(r.cells) for r in rows))
+    table = pd.DataFrame(records, columns=["arm", "time", "n_at_risk"])
+    table = table.drop_duplicates(["arm", "time"], keep="first").reset_index(drop=True)
+    if basis == "order" and len(arms) > 1:
+        warnings.append("table rows assigned to arms by order (no matching labels or colours)")
+    if ticks.size and not np.isclose(table["time"].min(), ticks.min()):
+        warnings.append("the table has no column at the first x tick (no count at time 0)")
+    return AtRiskReading(table, flags, warnings, [r.label for r in rows],
+                         sum(len(r.cells) for r in rows))
+
+
+def _cells_box(row: _Row) -> tuple[float, float, float, float]:
+    return (row.cells[0].x0, row.y0, row.cells[-1].x1, row.y1)
+
+
+def _reason(values, status, k, rd: CellReading) -> str:
+    if status[k] == "repaired":
+        return f"read {rd.text!r}; only {values[k]} keeps the row consistent (OCR confusion)"
+    return "count rises along the row or drops less than the curve's events; no single reading explains it"
+
+
+def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFrame) -> list[dict]:
+    """Check a number-at-risk table against digitized curves.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        ``arm, time, n_at_risk``.
+    curves : pandas.DataFrame
+        ``arm, time, survival`` (survival 0-1, step points); arms matched by name, else by order.
+
+    Returns
+    -------
+    list of dict
+        One per failed check: ``arm, time, read, value, action`` (``"flagged"``), ``reason``.
+    """
+    if table is None or table.empty or curves is None or curves.empty:
+        return []
+    t_arms = list(pd.unique(table["arm"]))
+    c_arms = list(pd.unique(curves["arm"]))
+    pairs = {a: a for a in t_arms if a in c_arms}
+    if len(pairs) < len(t_arms) and len(t_arms) == len(c_arms):
+        pairs = dict(zip(t_arms, c_arms))
+    out = []
+    for arm, rows in table.sort_values("time").groupby("arm", sort=False):
+        n = rows["n_at_risk"].to_numpy(int)
+        t = rows["time"].to_numpy(float)
+        cur = curves[curves["arm"] == pairs.get(arm)].sort_values("time")
+        s = np.full(len(t), np.nan)
+        if len(cur):
+            ct, cs = cur["time"].to_numpy(float), cur["survival"].to_numpy(float)
+            inside = t <= ct[-1] + 1e-9
+            s[inside] = cs[np.maximum(np.searchsorted(ct, t[inside], side="right") - 1, 0)]
+        for k in range(1, len(n)):
+            reason = None
+            if n[k] > n[k - 1]:
+                reason = f"count rises from {n[k - 1]} at time {t[k - 1]:g}"
+            elif n[k - 1] - n[k] < (d := min_events(s[k - 1], s[k], int(n[k]))):
+                reason = (f"drops by {n[k - 1] - n[k]} since time {t[k - 1]:g} but the curve "
+                          f"shows at least {d} events")
+            if reason:
+                out.append({"arm": arm, "time": float(t[k]), "read": str(n[k]), "value": int(n[k]),
+                            "action": "flagged", "reason": reason})
+    return out

@@ -1,0 +1,225 @@
+"""Colour analysis of the plot area: background, ink, and the colours of the curves.
+
+Every pixel of an anti-aliased (or JPEG-blurred) line is a mix of the line colour ``c`` and the
+colour under it ``b``: ``p = b + alpha * (c - b)``. Projecting a pixel on the ray from ``b`` to
+``c`` gives both how well it fits that colour (the residual) and how much of the pixel the line
+covers (``alpha``), which later serves as the weight of sub-pixel centroids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.feature import peak_local_max
+
+#: Lab chroma above which a pixel counts as coloured (grey text, axes, gridlines stay below).
+CHROMA_MIN = 16.0
+#: Lab lightness drop below the background that makes an achromatic pixel count as ink.
+DARK_MIN = 28.0
+
+
+@dataclass
+class InkColour:
+    """One candidate curve colour.
+
+    ``kind`` is ``"line"`` for a curve candidate, ``"band"`` for a wide pale area (confidence
+    band, or where two bands overlap) whose pixels must be kept away from every curve.
+    """
+
+    rgb: np.ndarray  # (3,) float, 0-255
+    lab: np.ndarray  # (3,) float, L 0-100
+    chromatic: bool
+    kind: str = "line"
+    count: int = 0
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE Lab (L 0-100, a/b about -128..127) of an RGB uint8 image or (N, 3) array."""
+    arr = np.asarray(rgb, dtype=np.float32) / 255.0
+    flat = arr.reshape(-1, 1, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(arr.shape)
+
+
+def background_colour(region: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """The most common colour of a region (white paper, or a ggplot grey panel), as float RGB.
+
+    The mode of a coarse colour histogram is used rather than the median because a dense
+    confidence band or many curves can pull a median off the paper colour.
+    """
+    px = region.reshape(-1, 3)
+    if valid is not None:
+        px = px[valid.reshape(-1)]
+    q = (px // 8).astype(np.int64)
+    code = (q[:, 0] * 32 + q[:, 1]) * 32 + q[:, 2]
+    best = np.bincount(code, minlength=32**3).argmax()
+    return px[code == best].astype(float).mean(axis=0)
+
+
+def ink_masks(lab: np.ndarray, bg_lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coloured ink and dark achromatic ink (boolean images).
+
+    Pixels lighter than the background (white gridlines on a grey panel) are never ink.
+    """
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    bg_chroma = float(np.hypot(bg_lab[1], bg_lab[2]))
+    d_ab = np.hypot(lab[..., 1] - bg_lab[1], lab[..., 2] - bg_lab[2])
+    coloured = (chroma > CHROMA_MIN + bg_chroma) & (d_ab > CHROMA_MIN)
+    dark = ~coloured & (lab[..., 0] < bg_lab[0] - DARK_MIN)
+    return coloured, dark
+
+
+def mixing_fit(px: np.ndarray, bg: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage ``alpha`` (0-1) and residual (RGB units) of pixels as mixes of ``bg`` and ``colour``."""
+    d = np.asarray(colour, float) - np.asarray(bg, float)
+    v = px.astype(np.float32) - np.asarray(bg, np.float32)
+    alpha = np.clip((v @ d.astype(np.float32)) / max(float(d @ d), 1e-6), 0.0, 1.0)
+    resid = np.linalg.norm(v - alpha[:, None] * d.astype(np.float32), axis=1)
+    return alpha, resid
+
+
+def _peaks(samples: np.ndarray, weights: np.ndarray, bins: list[np.ndarray], sigma: float,
+           min_count: float) -> list[np.ndarray]:
+    """Modes of a weighted histogram of ``samples`` (N, D), as sample-space coordinates."""
+    hist, edges = np.histogramdd(samples, bins=bins, weights=weights)
+    smooth = ndi.gaussian_filter(hist, sigma)
+    counts = ndi.gaussian_filter(np.histogramdd(samples, bins=bins)[0], sigma)
+    idx = peak_local_max(smooth, min_distance=2, threshold_abs=1e-9, exclude_border=False)
+    out = []
+    for p in idx:
+        if counts[tuple(p)] * (2 * np.pi * sigma**2) ** (len(bins) / 2) < min_count:
+            continue
+        out.append(np.array([0.5 * (e[i] + e[i + 1]) for e, i in zip(edges, p)]))
+    return out
+
+
+def candidate_colours(rgb: np.ndarray, lab: np.ndarray, coloured: np.ndarray, dark: np.ndarray,
+                      bg: np.ndarray, min_pixels: int) -> list[InkColour]:
+    """Modes of the ink colours: line cores, tints, band colours (sorted by pixel count).
+
+    The histogram is weighted by how far each pixel is from the background, so that the
+    saturated cores of lines win over their own anti-aliased rims.
+    """
+    bg_lab = to_lab(bg.reshape(1, 3).astype(np.uint8)).reshape(3)
+    out: list[InkColour] = []
+    if coloured.sum() >= min_pixels:
+        s = lab[coloured]
+        w = np.hypot(s[:, 1] - bg_lab[1], s[:, 2] - bg_lab[2]) ** 2
+        # L coarser than a/b: hue separates most arms; L splits same-hue pairs (dark/light green)
+        bins = [np.arange(0, 104, 6.0), np.arange(-128, 132, 4.0), np.arange(-128, 132, 4.0)]
+        for p in _peaks(s, w, bins, 1.0, min_pixels / 4):
+            out.append(InkColour(rgb=np.zeros(3), lab=p, chromatic=True))
+    if dark.sum() >= min_pixels:
+        s = lab[dark][:, :1]
+        w = (bg_lab[0] - s[:, 0]) ** 2
+        for p in _peaks(s, w, [np.arange(0, 102, 3.0)], 1.0, min_pixels / 4):
+            out.append(InkColour(rgb=np.zeros(3), lab=np.array([p[0], 0.0, 0.0]), chromatic=False))
+    for c in out:
+        c.rgb = _lab_to_rgb(c.lab)
+    return out
+
+
+def _lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    arr = np.asarray(lab, np.float32).reshape(1, 1, 3)
+    return np.clip(cv2.cvtColor(arr, cv2.COLOR_Lab2RGB).reshape(3) * 255.0, 0, 255)
+
+
+def assign_pixels(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray, colours: list[InkColour],
+                  max_resid: float = 45.0) -> tuple[np.ndarray, np.ndarray]:
+    """Label each ink pixel with the colour whose mixing ray fits it best.
+
+    Returns ``labels`` (-1 = none) and ``alpha`` images. Ties on one ray (a pale pixel fits
+    both a tint and the full colour) go to the colour whose mode is nearest, so a pale band
+    keeps its own pixels and an anti-aliased rim goes to its line.
+    """
+    h, w = ink.shape
+    labels = np.full((h, w), -1, np.int32)
+    alpha = np.zeros((h, w), np.float32)
+    if not colours:
+        return labels, alpha
+    px = rgb[ink].astype(np.float32)
+    lab = to_lab(px.reshape(-1, 1, 3).astype(np.uint8)).reshape(-1, 3)
+    score = np.empty((len(px), len(colours)), np.float32)
+    alphas = np.empty_like(score)
+    for k, c in enumerate(colours):
+        a, r = mixing_fit(px, bg, c.rgb)
+        dlab = np.linalg.norm(lab - c.lab.astype(np.float32), axis=1)
+        alphas[:, k] = a
+        score[:, k] = np.where(r < max_resid, r + 0.5 * dlab, np.inf)
+    best = score.argmin(axis=1)
+    ok = np.isfinite(score[np.arange(len(px)), best])
+    lab_img = np.where(ok, best, -1)
+    labels[ink] = lab_img
+    alpha[ink] = np.where(ok, alphas[np.arange(len(px)), best], 0.0)
+    return labels, alpha
+
+
+def classify_colours(labels: np.ndarray, alpha: np.ndarray, colours: list[InkColour],
+                     line_width: float) -> list[InkColour]:
+    """Mark wide pale areas as bands, fold anti-aliasing shades into their line colour.
+
+    A colour is a *band* when most of its pixels survive a morphological opening wider than the
+    curves (a filled area, not a line). A colour is a *shade* of another when it lies on that
+    colour's mixing ray and nearly all of its pixels touch that colour's pixels (the rim of a
+    line); shades are dropped from the list, so their pixels go to the line on reassignment.
+    """
+    size = int(2 * np.ceil(line_width) + 3)
+    square = np.ones((size, size), np.uint8)
+    masks = [(labels == k).astype(np.uint8) for k in range(len(colours))]
+    for k, c in enumerate(colours):
+        c.count = int(masks[k].sum())
+        if c.count == 0:
+            c.kind = "empty"
+            continue
+        wide = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
+        if wide > 0.35 and c.chromatic:
+            c.kind = "band"
+    ring = np.ones((5, 5), np.uint8)
+    order = np.argsort([-_strength(c) for c in colours])
+    for i in order:
+        c = colours[i]
+        if c.kind != "line":
+            continue
+        for j in order:
+            d = colours[j]
+            if j == i or d.kind != "line" or _strength(d) <= _strength(c):
+                continue
+            near = cv2.dilate(masks[j], ring)
+            touching = (masks[i] & near).sum() / max(c.count, 1)
+            if touching > 0.7 and _on_ray(c, d):
+                c.kind = "shade"
+                break
+    return [c for c in colours if c.kind in ("line", "band")]
+
+
+def merge_greys(colours: list[InkColour]) -> list[InkColour]:
+    """Keep one achromatic candidate, the darkest.
+
+    Thin black lines never reach black after anti-aliasing, so the grey levels of one dark
+    line spread over several modes; black and grey arms are told apart later, per traced
+    curve, not by colour modes.
+    """
+    greys = [c for c in colours if not c.chromatic]
+    if len(greys) <= 1:
+        return colours
+    darkest = min(greys, key=lambda c: c.lab[0])
+    return [c for c in colours if c.chromatic] + [darkest]
+
+
+def _strength(c: InkColour) -> float:
+    """How strongly a colour stands out (saturation for colours, darkness for greys)."""
+    return float(np.hypot(c.lab[1], c.lab[2]) + (100.0 - c.lab[0]) * (0.3 if c.chromatic else 1.0))
+
+
+def _on_ray(pale: InkColour, full: InkColour, bg: np.ndarray | None = None) -> bool:
+    """Whether ``pale`` is (about) a mix of ``full`` with a light background."""
+    if pale.chromatic != full.chromatic:
+        return not pale.chromatic  # a grey rim can belong to a coloured line over grey paper
+    if not pale.chromatic:
+        return pale.lab[0] > full.lab[0]
+    ha = np.arctan2(pale.lab[2], pale.lab[1])
+    hb = np.arctan2(full.lab[2], full.lab[1])
+    dh = np.abs(np.angle(np.exp(1j * (ha - hb))))
+    return bool(dh < np.deg2rad(25) and pale.lab[0] >= full.lab[0] - 5)

@@ -1,0 +1,190 @@
+"""Find each arm's step curve and its censor marks inside the plot area.
+
+Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.colours`), per colour the
+chains of horizontal segments that form never-rising curves (:mod:`~kmipd.digitize.trace`),
+same-colour arms told apart by line style (:mod:`~kmipd.digitize.linestyle`), hidden stretches
+filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.censor`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import isotonic_regression
+
+from kmipd.digitize import colours as col
+from kmipd.digitize import linestyle
+from kmipd.digitize.censor import find_censor_marks
+from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.trace import column_runs, line_width, steps_from_profile
+
+#: Rows above the box top and below the x axis that are searched (curves at 1.0 or 0 sit on
+#: the frame or axis line, half of their thickness outside the box).
+PAD = 3
+
+
+def plot_region(image: np.ndarray, box: PlotBox,
+                exclude_boxes: Sequence[tuple[int, int, int, int]] = ()
+                ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """The plot area of the image, a mask of its usable pixels, and its (x, y) offset.
+
+    Text boxes are masked with a small margin (OCR boxes hug the glyphs; anti-aliasing
+    does not).
+    """
+    h, w = image.shape[:2]
+    y0, y1 = max(box.top - PAD, 0), min(box.bottom + PAD + 1, h)
+    x0, x1 = max(box.left, 0), min(box.right + 1, w)
+    region = np.ascontiguousarray(image[y0:y1, x0:x1, :3])
+    valid = np.ones(region.shape[:2], bool)
+    for bx0, by0, bx1, by1 in exclude_boxes:
+        a0, a1 = int(np.floor(bx0)) - 2 - x0, int(np.ceil(bx1)) + 3 - x0
+        b0, b1 = int(np.floor(by0)) - 2 - y0, int(np.ceil(by1)) + 3 - y0
+        valid[max(b0, 0):max(b1, 0), max(a0, 0):max(a1, 0)] = False
+    return region, valid, (x0, y0)
+
+
+def frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
+    """Pixels of axis lines, plot frames and full-width dark gridlines.
+
+    Rows (columns) that are dark over most of the box are straight rules, not curves; near the
+    box edges a lower share suffices because axes may be broken by tick labels or curves on top.
+    """
+    h, w = dark.shape
+    rows = dark.mean(axis=1)
+    cols = dark.mean(axis=0)
+    near_r = np.zeros(h, bool)
+    near_r[:edge + PAD] = True
+    near_r[-(edge + PAD):] = True
+    near_c = np.zeros(w, bool)
+    near_c[:edge] = True
+    near_c[-edge:] = True
+    rule_r = (rows > 0.9) | (near_r & (rows > 0.5))
+    rule_c = (cols > 0.9) | (near_c & (cols > 0.5))
+    return dark & (rule_r[:, None] | rule_c[None, :])
+
+
+def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
+                 exclude_boxes: Sequence[tuple[int, int, int, int]] = ()
+                 ) -> tuple[list[ArmTrace], list[str]]:
+    """Trace every arm's step curve and censor marks inside the plot box.
+
+    Parameters
+    ----------
+    image : ndarray
+        RGB uint8 image of the whole figure.
+    box : PlotBox
+        Plot area in pixels (x axis line at ``box.bottom``, y axis line at ``box.left``).
+    n_arms : int, optional
+        Number of arms when known; otherwise chosen from the image (1-6).
+    exclude_boxes : sequence of (x0, y0, x1, y1)
+        Pixel rectangles of text inside the plot (legend entries, p-value) to ignore.
+
+    Returns
+    -------
+    arms : list of ArmTrace
+        One per arm, top curve at the start first; ``steps_px`` are (x, y) image pixels of a
+        right-continuous step function starting at the curve's left end.
+    warnings : list of str
+        What was uncertain.
+    """
+    warnings: list[str] = []
+    region, valid, (ox, oy) = plot_region(image, box, exclude_boxes)
+    if region.size == 0:
+        return [], ["empty plot box"]
+    bg = col.background_colour(region, valid)
+    lab = col.to_lab(region)
+    bg_lab = col.to_lab(bg.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
+    coloured, dark = col.ink_masks(lab, bg_lab)
+    coloured &= valid
+    dark &= valid
+    dark &= ~frame_lines(dark)
+    min_px = max(20, region.shape[1] // 8)
+    cands = col.candidate_colours(region, lab, coloured, dark, bg, min_px)
+    cands = col.merge_greys(cands)
+    ink = coloured | dark
+    labels, alpha = col.assign_pixels(region, ink, bg, cands)
+    width0 = line_width(column_runs(alpha))
+    kept = col.classify_colours(labels, alpha, cands, width0)
+    kept = [c for c in kept if c.kind == "band"] + [c for c in kept if c.kind == "line"]
+    labels, alpha = col.assign_pixels(region, ink, bg, kept)
+    options = []
+    for k, c in enumerate(kept):
+        if c.kind != "line":
+            continue
+        a = np.where(labels == k, alpha, 0.0).astype(np.float32)
+        options.extend(linestyle.chains_of_colour(a, c, region, colour_id=k))
+    chosen, more = linestyle.choose_arms(options, region.shape[1], n_arms)
+    warnings += more
+    arms = _finish(chosen, region, (ox, oy))
+    return arms, warnings
+
+
+def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
+            offset: tuple[int, int]) -> list[ArmTrace]:
+    """Fill hidden stretches, make levels monotone, find censor marks, move to image pixels."""
+    if not chosen:
+        return []
+    w = region.shape[1]
+    full = []
+    for c in chosen:
+        y = np.full(w, np.nan)
+        y[c.x_start:c.x_start + len(c.y)] = c.y
+        full.append(y)
+    start = min(c.x_start for c in chosen)
+    out = []
+    for i, c in enumerate(chosen):
+        y = full[i].copy()
+        others = [full[j] for j in range(len(chosen)) if j != i]
+        y, x0 = _fill_hidden(y, c.x_start, start, c.width, others)
+        x1 = c.x_start + len(c.y)
+        level = y[x0:x1]
+        level = isotonic_regression(level, increasing=True).x
+        steps = steps_from_profile(x0, level)
+        marks = find_censor_marks(c.runs, x0, level, c.width)
+        steps = steps + np.array(offset, float)
+        marks = marks + np.array(offset, float) if len(marks) else marks
+        out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
+                            steps_px=steps, censor_px=marks, confidence=c.confidence))
+    out.sort(key=lambda a: (a.steps_px[0, 1] if len(a.steps_px) else np.inf))
+    return out
+
+
+def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
+                 others: list[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Fill the NaN stretches of one arm's levels, where it is hidden under other curves.
+
+    Under another curve the hidden arm runs along that curve, clipped between its own visible
+    levels before and after (so it stays continuous and never rises); with nothing on top (text
+    removed, a gap in a dashed line) it is interpolated. An arm that first shows up right of the
+    common start under another curve is extended left along that curve: both start at time 0.
+    """
+    y = y.copy()
+    stack = np.vstack(others) if others else np.full((1, len(y)), np.nan)
+    if x_first > start + 2 * width + 2 and others:
+        seg = stack[:, start:x_first]
+        first = y[x_first]
+        near = np.abs(stack[:, x_first - 1] - first) <= 3 * width + 2
+        near |= stack[:, x_first - 1] <= first
+        if near.any():
+            top = np.nanmin(np.where(near[:, None], seg, np.nan), axis=0)
+            if np.isfinite(top).any():
+                y[start:x_first] = np.minimum(np.where(np.isfinite(top), top, first), first)
+                x_first = start
+    last = np.flatnonzero(np.isfinite(y))
+    if len(last) == 0:
+        return y, x_first
+    idx = np.arange(len(y))
+    gaps = np.isnan(y) & (idx > x_first) & (idx < last[-1])
+    if gaps.any():
+        known = np.flatnonzero(np.isfinite(y))
+        before = np.interp(idx, known, y[known], left=np.nan, right=np.nan)
+        lo = np.fmax.accumulate(np.where(np.isfinite(y), y, -np.inf))
+        nxt = np.flip(np.fmin.accumulate(np.flip(np.where(np.isfinite(y), y, np.inf))))
+        over = stack[:, gaps]
+        cover = np.abs(over - before[gaps]) <= np.maximum(nxt[gaps] - lo[gaps], 0) + 2 * width
+        ov = np.where(cover, over, np.nan)
+        has = np.isfinite(ov).any(axis=0)
+        guess = np.where(has, np.nanmedian(np.where(has[None, :], ov, 0), axis=0), before[gaps])
+        y[gaps] = np.clip(guess, lo[gaps], nxt[gaps])
+    return y, x_first

@@ -1,0 +1,365 @@
+"""Compute each reported statistic from the IPD with lifelines and compare it with the paper.
+
+Every statistic comes from lifelines (KaplanMeierFitter, CoxPHFitter, logrank_test); this module
+only decides which number to compare with which, on what scale, and with what tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from lifelines.utils import median_survival_times
+from scipy.stats import norm
+
+from kmipd.errors import KmipdError
+from kmipd.io import check_ipd, read_ipd
+from kmipd.validate.reported import ComparisonReport, PValue, Reported, load_reported
+
+COLUMNS = ("statistic", "arm", "reported", "reconstructed", "difference", "tolerance", "pass", "scale")
+# A relative slack so that a value printed to two decimals that sits exactly on a tolerance
+# edge (e.g. 0.74 vs 0.765) is not failed by binary rounding.
+_EPS = 1e-9
+
+
+@dataclass
+class ValidationResult:
+    """The IPD's statistics next to the paper's, one row per reported number.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Columns ``statistic, arm, reported, reconstructed, difference, tolerance, pass, scale``.
+        ``difference`` is reconstructed - reported on the comparison ``scale`` ("absolute",
+        "log" for hazard ratios, "z" for p-values); ``tolerance`` is on the same scale.
+        Not-reached values (medians, CI bounds) are ``inf``.
+    reported : Reported
+        The parsed reported file.
+    warnings : list of str
+        Things that make a comparison less meaningful (e.g. a landmark beyond follow-up).
+    """
+
+    table: pd.DataFrame
+    reported: Reported
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The comparison table (lifelines-style alias of :attr:`table`)."""
+        return self.table
+
+    @property
+    def passed(self) -> bool:
+        """True when every reported statistic is within its tolerance."""
+        return bool(self.table["pass"].all())
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """The rows that failed."""
+        return self.table[~self.table["pass"]]
+
+    def format(self) -> str:
+        """The table as aligned plain text, ``PASS``/``FAIL`` per line and a summary line."""
+        return format_table(self.table)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def to_dict(self) -> dict:
+        """JSON-ready content of ``validation.json``."""
+        rows = [{k: _json_value(v) for k, v in row.items()}
+                for row in self.table.to_dict(orient="records")]
+        return {
+            "passed": self.passed,
+            "n_checks": int(len(self.table)),
+            "n_failed": int((~self.table["pass"]).sum()),
+            "reported_file": self.reported.path,
+            "source": self.reported.source,
+            "time_unit": self.reported.time_unit,
+            "rows": rows,
+            "warnings": self.warnings,
+        }
+
+    def to_folder(self, outdir: str | Path) -> dict[str, Path]:
+        """Write ``validation.csv`` and ``validation.json`` into ``outdir``."""
+        from kmipd.io import write_table
+
+        outdir = Path(outdir)
+        paths = {"csv": write_table(self.table, outdir / "validation.csv")}
+        paths["json"] = outdir / "validation.json"
+        paths["json"].write_text(json.dumps(self.to_dict(), indent=2))
+        return paths
+
+
+def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
+    """Check IPD against the statistics a paper reports.
+
+    Parameters
+    ----------
+    ipd : DataFrame or path
+        Columns ``arm, time, event`` (a path is read with :func:`kmipd.io.read_ipd`).
+    reported : path, dict or Reported
+        The reported-statistics TOML file (see :func:`~kmipd.validate.reported.load_reported`).
+
+    Returns
+    -------
+    ValidationResult
+        One row per reported number.
+
+    Raises
+    ------
+    KmipdError
+        On unreadable IPD or reported file, or a reported arm that is not in the IPD.
+
+    Examples
+    --------
+    >>> result = validate("ipd.csv", "reported.toml")  # doctest: +SKIP
+    >>> result.passed, result.failures  # doctest: +SKIP
+    """
+    frame = read_ipd(ipd) if isinstance(ipd, (str, Path)) else check_ipd(pd.DataFrame(ipd))
+    rep = load_reported(reported)
+    arms = _match_arms(rep, frame)
+    tol = rep.tolerance
+    alpha = 1.0 - rep.confidence_level
+    follow_up = float(frame["time"].max())
+    time_tol = tol.median_frac * follow_up
+    rows: list[dict] = []
+    warnings: list[str] = []
+
+    if rep.n is not None:
+        rows.append(_row("n", "all", rep.n, float(len(frame)), tol.n))
+    if rep.median_follow_up is not None:
+        # Reverse Kaplan-Meier: censoring is the "event", so events censor the follow-up.
+        reverse = KaplanMeierFitter().fit(frame["time"], 1 - frame["event"])
+        rows.append(_row("median_follow_up", "all", rep.median_follow_up,
+                         float(reverse.median_survival_time_), time_tol))
+
+    for name, arm in rep.arms.items():
+        data = frame[frame["arm"] == arms[name]]
+        kmf = KaplanMeierFitter(alpha=alpha).fit(data["time"], data["event"], label=name)
+        if arm.n is not None:
+            rows.append(_row("n", name, arm.n, float(len(data)), tol.n))
+        if arm.events is not None:
+            rows.append(_row("events", name, arm.events, float(data["event"].sum()),
+                             max(1.0, tol.events_frac * arm.events)))
+        if arm.median is not None:
+            rows.append(_row("median", name, arm.median, float(kmf.median_survival_time_), time_tol))
+        if arm.median_ci is not None:
+            ci = median_survival_times(kmf.confidence_interval_).iloc[0]
+            for side, rep_value, value in zip(("lower", "upper"), arm.median_ci, ci.to_numpy(), strict=True):
+                rows.append(_row(f"median_ci_{side}", name, rep_value, float(value), time_tol))
+        last = float(data["time"].max())
+        for t in sorted(set(arm.landmarks) | set(arm.landmark_ci)):
+            if t > last:
+                warnings.append(f"arm {name!r}: landmark {t:g} is after the last time in the IPD "
+                                f"({last:g}); the IPD's survival there is carried forward.")
+        for t, value in arm.landmarks.items():
+            s = float(kmf.survival_function_at_times([t]).iloc[0])
+            rows.append(_row(f"survival_at_{t:g}", name, value, s, tol.landmark))
+        for t, (lo, hi) in arm.landmark_ci.items():
+            band = _ci_at(kmf, t)
+            rows.append(_row(f"survival_at_{t:g}_ci_lower", name, lo, band[0], tol.landmark_ci))
+            rows.append(_row(f"survival_at_{t:g}_ci_upper", name, hi, band[1], tol.landmark_ci))
+
+    for comp in rep.comparisons:
+        rows.extend(_comparison_rows(comp, rep, frame, arms, alpha))
+
+    if not rows:
+        raise KmipdError(f"reported file {rep.path} lists no statistics to check "
+                         "(no n, events, median, landmarks, hr or p).")
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["pass"] = table["pass"].astype(bool)
+    return ValidationResult(table=table, reported=rep, warnings=warnings)
+
+
+def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
+                     arms: dict[str, str], alpha: float) -> list[dict]:
+    ipd_arms = list(dict.fromkeys(frame["arm"]))
+    reference = _resolve(comp.reference or rep.reference_arm, rep, arms, ipd_arms)
+    if reference is None:
+        if len(ipd_arms) != 2:
+            raise KmipdError("reported file: give [study] reference_arm (or reference in "
+                             "[comparison]) to say which arm the hazard ratio is relative to.")
+        reference = arms.get(next(iter(rep.arms)), ipd_arms[0])
+    other = _resolve(comp.arm, rep, arms, ipd_arms)
+    if other is None:
+        rest = [a for a in ipd_arms if a != reference]
+        if len(rest) != 1:
+            raise KmipdError(f"reported file: the IPD has {len(ipd_arms)} arms; give arm = \"...\" "
+                             "in [comparison] to say which arm is compared with the reference.")
+        other = rest[0]
+    label = f"{other} vs {reference}"
+    a = frame[frame["arm"] == other]
+    b = frame[frame["arm"] == reference]
+    tol = rep.tolerance
+    rows = []
+    lr = cox_p = math.nan
+    if (comp.hr is not None or comp.hr_ci is not None or comp.cox_p is not None
+            or (comp.p is not None and comp.p_test == "cox")):
+        hr, hr_ci, cox_p = _cox(a, b, other, alpha)
+        if comp.hr is not None:
+            rows.append(_row("hr", label, comp.hr, hr, tol.log_hr, scale="log"))
+        if comp.hr_ci is not None:
+            for side, rep_value, value in zip(("lower", "upper"), comp.hr_ci, hr_ci, strict=True):
+                rows.append(_row(f"hr_ci_{side}", label, rep_value, float(value), tol.log_hr_ci,
+                                 scale="log"))
+        if comp.cox_p is not None:
+            rows.append(_p_row("cox_p", label, comp.cox_p, cox_p, tol.p_z))
+    if comp.logrank_p is not None or (comp.p is not None and comp.p_test == "logrank"):
+        lr = float(logrank_test(a["time"], b["time"], a["event"], b["event"]).p_value)
+        if comp.logrank_p is not None:
+            rows.append(_p_row("logrank_p", label, comp.logrank_p, lr, tol.p_z))
+    if comp.p is not None:
+        value = lr if comp.p_test == "logrank" else cox_p
+        rows.append(_p_row(f"p ({comp.p_test})", label, comp.p, value, tol.p_z))
+    return rows
+
+
+def _cox(a: pd.DataFrame, b: pd.DataFrame, treated: str, alpha: float):
+    """HR of ``a`` vs ``b`` with its CI and Wald p from lifelines' Cox model (NaN if it cannot fit)."""
+    both = pd.concat([a, b])
+    design = pd.DataFrame({"time": both["time"].to_numpy(), "event": both["event"].to_numpy(),
+                           "treatment": (both["arm"] == treated).astype(float).to_numpy()})
+    try:
+        cph = CoxPHFitter(alpha=alpha).fit(design, "time", "event")
+    except Exception:  # lifelines' ConvergenceError and friends: e.g. no events in one arm
+        return math.nan, (math.nan, math.nan), math.nan
+    hr = float(cph.hazard_ratios_["treatment"])
+    hr_ci = tuple(np.exp(cph.confidence_intervals_.loc["treatment"].to_numpy(dtype=float)))
+    return hr, hr_ci, float(cph.summary.loc["treatment", "p"])
+
+
+def _row(statistic: str, arm: str, reported: float, value: float, tolerance: float,
+         scale: str = "absolute") -> dict:
+    """Compare on ``scale``; a not-reached (inf/NaN) value matches only a not-reached one."""
+    rep_open = not math.isfinite(reported)
+    rec_open = not math.isfinite(value)
+    if rep_open or rec_open:
+        diff = 0.0 if rep_open and rec_open else math.nan
+        ok = rep_open and rec_open and not math.isnan(value)
+    else:
+        diff = math.log(value) - math.log(reported) if scale == "log" else value - reported
+        ok = abs(diff) <= tolerance * (1 + _EPS) + _EPS
+    return {"statistic": statistic, "arm": arm, "reported": float(reported),
+            "reconstructed": float(value), "difference": diff, "tolerance": float(tolerance),
+            "pass": bool(ok), "scale": scale}
+
+
+def _p_row(statistic: str, arm: str, reported: PValue, value: float, tolerance: float) -> dict:
+    """p-values on the two-sided normal-deviate scale; ``"<0.001"`` also passes below the bound."""
+    diff = _z(value) - _z(reported.value)
+    ok = abs(diff) <= tolerance + _EPS or (reported.upper_bound and value <= reported.value)
+    if reported.upper_bound and value <= reported.value:
+        diff = 0.0
+    return {"statistic": statistic, "arm": arm, "reported": reported.value, "reconstructed": value,
+            "difference": diff, "tolerance": float(tolerance), "pass": bool(ok),
+            "scale": "z<" if reported.upper_bound else "z"}
+
+
+def _z(p: float) -> float:
+    if math.isnan(p):
+        return math.nan
+    return float(norm.isf(min(max(p, 1e-300), 1.0) / 2.0))
+
+
+def _ci_at(kmf: KaplanMeierFitter, t: float) -> tuple[float, float]:
+    """lifelines' pointwise CI of S at ``t`` (the step value in force at ``t``)."""
+    ci = kmf.confidence_interval_survival_function_
+    before = ci[ci.index <= t]
+    if before.empty:
+        return 1.0, 1.0
+    lo, hi = before.iloc[-1].to_numpy(dtype=float)
+    return float(lo), float(hi)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", str(name)).strip().casefold()
+
+
+def _resolve(name: str | None, rep: Reported, arms: dict[str, str],
+             ipd_arms: list[str]) -> str | None:
+    """The IPD arm a comparison names: a reported arm (by its name) or directly an IPD arm."""
+    if name is None:
+        return None
+    for reported_name, ipd_name in arms.items():
+        if _normal(reported_name) == _normal(name):
+            return ipd_name
+    for ipd_name in ipd_arms:
+        if _normal(ipd_name) == _normal(name):
+            return ipd_name
+    raise KmipdError(f"reported comparison arm {name!r} is neither a reported arm nor an arm of "
+                     f"the IPD; the IPD's arms are {', '.join(repr(a) for a in ipd_arms)}.")
+
+
+def _match_arms(rep: Reported, frame: pd.DataFrame) -> dict[str, str]:
+    """Reported arm name -> IPD arm name: exact, then ignoring case, spaces and underscores."""
+    available = list(dict.fromkeys(frame["arm"]))
+    by_normal = {_normal(a): a for a in available}
+    out = {}
+    for name, arm in rep.arms.items():
+        label = arm.label
+        if label in available:
+            out[name] = label
+        elif _normal(label) in by_normal:
+            out[name] = by_normal[_normal(label)]
+        else:
+            raise KmipdError(
+                f"reported arm {label!r} is not in the IPD; the IPD's arms are "
+                f"{', '.join(repr(a) for a in available)} (rename the arm in the reported file "
+                "or map it with ipd_arm = \"...\")."
+            )
+    return out
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Aligned plain-text rendering of a validation table, with a closing summary line."""
+    if table.empty:
+        return "no statistics checked"
+
+    def num(v: float, stat: str) -> str:
+        if isinstance(v, float) and math.isinf(v):
+            return "NA"
+        if isinstance(v, float) and math.isnan(v):
+            return "-"
+        return f"{v:.3f}" if stat.startswith(("survival", "hr")) else f"{v:.4g}"
+
+    cells = [("statistic", "arm", "reported", "rebuilt", "diff", "tol", "scale", "check")]
+    for row in table.to_dict(orient="records"):
+        stat = row["statistic"]
+        diff = row["difference"]
+        cells.append((
+            stat, str(row["arm"]), num(row["reported"], stat), num(row["reconstructed"], stat),
+            "-" if isinstance(diff, float) and math.isnan(diff) else f"{diff:+.3g}",
+            f"{row['tolerance']:.3g}", row["scale"], "PASS" if row["pass"] else "FAIL",
+        ))
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    right = {2, 3, 4, 5}
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(cell, widths, strict=True))).rstrip() for cell in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    n_fail = int((~table["pass"]).sum())
+    lines.append(f"{len(table) - n_fail}/{len(table)} checks passed"
+                 + (f"; {n_fail} failed" if n_fail else ""))
+    return "\n".join(lines)
+
+
+def _json_value(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "NA" if value > 0 else "-NA"
+        return value
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

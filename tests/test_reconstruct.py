@@ -1,0 +1,231 @@
+"""Reconstruction (issue 2): cleaning, the Guyot iteration, N-only, CLI errors, properties."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import CoxPHFitter
+
+from kmipd.cli import main_group
+from kmipd.compare import step_survival
+from kmipd.datasets import load_ipd
+from kmipd.errors import KmipdError
+from kmipd.reconstruct import clean_curve, reconstruct, reconstruct_arm
+from kmipd.simulate import exact_digitization, km_curve, simulate_digitization
+
+exact_inputs = exact_digitization
+
+
+def km_mae(true: pd.DataFrame, rebuilt: pd.DataFrame) -> float:
+    errs = []
+    for arm, g in true.groupby("arm"):
+        r = rebuilt[rebuilt["arm"] == arm]
+        grid = np.linspace(0, g["time"].max(), 400)
+        a = step_survival(*km_curve(g["time"], g["event"]), grid)
+        b = step_survival(*km_curve(r["time"], r["event"]), grid)
+        errs.append(np.mean(np.abs(a - b)))
+    return float(np.max(errs))
+
+
+def log_hr(ipd: pd.DataFrame, arm: str) -> float:
+    d = pd.DataFrame({"time": ipd["time"], "event": ipd["event"], "x": (ipd["arm"] == arm).astype(float)})
+    return float(CoxPHFitter().fit(d, "time", "event").params_["x"])
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+def test_clean_sorts_detects_percent_and_adds_start():
+    c = clean_curve([10, 2, 5, 5], [50, 90, 80, 70])
+    assert c.percent_scale
+    np.testing.assert_allclose(c.time, [0, 2, 5, 5, 10])
+    np.testing.assert_allclose(c.survival, [1.0, 0.9, 0.8, 0.7, 0.5])
+    assert any("start point" in n for n in c.notes)
+
+
+def test_clean_makes_survival_non_increasing_by_least_squares():
+    c = clean_curve([0, 1, 2, 3], [1.0, 0.80, 0.82, 0.5])
+    assert np.all(np.diff(c.survival) <= 0)
+    # isotonic regression pools the two violators to their mean, not to the lower one
+    assert c.survival[1] == pytest.approx(0.81)
+
+
+def test_clean_drops_points_inside_flat_runs():
+    c = clean_curve([0, 1, 2, 3, 4, 5], [1, 1, 1, 0.5, 0.5, 0.5])
+    np.testing.assert_allclose(c.time, [0, 2, 3, 5])
+
+
+def test_clean_rejects_negative_times_and_bad_range():
+    with pytest.raises(KmipdError, match="negative time"):
+        clean_curve([-5, 1], [1, 0.5])
+    with pytest.raises(KmipdError, match="outside"):
+        clean_curve([0, 1], [1, -0.5])
+
+
+# --- reconstruction on real data -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["gbsg2", "lung", "leukemia"])
+def test_exact_coordinates_rebuild_events_curve_and_hr(name):
+    ipd = load_ipd(name)
+    curves, table = exact_inputs(ipd)
+    rebuilt = reconstruct(curves, at_risk=table)
+    for arm, g in ipd.groupby("arm"):
+        r = rebuilt[rebuilt["arm"] == arm]
+        assert len(r) == len(g)
+        assert abs(r["event"].sum() - g["event"].sum()) <= max(1, 0.02 * g["event"].sum())
+    assert km_mae(ipd, rebuilt) < 0.006
+    other = sorted(ipd["arm"].unique())[1]
+    assert abs(log_hr(rebuilt, other) - log_hr(ipd, other)) < 0.02
+
+
+def test_refinement_beats_the_published_algorithm_on_exact_curves(monkeypatch):
+    import sys
+
+    guyot_module = sys.modules["kmipd.reconstruct.guyot"]
+    errs = {True: [], False: []}
+    for refine in (False, True):
+        patched = functools.partial(guyot_module.guyot, refine=refine)
+        monkeypatch.setattr("kmipd.reconstruct.guyot", patched)
+        for name in ["gbsg2", "lung", "larynx", "kidney_transplant", "lymphoma"]:
+            ipd = load_ipd(name)
+            curves, table = exact_inputs(ipd)
+            errs[refine].append(km_mae(ipd, reconstruct(curves, at_risk=table)))
+        monkeypatch.undo()
+    assert np.median(errs[True]) < 0.6 * np.median(errs[False]), errs
+
+
+def test_digitizer_noise_keeps_curve_and_hr_close():
+    ipd = load_ipd("gbsg2")
+    curves, table = simulate_digitization(ipd, seed=3)
+    rebuilt = reconstruct(curves, at_risk=table)
+    assert km_mae(ipd, rebuilt) < 0.01
+    assert abs(log_hr(rebuilt, "No hormone therapy") - log_hr(ipd, "No hormone therapy")) < 0.06
+
+
+def test_total_events_are_matched_without_table():
+    ipd = load_ipd("lung")
+    curves, _ = exact_inputs(ipd)
+    n = ipd.groupby("arm").size().to_dict()
+    events = ipd.groupby("arm")["event"].sum().astype(int).to_dict()
+    rebuilt = reconstruct(curves, n=n, events=events)
+    assert rebuilt.groupby("arm")["event"].sum().astype(int).to_dict() == events
+
+
+def test_n_only_estimates_censoring_better_than_assuming_none():
+    ipd = load_ipd("gbsg2")  # heavily censored: 'no censoring' overstates events by far
+    curves, _ = exact_inputs(ipd)
+    n = ipd.groupby("arm").size().to_dict()
+    rebuilt = reconstruct(curves, n=n)
+    true_events = ipd.groupby("arm")["event"].sum()
+    err = (rebuilt.groupby("arm")["event"].sum() - true_events).abs() / true_events
+    assert (err < 0.15).all(), err
+    assert (rebuilt.groupby("arm").size() == pd.Series(n)).all()
+
+
+def test_censor_marks_become_censoring_times():
+    ipd = load_ipd("leukemia")
+    arm = ipd[ipd["arm"] == "6-MP"]
+    t, s = km_curve(arm["time"], arm["event"])
+    marks = arm.loc[arm["event"] == 0, "time"].to_numpy()
+    result, _ = reconstruct_arm(t, s, n=len(arm), censor_times=marks)
+    assert result.n_events == int(arm["event"].sum())
+    # the censorings sit on the marks, not spread evenly
+    assert np.isin(np.round(result.censor_times, 6), np.round(marks, 6)).mean() > 0.8
+
+
+def test_output_is_deterministic_and_sorted():
+    ipd = load_ipd("lung")
+    curves, table = simulate_digitization(ipd, seed=1)
+    a = reconstruct(curves, at_risk=table)
+    b = reconstruct(curves.sample(frac=1, random_state=0), at_risk=table)
+    by_arm = ["arm", "time", "event"]
+    pd.testing.assert_frame_equal(a.sort_values(by_arm, ignore_index=True), b.sort_values(by_arm, ignore_index=True))
+    assert list(dict.fromkeys(a["arm"])) == list(dict.fromkeys(curves["arm"]))  # arms in the curves' order
+    assert list(a.columns) == ["arm", "time", "event"]
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+@st.composite
+def arms(draw):
+    n = draw(st.integers(5, 80))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    ev = rng.exponential(draw(st.floats(2, 30)), n)
+    cen = rng.uniform(0, draw(st.floats(5, 60)), n)
+    time = np.round(np.minimum(ev, cen), 2) + 0.01
+    return pd.DataFrame({"arm": "A", "time": time, "event": (ev <= cen).astype(int)})
+
+
+@settings(max_examples=40, deadline=None)
+@given(ipd=arms(), seed=st.integers(0, 100), use_table=st.booleans())
+def test_properties_of_any_reconstruction(ipd, seed, use_table):
+    curves, table = simulate_digitization(ipd, seed=seed)
+    n = len(ipd)
+    rebuilt = reconstruct(curves, at_risk=table) if use_table else reconstruct(curves, n={"A": n})
+    assert len(rebuilt) == n  # never more (or fewer) patients than N
+    assert rebuilt["time"].min() >= 0
+    assert rebuilt["time"].max() <= curves["time"].max() + 1e-9
+    assert set(rebuilt["event"]) <= {0, 1}
+    # the KM of the output follows the input curve
+    cc = clean_curve(curves["time"], curves["survival"])
+    grid = np.linspace(0, cc.time[-1], 200)
+    km = step_survival(*km_curve(rebuilt["time"], rebuilt["event"]), grid)
+    assert np.mean(np.abs(km - cc.at(grid))) < 0.5 / np.sqrt(n) + 0.02
+
+
+@settings(max_examples=60, deadline=None)
+@given(t=st.lists(st.floats(0, 100), min_size=1, max_size=40), s=st.lists(st.floats(0, 1), min_size=40, max_size=40))
+def test_cleaning_always_gives_a_valid_step_curve(t, s):
+    c = clean_curve(np.array(t), np.array(s[: len(t)]))
+    assert c.time[0] == 0 and c.survival[0] == 1
+    assert np.all(np.diff(c.time) >= 0)
+    assert np.all(np.diff(c.survival) <= 1e-12)
+    assert np.all((c.survival >= 0) & (c.survival <= 1))
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def files(tmp_path):
+    ipd = load_ipd("leukemia")
+    curves, table = exact_inputs(ipd)
+    curves.to_csv(tmp_path / "curves.csv", index=False)
+    table.to_csv(tmp_path / "at_risk.csv", index=False)
+    return tmp_path, ipd
+
+
+def test_cli_writes_ipd(files):
+    tmp, ipd = files
+    res = CliRunner().invoke(main_group, ["reconstruct", str(tmp / "curves.csv"), "--at-risk", str(tmp / "at_risk.csv"),
+                                          "-o", str(tmp / "ipd.csv")])
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(tmp / "ipd.csv")
+    assert list(out.columns) == ["arm", "time", "event"]
+    assert len(out) == len(ipd)
+
+
+@pytest.mark.parametrize("content,kind,message", [
+    ("arm,time\nA,1\n", "curves", "missing column"),
+    ("", "curves", "empty"),
+    ("arm,time,survival\nA,-2,1\n", "curves", "negative time"),
+    ("arm,time,survival\nA,1,x\n", "curves", "non-numeric"),
+    ("arm,time,n_at_risk\n6-MP,0,21\n6-MP,10,25\n", "at_risk", "rise"),
+    ("arm,time,n_at_risk\nZ,0,21\n", "at_risk", "not in the curves"),
+])
+def test_cli_bad_input_is_one_line_exit_2(files, content, kind, message):
+    tmp, _ = files
+    bad = tmp / "bad.csv"
+    bad.write_text(content)
+    curves = bad if kind == "curves" else tmp / "curves.csv"
+    args = ["reconstruct", str(curves), "-o", str(tmp / "x.csv")]
+    args += ["--at-risk", str(bad)] if kind == "at_risk" else ["--n", "A=10"]
+    res = CliRunner().invoke(main_group, args)
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.output
+    assert "Traceback" not in res.output
