@@ -29,7 +29,7 @@ def _read_csv(path: str | Path, kind: str) -> pd.DataFrame:
     if not path.is_file():
         raise KmipdError(f"{kind} file {path} does not exist; check the path.")
     try:
-        frame = pd.read_csv(path, skipinitialspace=True)
+        frame = pd.read_csv(path, skipinitialspace=True, keep_default_na=False)  # arm "NA" stays a name
     except pd.errors.EmptyDataError:
         raise KmipdError(f"{kind} file {path} is empty; it needs a header row and data.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from lifelines import CoxPHFitter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from numpy.typing import ArrayLike
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
@@ -63,6 +65,10 @@ class Study:
     ipd: pd.DataFrame
     treatment: str
     control: str
+
+
+StudiesLike = str | Path | Sequence[Study | tuple[str, pd.DataFrame, str, str]]
+"""A manifest path, or studies as :class:`Study` / ``(name, ipd, treatment, control)``."""
 
 
 def read_manifest(path: str | Path, treatment: str | None = None, control: str | None = None) -> list[Study]:
@@ -119,20 +125,20 @@ def _read_study_ipd(name: str, path: Path) -> pd.DataFrame:
         raise KmipdError(f"study {name!r}: {exc}") from None
 
 
-def studies_from_paths(paths, treatment: str, control: str) -> list[Study]:
+def studies_from_paths(paths: Sequence[str | Path], treatment: str, control: str) -> list[Study]:
     """Studies from IPD files sharing the same two arms, each named after its folder.
 
-    The name is the folder holding the file (``STUDY1/ipd.csv`` -> ``STUDY1``), or the path itself
-    when two files share a folder name.
+    The name is the folder holding the file (``STUDY1/ipd.csv`` -> ``STUDY1``); when folder names
+    repeat, the file name without extension (``trials/a.csv`` -> ``a``); failing that, the path.
     """
     paths = [Path(p) for p in paths]
-    names = [p.parent.name or p.stem for p in paths]
-    if len(set(names)) < len(names):
-        names = [str(p) for p in paths]
+    for names in ([p.parent.name for p in paths], [p.stem for p in paths], [str(p) for p in paths]):
+        if all(names) and len(set(names)) == len(names):
+            break
     return [Study(n, _read_study_ipd(n, p), treatment, control) for n, p in zip(names, paths, strict=True)]
 
 
-def _as_studies(studies) -> list[Study]:
+def _as_studies(studies: StudiesLike) -> list[Study]:
     if isinstance(studies, (str, Path)):
         return read_manifest(studies)
     out = []
@@ -164,7 +170,7 @@ def _two_arm(study: Study) -> pd.DataFrame:
                          "treat": (rows["arm"] == study.treatment).astype(int).to_numpy()})
 
 
-def two_stage(log_hr, se, names=None) -> dict:
+def two_stage(log_hr: ArrayLike, se: ArrayLike, names: list[str] | None = None) -> dict:
     """Fixed-effect and DerSimonian-Laird random-effects pooling of study estimates (statsmodels).
 
     Parameters
@@ -231,7 +237,7 @@ class PooledAnalysis:
             raise KmipdError(f"alpha must be between 0 and 1, got {alpha}.")
         self.alpha = alpha
 
-    def fit(self, studies) -> PooledAnalysis:
+    def fit(self, studies: StudiesLike) -> PooledAnalysis:
         """Pool ``studies``: a list of :class:`Study` or ``(name, ipd, treatment, control)``, or a manifest path."""
         studies = _as_studies(studies)
         if len(studies) < 2:
@@ -376,7 +382,7 @@ def _log_ticks(ax) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
-def pool(studies, alpha: float = 0.05) -> PooledAnalysis:
+def pool(studies: StudiesLike, alpha: float = 0.05) -> PooledAnalysis:
     """Pool studies' IPD; ``studies`` is a list of ``(name, ipd, treatment, control)`` / :class:`Study`, or a manifest path.
 
     Returns

@@ -25,6 +25,10 @@ def _arm(ipd, arm):
     return ipd[ipd["arm"] == arm]
 
 
+def _reject(constant):
+    raise AssertionError(f"non-standard JSON constant {constant}")
+
+
 def _km(rows):
     return KaplanMeierFitter().fit(rows["time"], rows["event"])
 
@@ -173,7 +177,7 @@ def test_to_folder_and_summary(larynx, tmp_path):
     files = res.to_folder(tmp_path)
     for name in ("per_arm.csv", "landmarks.csv", "comparisons.csv", "analysis.json", "km.png"):
         assert (tmp_path / name).stat().st_size > 0
-    data = json.loads((tmp_path / "analysis.json").read_text())  # strict JSON: no NaN / Infinity
+    data = json.loads((tmp_path / "analysis.json").read_text(), parse_constant=_reject)
     assert data["reference"] == "Stage I" and len(data["comparisons"]) == 3
     assert pd.read_csv(files["per_arm"])["n"].sum() == 90
     assert "Overall log-rank" in res.summary and "Versus 'Stage I'" in res.summary
@@ -189,7 +193,9 @@ def test_cli_analyze_writes_everything(tmp_path):
     for name in ("per_arm.csv", "landmarks.csv", "comparisons.csv", "analysis.json", "km.png",
                  "parametric.csv", "parametric_curves.csv", "parametric.png"):
         assert (out / name).is_file(), name
-    assert json.loads((out / "analysis.json").read_text())["tau"] == 20
+    data = json.loads((out / "analysis.json").read_text(), parse_constant=_reject)
+    assert data["tau"] == 20
+    assert None in [f["aic"] for f in data["parametric"]["fits"]]  # the failed generalised gamma fit
 
 
 @pytest.mark.parametrize("args", [

@@ -24,6 +24,7 @@ from lifelines import (
 from lifelines.utils import restricted_mean_survival_time
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from kmipd.analysis._common import fmt
 from kmipd.errors import KmipdError
@@ -48,7 +49,7 @@ def _first_line(obj) -> str:
     return text.splitlines()[0].strip() if text else type(obj).__name__
 
 
-def fit_one(model: str, time: np.ndarray, event: np.ndarray, alpha: float = 0.05):
+def fit_one(model: str, time: np.ndarray, event: np.ndarray, alpha: float = 0.05) -> tuple[object | None, str, str]:
     """Fit one lifelines parametric model, returning ``(fitter or None, status, note)``.
 
     ``status`` is ``"ok"``, ``"warning"`` (fitted, but lifelines warned: non-convergence or a
@@ -163,7 +164,7 @@ class ParametricFits:
         ok = self.fits_.dropna(subset=["aic"])
         return ok.loc[ok.groupby("arm")["aic"].idxmin()].reset_index(drop=True)
 
-    def predict(self, times=None) -> pd.DataFrame:
+    def predict(self, times: ArrayLike | None = None) -> pd.DataFrame:
         """Fitted survival of every successful fit at ``times`` (default: 200 points to the horizon).
 
         Returns
@@ -233,7 +234,9 @@ class ParametricFits:
         return files
 
 
-def fit_parametric(ipd: pd.DataFrame, horizon: float | None = None, models=None, alpha: float = 0.05) -> ParametricFits:
+def fit_parametric(
+    ipd: pd.DataFrame, horizon: float | None = None, models: list[str] | None = None, alpha: float = 0.05
+) -> ParametricFits:
     """Fit :class:`ParametricFits` to ``ipd``; see its ``fit``."""
     return ParametricFits(models=models, alpha=alpha).fit(ipd, horizon=horizon)
 

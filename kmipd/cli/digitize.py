@@ -1,1 +1,53 @@
-"""`kmipd digitize`: (being built; see the issue tracker)."""
+"""``kmipd digitize``: a KM figure (image or PDF page) -> curves, censor marks, numbers at risk, overlay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kmipd.cli.common import main_group, one_line_errors
+
+
+@main_group.command("digitize")
+@click.argument("figure", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
+              help="Folder for curves.csv, censor_marks.csv, at_risk.csv, digitization.json, overlay.png.")
+@click.option("--x-range", nargs=2, type=float, default=None, metavar="A B",
+              help="Values of the first and last x tick mark (the box edges if the axis has no ticks); "
+                   "overrides the labels read.")
+@click.option("--y-range", nargs=2, type=float, default=None, metavar="A B",
+              help="Values of the lowest and highest y tick mark, e.g. 0 1 or 0 100 for a percent axis.")
+@click.option("--arms", "n_arms", type=click.IntRange(1, 12), default=None, help="Number of curves, when known.")
+@click.option("--page", type=click.IntRange(0), default=0, show_default=True,
+              help="PDF page (or TIFF frame), counted from 0.")
+@click.option("--panel", type=click.IntRange(0), default=0, show_default=True,
+              help="Plot of a multi-panel figure, in reading order from 0 (top-left).")
+@click.option("--no-overlay", is_flag=True, help="Do not draw overlay.png.")
+@one_line_errors
+def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_overlay) -> None:
+    """Read the Kaplan-Meier curves, censor marks and numbers at risk from FIGURE."""
+    from kmipd.digitize import digitize
+
+    result = digitize(figure, x_range=x_range, y_range=y_range, n_arms=n_arms, page=page, panel=panel,
+                      overlay=not no_overlay)
+    paths = result.to_folder(outdir)
+    m = result.mapping
+    box = result.box
+    x0, x1 = float(m.time(box.left)), float(m.time(box.right))
+    unit = "%" if m.percent else ""
+    click.echo(f"plot box {box.width}x{box.height} px; x {x0:.3g} to {x1:.3g} ({m.x.source}), "
+               f"y {float(m.y.to_data(box.bottom)):.3g}{unit} to {float(m.y.to_data(box.top)):.3g}{unit} ({m.y.source})")
+    counts = result.curves.groupby("arm", sort=False).size()
+    marks = result.censor_marks.groupby("arm", sort=False).size() if len(result.censor_marks) else {}
+    click.echo(f"{len(result.arms)} arm(s):")
+    for arm in result.arms:
+        click.echo(f"  {arm.name}: {int(counts.get(arm.name, 0))} points, {int(marks.get(arm.name, 0))} censor marks, "
+                   f"{arm.line_style} line")
+    if result.at_risk is not None:
+        click.echo(f"numbers at risk: {len(result.at_risk)} cells read, {len(result.at_risk_flags)} flagged or repaired")
+    else:
+        click.echo("numbers at risk: no table read")
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {', '.join(p.name for p in paths.values())} to {Path(outdir)}")

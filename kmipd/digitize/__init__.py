@@ -1,0 +1,253 @@
+"""Stage 1, digitize: a published KM figure (image or PDF page) -> curves, censor marks, numbers at risk.
+
+:func:`digitize` runs the whole stage: load -> plot box -> axis calibration -> arms -> censor
+marks -> at-risk table and legend -> curves table -> overlay. OCR runs once on the whole image
+and its words are shared by the calibration, legend and risk-table readers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kmipd.digitize.axes import find_plot_box, find_ticks
+from kmipd.digitize.calibrate import Calibration, calibrate, parse_number
+from kmipd.digitize.load import load_image, to_rgb
+from kmipd.digitize.overlay import draw_overlay
+from kmipd.digitize.result import (
+    ArmTrace,
+    AxisCalibration,
+    AxisMapping,
+    Digitization,
+    PlotBox,
+    TickReading,
+)
+from kmipd.errors import KmipdError
+
+__all__ = [
+    "ArmTrace", "AxisCalibration", "AxisMapping", "Calibration", "Digitization", "PlotBox",
+    "TickReading", "calibrate", "digitize", "draw_overlay", "find_plot_box", "find_ticks",
+    "load_image", "parse_number",
+]
+
+#: Images with a longer side than this are shrunk first: beyond it curves are thick enough that
+#: nothing is gained, and OCR and tracing time grow with the pixel count.
+MAX_SIDE = 2400
+
+#: A first curve point within this of survival 1 is the curve's start at 1 (line thickness and
+#: anti-aliasing move a traced centre by a fraction of a pixel).
+_START_SNAP = 0.015
+
+
+def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
+             y_range: tuple[float, float] | None = None, n_arms: int | None = None, page: int = 0,
+             panel: int = 0, overlay: bool = True) -> Digitization:
+    """Read the KM curves, censor marks and numbers at risk from a figure.
+
+    Parameters
+    ----------
+    path_or_image : str, Path or ndarray
+        Figure file (PNG, JPEG, TIFF, BMP, WebP, PDF; type taken from the content) or an RGB /
+        grey array.
+    x_range, y_range : (float, float), optional
+        Values of the first and last tick mark on that axis (the plot box edges when the axis
+        has fewer than two tick marks); overrides what OCR reads. A y range beyond 1.5 means a
+        percent axis (e.g. ``(0, 100)``).
+    n_arms : int, optional
+        Number of curves, when known.
+    page : int
+        PDF page (or TIFF frame), counted from 0.
+    panel : int
+        Which plot of a multi-panel figure, in reading order from 0 (top-left).
+    overlay : bool
+        Also draw the check picture (:attr:`Digitization.overlay`).
+
+    Returns
+    -------
+    Digitization
+        ``curves`` (arm, time, survival 0-1: step points, non-increasing, from time 0),
+        ``censor_marks``, ``at_risk`` (or None), legend, per-part confidence and warnings.
+        Pixel coordinates refer to the working image (shrunk when its longer side exceeds
+        :data:`MAX_SIDE`).
+
+    Raises
+    ------
+    KmipdError
+        Unreadable input, no plot axes, or no curve inside the plot.
+    """
+    from kmipd.digitize.ocr import read_words
+
+    image, source = _as_image(path_or_image, page)
+    image = _working_size(image)
+    warnings: list[str] = []
+    words = read_words(image)
+    box = find_plot_box(image, panel=panel)
+    x_ticks, y_ticks = find_ticks(image, box, "x"), find_ticks(image, box, "y")
+    cal = calibrate(image, box, words, x_ticks=x_ticks, y_ticks=y_ticks, x_range=x_range, y_range=y_range)
+    mapping = cal.mapping
+    warnings += cal.warnings
+    arms, more = _extract_arms(image, box, n_arms, text_boxes_inside(words, box))
+    warnings += more
+    if not arms:
+        raise KmipdError(
+            f"found the plot box ({box.width}x{box.height} px at x={box.left}, y={box.top}) and its axes "
+            f"({_describe_axis(mapping, box, 'x')}, {_describe_axis(mapping, box, 'y')}) but no curve inside "
+            "it; check that this is a KM plot, or give --arms."
+        )
+    legend = _read_legend(image, box, arms, words, warnings)
+    arms = name_arms(arms, legend, mapping)
+    at_risk, flags = _read_at_risk(image, box, mapping, arms, words, warnings)
+    curves = curves_frame(arms, mapping)
+    censor = censor_frame(arms, mapping)
+    conf = dict(cal.confidence)
+    conf["plot_box"] = 1.0 if len(x_ticks) >= 2 and len(y_ticks) >= 2 else 0.6
+    conf["curves"] = float(np.mean([a.confidence for a in arms]))
+    conf["overall"] = float(min(conf.values()))
+    result = Digitization(
+        source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
+        arms=arms, curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=flags,
+        legend=legend, confidence=conf, warnings=warnings,
+    )
+    if overlay:
+        result.overlay = draw_overlay(image, result)
+    return result
+
+
+def _as_image(path_or_image, page: int) -> tuple[np.ndarray, str]:
+    if isinstance(path_or_image, (str, Path)):
+        return load_image(path_or_image, page=page), str(path_or_image)
+    if isinstance(path_or_image, np.ndarray):
+        return to_rgb(path_or_image), "<array>"
+    raise KmipdError(f"digitize takes a file path or an image array, got {type(path_or_image).__name__}.")
+
+
+def _working_size(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    h, w = image.shape[:2]
+    if max(h, w) <= MAX_SIDE:
+        return image
+    f = MAX_SIDE / max(h, w)
+    return cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+
+
+def text_boxes_inside(words, box: PlotBox) -> list[tuple[int, int, int, int]]:
+    """Pixel rectangles of the text OCR found inside the plot box (legend, p-value, labels).
+
+    Single characters without a letter or digit (a "-" or "|" read off a curve or a censor
+    mark) are left out, so curve pixels are not masked.
+    """
+    out = []
+    for w in words:
+        text = w.text.strip()
+        if not (box.left < w.cx < box.right and box.top < w.cy < box.bottom):
+            continue
+        if sum(c.isalnum() for c in text) < (1 if len(text) > 1 else 2) and not text.isalpha():
+            continue
+        out.append((int(np.floor(w.x0)), int(np.floor(w.y0)), int(np.ceil(w.x1)), int(np.ceil(w.y1))))
+    return out
+
+
+def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str]]:
+    from kmipd.digitize.curves import extract_arms
+
+    return extract_arms(image, box, n_arms=n_arms, exclude_boxes=exclude)
+
+
+def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
+    try:
+        from kmipd.digitize.legend import read_legend
+    except ImportError:
+        return [""] * len(arms)
+    names = list(read_legend(image, box, arms, words))
+    return (names + [""] * len(arms))[:len(arms)]
+
+
+def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
+    try:
+        from kmipd.digitize.at_risk import read_at_risk_table
+    except ImportError:
+        return None, []
+    reading = read_at_risk_table(image, box, mapping, arms, words)
+    warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
+    return reading.table, list(reading.flags)
+
+
+def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:
+    """Give every arm a unique name: its legend entry, else ``arm1``, ``arm2``, ...
+
+    Without any legend name the arms are reordered by their survival at the end of their
+    follow-up, highest first, so ``arm1`` is the top curve at the end; with legend names the
+    order is kept and only the missing names are filled (in the same ranking).
+    """
+    ends = np.array([float(mapping.survival(a.steps_px[-1, 1])) if len(a.steps_px) else 0.0 for a in arms])
+    rank = list(np.argsort(-ends, kind="stable"))
+    if not any(legend):
+        arms = [arms[i] for i in rank]
+        legend, rank = [""] * len(arms), list(range(len(arms)))
+    names: list[str] = [str(n).strip() for n in legend]
+    for pos, i in enumerate(rank):
+        if not names[i]:
+            names[i] = f"arm{pos + 1}"
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            names[i] = f"{n} ({seen[n]})"
+    for arm, n in zip(arms, names):
+        arm.name = n
+    return arms
+
+
+def curves_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
+    """Step points of every arm in data units: ``arm, time, survival``.
+
+    Times below 0 become 0 and a curve that starts later gets a point at time 0; survival is
+    clipped to [0, 1] and made non-increasing (a running minimum: a pixel of noise above the
+    previous level cannot make a curve rise).
+    """
+    frames = []
+    for arm in arms:
+        pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
+        if len(pts) == 0:
+            continue
+        order = np.argsort(pts[:, 0], kind="stable")
+        t = np.maximum(np.asarray(mapping.time(pts[order, 0]), float), 0.0)
+        s = np.clip(np.asarray(mapping.survival(pts[order, 1]), float), 0.0, 1.0)
+        if s[0] >= 1.0 - _START_SNAP:
+            s[0] = 1.0
+        s = np.minimum.accumulate(s)
+        if t[0] > 0:
+            t, s = np.r_[0.0, t], np.r_[s[0], s]
+        else:
+            t[0] = 0.0
+        frames.append(pd.DataFrame({"arm": arm.name, "time": t, "survival": s}))
+    if not frames:
+        return pd.DataFrame(columns=["arm", "time", "survival"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def censor_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
+    """Censor marks in data units: ``arm, time, survival``."""
+    frames = []
+    for arm in arms:
+        c = np.asarray(arm.censor_px, float).reshape(-1, 2)
+        if len(c):
+            frames.append(pd.DataFrame({
+                "arm": arm.name,
+                "time": np.maximum(np.asarray(mapping.time(c[:, 0]), float), 0.0),
+                "survival": np.clip(np.asarray(mapping.survival(c[:, 1]), float), 0.0, 1.0),
+            }))
+    if not frames:
+        return pd.DataFrame(columns=["arm", "time", "survival"])
+    return pd.concat(frames, ignore_index=True).sort_values(["arm", "time"], kind="stable").reset_index(drop=True)
+
+
+def _describe_axis(mapping: AxisMapping, box: PlotBox, axis: str) -> str:
+    if axis == "x":
+        cal, lo, hi = mapping.x, box.left, box.right
+    else:
+        cal, lo, hi = mapping.y, box.bottom, box.top
+    return f"{axis} {float(cal.to_data(lo)):.3g}-{float(cal.to_data(hi)):.3g} ({cal.source})"

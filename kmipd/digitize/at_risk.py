@@ -78,9 +78,13 @@ class _Row:
 
 
 def split_tokens(words: list[OcrWord]) -> list[_Token]:
-    """Cut OCR words into numbers and text (``"Dict236"`` -> ``"Dict"``, ``"236"``)."""
+    """Cut OCR words into counts, "(censored)" parts, decimals and text (``"256(0)"``)."""
     out = []
     for w in words:
+        if re.search(r"[A-Za-z]", w.text) and not w.text.startswith("("):
+            # "miR-137", "Stage 2a": a number glued to letters belongs to the label
+            out.append(_Token(w.text, "text", w.x0, w.y0, w.x1, w.y1, src=w.text))
+            continue
         parts = [m for m in _SPLIT.finditer(w.text)]
         n = max(len(w.text), 1)
         for m in parts:
@@ -170,8 +174,8 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
     """The count rows of the table under the x axis, top to bottom."""
     step = float(np.median(np.diff(ticks))) if ticks.size >= 2 else \
         abs(float(mapping.time(box.right) - mapping.time(box.left))) / 6
-    t_lo = (ticks.min() if ticks.size else float(mapping.time(box.left))) - 0.5 * step
-    t_hi = (ticks.max() if ticks.size else float(mapping.time(box.right))) + 0.5 * step
+    ends = [float(mapping.time(box.left)), float(mapping.time(box.right))] + list(ticks)
+    t_lo, t_hi = min(ends) - 0.35 * step, max(ends) + 0.35 * step
     numeric = []
     for line in lines:
         if min(t.y0 for t in line) < box.bottom - 2 or is_axis_line(line, mapping, box):
@@ -194,7 +198,7 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
         if not counts or len(others) > len(counts):
             continue  # standard errors, percentages
         x_first = min(t.x0 for t in counts)
-        label_toks = [t for t in line if t.x1 <= x_first + 1 and t not in inside]
+        label_toks = [t for t in line if t.x1 <= x_first + 1]
         label = " ".join(t.text for t in label_toks)
         if _NOT_AT_RISK.search(label):
             continue
@@ -244,14 +248,14 @@ def min_events(s0: float, s1: float, n1: int) -> int:
     return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
 
 
-def _cell_reads(image, rows, box):
+def _cell_reads(image, rows):
     """Re-read every cell; fall back to the whole-image OCR text where the recogniser is missing."""
     boxes = [(t.x0, t.y0, t.x1, t.y1) for r in rows for t in r.cells]
     readings = read_cells(image, boxes)
     flat = [t for r in rows for t in r.cells]
     out = []
     for k, tok in enumerate(flat):
-        v = parse_count(tok.text)
+        v = parse_count(tok.text) if tok.text != "?" else None
         fallback = CellReading(tok.text, 0.5, ((v, 0.0),) if v is not None else ())
         r = readings[k] if readings is not None else fallback
         if readings is not None and v is not None and v not in dict(r.candidates):
@@ -304,7 +308,9 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
     if len(rows) > len(arms) and arms:
         warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
-    readings = _cell_reads(image, rows, box)
+    for r in rows:
+        _fill_gaps(image, r, rows, mapping, ticks, mode)
+    readings = _cell_reads(image, rows)
     records, flags = [], []
     for i, (row, reads) in enumerate(zip(rows, readings)):
         a = assign[i] if i < len(assign) else None
@@ -321,7 +327,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
             return u >= v and u - v >= min_events(surv[p], surv[q], v)
 
         values, status = repair_row(reads, ok)
-        for k, (tok, rd) in enumerate(zip(row.cells, reads)):
+        for k, rd in enumerate(reads):
             if values[k] is None:
                 continue
             if status[k] != "ok":
@@ -341,6 +347,50 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         warnings.append("the table has no column at the first x tick (no count at time 0)")
     return AtRiskReading(table, flags, warnings, [r.label for r in rows],
                          sum(len(r.cells) for r in rows))
+
+
+def _fill_gaps(image: np.ndarray, row: _Row, rows: list[_Row], mapping: AxisMapping,
+               ticks: np.ndarray, mode: int) -> None:
+    """Add cells the OCR did not detect (a lone "0" at the right edge, say) where ink shows.
+
+    Columns are those of the other rows and the x ticks between the table's first and last
+    column; a gap gets a cell when a compact blob of ink sits on that column in this row.
+    """
+    if ticks.size < 2 or not row.cells:
+        return
+    step_px = abs(float(mapping.x.to_pixel(ticks[1]) - mapping.x.to_pixel(ticks[0])))
+    anchor = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for a, b in row.anchors]
+    cols = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for r in rows for a, b in r.anchors]
+    lo, hi = min(cols) - 0.3 * step_px, max(cols) + 0.3 * step_px
+    cols += [float(mapping.x.to_pixel(t)) for t in ticks]
+    h = row.y1 - row.y0
+    grey = np.asarray(image[max(int(row.y0), 0):int(np.ceil(row.y1))], float)
+    grey = grey.mean(axis=2) if grey.ndim == 3 else grey
+    for x in sorted(set(round(c) for c in cols)):
+        if not lo <= x <= hi or min(abs(x - a) for a in anchor) < 0.4 * step_px:
+            continue
+        a0, a1 = max(int(x - 0.45 * step_px), 0), min(int(x + 0.45 * step_px), grey.shape[1])
+        band = grey[:, a0:a1]
+        if band.size == 0:
+            continue
+        ink = (np.median(band) - band) > 60
+        xs = np.flatnonzero(ink.any(axis=0))
+        if xs.size == 0:
+            continue
+        # the blob of ink nearest the column, its pieces no further apart than a digit gap
+        runs = np.split(xs, np.flatnonzero(np.diff(xs) > 0.5 * h) + 1)
+        run = min(runs, key=lambda r: abs(a0 + (r[0] + r[-1]) / 2 - x))
+        b0, b1 = a0 + run[0], a0 + run[-1] + 1
+        ref = (b0 + b1) / 2 if mode == 0 else (b0 if mode == 1 else b1)
+        if abs(ref - x) > 0.3 * step_px or b1 - b0 > 0.8 * step_px or b1 - b0 < 0.15 * h:
+            continue
+        ys = np.flatnonzero(ink[:, run[0]:run[-1] + 1].any(axis=1))
+        y0 = max(int(row.y0), 0)
+        tok = _Token("?", "count", b0, y0 + ys[0], b1, y0 + ys[-1] + 1, src="")
+        k = int(np.searchsorted([c.x0 for c in row.cells], b0))
+        row.cells.insert(k, tok)
+        row.anchors.insert(k, (float(b0), float(b1)))
+        anchor.insert(k, ref)
 
 
 def _cells_box(row: _Row) -> tuple[float, float, float, float]:

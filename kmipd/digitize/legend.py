@@ -125,40 +125,80 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
     return [i if i < m else None for i in range(n)], "order"
 
 
-def _line_sample(image: np.ndarray, word: OcrWord) -> tuple[tuple | None, str]:
-    """Colour and style of the line sample left of a legend word, if one is there."""
-    h = max(word.height, 6.0)
-    x1 = word.x0 - 0.15 * h
-    x0 = x1 - 3.5 * h
-    y0, y1 = word.cy - 0.3 * h, word.cy + 0.3 * h
-    col = ink_colour(image, x0, y0, x1, y1)
-    style = "solid"
-    if col is not None:
-        a0, a1 = max(int(x0), 0), max(int(x1), 0)
-        band = image[max(int(y0), 0):int(np.ceil(y1)), a0:a1].astype(float)
-        if band.size:
-            dark = (np.linalg.norm(band - band.reshape(-1, 3).max(axis=0), axis=2) > 60).any(axis=0)
-            on = dark[np.argmax(dark):len(dark) - np.argmax(dark[::-1])] if dark.any() else dark
-            if on.size > 4 and (~on).mean() > 0.2:
-                style = "dashed" if (~on).mean() < 0.55 else "dotted"
-    return col, style
+def line_sample(image: np.ndarray, x_end: float, cy: float, h: float) -> tuple[tuple | None, str]:
+    """Colour and style of a legend key (a short horizontal line) ending just left of ``x_end``.
+
+    Returns ``(None, "")`` when there is none: text, a vertical frame line or blank paper.
+    """
+    if image.ndim != 3:
+        return None, ""
+    H, W = image.shape[:2]
+    a0, a1 = max(int(x_end - 4.5 * h), 0), max(int(x_end - 0.05 * h), 0)
+    b0, b1 = max(int(cy - 0.6 * h), 0), min(int(np.ceil(cy + 0.6 * h)), H)
+    if a1 - a0 < 3 or b1 - b0 < 2:
+        return None, ""
+    px = image[b0:b1, a0:a1].astype(float)
+    bg = np.median(px.reshape(-1, 3), axis=0)
+    ink = np.linalg.norm(px - bg, axis=2) > 60
+    best, best_row = 0.0, -1
+    off = max(2, int(round(0.3 * h)))
+    for y in range(ink.shape[0]):
+        xs = np.flatnonzero(ink[y])
+        if xs.size < max(3, 0.6 * h):
+            continue
+        extent = xs[-1] - xs[0] + 1
+        # a key reaches close to its label and is long and mostly filled
+        if extent < 0.9 * h or ink.shape[1] - 1 - xs[-1] > 1.6 * h or xs.size / extent < 0.3:
+            continue
+        colour = np.median(px[y, xs], axis=0)
+        # a key is a thin line (a marker or a paler fill box around it is fine); a row through
+        # text has ink of the same colour just above and below it too
+        same = 0.0
+        for yy in (y - off, y + off):
+            if 0 <= yy < ink.shape[0]:
+                same = max(same, float((np.linalg.norm(px[yy, xs] - colour, axis=1) < 50).mean()))
+        if same > 0.45:
+            continue
+        strength = xs.size * (1 + chroma(colour) / 64)
+        if strength > best:
+            best, best_row = strength, y
+    if best_row < 0:
+        return None, ""
+    xs = np.flatnonzero(ink[best_row])
+    run = ink[best_row, xs[0]:xs[-1] + 1]
+    gaps = 1.0 - run.mean()
+    style = "solid" if gaps < 0.15 else ("dashed" if gaps < 0.6 else "dotted")
+    colour = tuple(int(v) for v in np.median(px[best_row, xs], axis=0))
+    return colour, style
 
 
-def _legend_lines(words: list[OcrWord], box: PlotBox) -> list[list[OcrWord]]:
-    """Candidate legend entries: runs of non-numeric words on one line, split at wide gaps."""
+_SYMBOL = re.compile(r"^[^0-9A-Za-z]+$|^[xX]$")
+
+
+def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
+    """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
     lines: list[list[OcrWord]] = []
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        if _NUMERIC.match(w.text):
-            continue
         for line in lines:
-            last = line[-1]
-            if abs(last.cy - w.cy) < 0.4 * max(last.height, w.height) and \
-                    -0.2 * w.height < w.x0 - last.x1 < 1.2 * w.height:
+            if abs(line[-1].cy - w.cy) < 0.4 * max(line[-1].height, w.height) and w.x0 > line[-1].x0:
                 line.append(w)
                 break
         else:
             lines.append([w])
-    return lines
+    entries: list[list[OcrWord]] = []
+    for line in lines:
+        cur: list[OcrWord] = []
+        for w in sorted(line, key=lambda w: w.x0):
+            # OCR reads line keys as "+", "-|-", "十" ...: they separate entries
+            sym = _SYMBOL.match(w.text) is not None
+            if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):
+                entries.append(cur)
+                cur = []
+            if not sym:
+                cur.append(w)
+        if cur:
+            entries.append(cur)
+    return entries
 
 
 def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
@@ -183,40 +223,90 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     """
     if not arms:
         return []
-    entries, samples, styles = [], [], []
-    for line in _legend_lines(words, box):
-        text = " ".join(w.text for w in line).strip()
-        first = line[0]
-        if first.text.lower().rstrip(":") in _TITLES and len(line) > 1:
-            line, text = line[1:], " ".join(w.text for w in line[1:])
-        if not text or text.lower().rstrip(":") in _TITLES or _NOT_NAMES.match(text):
+    found = []  # (text, colour, style, has_key, reading order, words)
+    seen = set()
+    for k, entry in enumerate(legend_entries(words)):
+        if entry[0].text.lower().rstrip(":") in _TITLES and len(entry) > 1:
+            entry = entry[1:]
+        if entry[0].y0 > box.bottom:
+            # under the plot a label may be a risk-table row label: its counts are not the name
+            cut = next((i for i, w in enumerate(entry) if _NUMERIC.match(w.text)), len(entry))
+            entry = entry[:cut]
+            if not entry:
+                continue
+        text = " ".join(w.text for w in entry).strip()
+        if not text or text.lower().rstrip(":") in _TITLES or _NOT_NAMES.match(text) or \
+                _NUMERIC.match(text.replace(" ", "")) or not re.search(r"[A-Za-z]{2}|\d", text):
             continue
-        col, style = _line_sample(image, line[0])
-        if col is None:
-            continue  # a legend entry has a sample (line, marker, or box) beside it
-        entries.append(text)
-        samples.append(col)
-        styles.append(style)
-    entries, samples, styles = _best_group(entries, samples, styles, len(arms))
-    if not entries:
+        h = float(np.median([w.height for w in entry]))
+        if h > 2.5 * min(w.x1 - w.x0 for w in entry) and len(text) > 2:
+            continue  # a vertical axis title
+        colour, style = line_sample(image, entry[0].x0, entry[0].cy, h)
+        has_key = colour is not None
+        if not has_key:
+            colour = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
+            if colour is None or chroma(colour) < 60:
+                continue  # neither a key beside it nor coloured text: not a legend entry
+        key = normalise_label(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append((text, colour, style, has_key, k, entry))
+    if not found:
         return [""] * len(arms)
-    names = [""] * len(arms)
-    assign, basis = match_to_arms(entries, samples, arms, [a.name for a in arms])
-    if basis == "order" and len({a.line_style for a in arms}) == len(arms):
+    if len(found) > len(arms):
+        found = _pick_legend(found, arms)
+    texts = [f[0] for f in found]
+    assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
+    if basis == "order":
+        styles = [f[2] for f in found]
         by_style = {a.line_style: i for i, a in enumerate(arms)}
-        if set(styles) == set(by_style):
+        if len(by_style) == len(arms) and set(styles) == set(by_style):
             assign = [by_style[s] for s in styles]
-    for e, a in zip(entries, assign):
+    names = [""] * len(arms)
+    for t, a in zip(texts, assign):
         if a is not None and not names[a]:
-            names[a] = e
+            names[a] = t
     return names
 
 
-def _best_group(entries, samples, styles, n_arms):
-    """Keep the entries that look like one legend: as many as arms, with distinct samples."""
-    if len(entries) <= n_arms:
-        return entries, samples, styles
-    # prefer entries whose sample is coloured or line-like over stray words with dark ink nearby
-    score = [chroma(c) + (50 if s != "solid" else 0) for c, s in zip(samples, styles)]
-    keep = sorted(np.argsort(score)[::-1][:n_arms])
-    return [entries[i] for i in keep], [samples[i] for i in keep], [styles[i] for i in keep]
+def _aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:
+    """Two entries of one legend: stacked at one left edge, or side by side on one line."""
+    h = max(a[0].height, b[0].height)
+    stacked = abs(a[0].x0 - b[0].x0) < 1.0 * h and abs(a[0].cy - b[0].cy) < 3.0 * h
+    in_line = abs(a[0].cy - b[0].cy) < 0.4 * h and min(abs(a[0].x0 - b[-1].x1),
+                                                       abs(b[0].x0 - a[-1].x1)) < 15 * h
+    return stacked or in_line
+
+
+def _pick_legend(found: list, arms: list[ArmTrace]) -> list:
+    """From more candidate entries than arms, keep the ones that form the legend."""
+    n = len(found)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if found[i][3] == found[j][3] and _aligned(found[i][5], found[j][5]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    coloured = arms_distinct_by_colour(arms)
+
+    def rank(g: list[int]):
+        keys = found[g[0]][3]
+        fit = np.mean([min(colour_distance(found[i][1], a.colour) for a in arms) for i in g])
+        size = len(g) if len(g) <= len(arms) else len(arms) - 0.5 * (len(g) - len(arms))
+        # a group of keyed entries, as many as arms, whose colours are the arms'
+        return (not keys, -size, fit if coloured else 0.0, g[0])
+
+    best = sorted(groups.values(), key=rank)[0]
+    if len(best) > len(arms):
+        best = sorted(best, key=lambda i: min(colour_distance(found[i][1], a.colour)
+                                              for a in arms))[:len(arms)]
+    return [found[i] for i in sorted(best)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from kmipd.digitize.colours import InkColour
@@ -23,6 +24,7 @@ from kmipd.digitize.trace import (
     build_segments,
     chain_profile,
     column_runs,
+    label_segments,
     line_width,
 )
 
@@ -60,6 +62,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     width = line_width(runs)
     segs = build_segments(runs, width)
     mask = alpha >= ALPHA_MIN
+    label_segments(segs, cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1])
     cs = np.zeros((mask.shape[0] + 1, mask.shape[1]), np.int32)
     cs[1:] = np.cumsum(mask, axis=0)
     used: set[int] = set()

@@ -35,6 +35,7 @@ class Segment:
 
     x: np.ndarray  # consecutive columns
     y: np.ndarray  # centroid per column
+    comp: tuple[int, int] = (0, 0)  # connected component of the first and last pixel
 
     @property
     def x0(self) -> int:
@@ -136,13 +137,28 @@ def vertical_cover(mask_cs: np.ndarray, cols: np.ndarray, r0: np.ndarray, r1: np
     return frac.max(axis=1)
 
 
+def label_segments(segs: list[Segment], components: np.ndarray) -> None:
+    """Record the connected component (of the line mask) at each segment's two ends."""
+    h = components.shape[0]
+    for s in segs:
+        ends = []
+        for x, y in ((s.x[0], s.y[0]), (s.x[-1], s.y[-1])):
+            rows = np.clip(np.round(y + np.array([0, -1, 1])).astype(int), 0, h - 1)
+            lab = components[rows, x]
+            ends.append(int(lab[lab > 0][0]) if (lab > 0).any() else 0)
+        s.comp = (ends[0], ends[1])
+
+
 def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
-               gap_cost: float = 0.3, drop_cost: float = 0.5) -> list[int]:
+               gap_cost: float = 0.3, drop_cost: float = 0.5, link_cost: float = 1.5) -> list[int]:
     """Indices of the segment chain (left to right, never rising) that covers the most columns.
 
     Gaps cost ``gap_cost`` per column beyond a stroke width (a hidden or dashed stretch is
     bridged when the line goes on); a drop with no vertical stroke under it costs
-    ``drop_cost`` per pixel, so a chain prefers real drops to jumps onto other lines.
+    ``drop_cost`` per pixel, so a chain prefers real drops to jumps onto other lines; segments
+    joined by ink (same connected component) cost a fifth of that, gaps included. Each link
+    costs ``link_cost`` columns, so specks (the outer corner of a thick line's join) are not
+    worth chaining.
     """
     n = len(segs)
     if n == 0:
@@ -153,6 +169,8 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     y0 = np.array([np.median(segs[i].y[:3]) for i in order])
     y1 = np.array([np.median(segs[i].y[-3:]) for i in order])
     ln = np.array([len(segs[i].x) for i in order], float)
+    c0 = np.array([segs[i].comp[0] for i in order])
+    c1 = np.array([segs[i].comp[1] for i in order])
     overlap = int(np.ceil(width)) + 1
     stroke = 2 * width + 2
     win = int(np.ceil(2 * width)) + 4
@@ -169,12 +187,13 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
             continue
         gap = np.maximum(0, x0[j] - x1[idx] - 1 - stroke)
         dy = y0[j] - y1[idx]
-        cost = gap_cost * gap
-        big = dy > 2 * width
+        joined = (c1[idx] == c0[j]) & (c0[j] > 0)
+        cost = gap_cost * gap * np.where(joined, 0.2, 1.0) + link_cost
+        big = (dy > 2 * width) & ~joined
         if big.any():
             bi = idx[big]
             cols = np.concatenate([x1[bi][:, None] + 1 + offs[None, :],
-                                   x0[j] - 1 - offs[None, :]], axis=1)
+                                   np.broadcast_to(x0[j] - 1 - offs, (len(bi), win))], axis=1)
             cols = np.where((cols > x1[bi][:, None]) & (cols < x0[j]), cols, -1)
             r0 = y1[bi] + width / 2 + 1
             r1 = np.full(len(bi), y0[j] - width / 2 - 1)

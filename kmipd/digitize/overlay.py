@@ -1,0 +1,127 @@
+"""A picture of what was read, drawn over the figure, so a person can check a digitization at a glance.
+
+The input is faded; on top: the plot box, every tick label used for calibration with the value it
+was given, each arm's extracted steps in a colour chosen to contrast with the curve underneath,
+its name, its censor marks, and the numbers at risk read, placed at their times under the plot.
+Drawing uses OpenCV only (its built-in Hershey font), so nothing depends on installed fonts.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kmipd.digitize.result import ArmTrace, Digitization
+
+# High-contrast drawing colours (RGB); each arm gets the one farthest from its own ink colour.
+_PALETTE = ((230, 0, 230), (0, 190, 0), (255, 120, 0), (0, 0, 0), (0, 170, 255), (200, 0, 0), (120, 0, 200))
+_BOX = (255, 0, 0)
+_TICK_OK, _TICK_BAD = (0, 140, 0), (220, 0, 0)
+
+
+def draw_overlay(image: np.ndarray, digitization: Digitization, *, fade: float = 0.35) -> np.ndarray:
+    """Draw a digitization over its figure.
+
+    Parameters
+    ----------
+    image : ndarray
+        The (working) RGB image the digitization was made from.
+    digitization : Digitization
+        Its result; pixel coordinates refer to ``image``.
+    fade : float
+        How much of the original contrast is kept (0 = white page, 1 = unchanged).
+
+    Returns
+    -------
+    ndarray
+        (H, W, 3) uint8 RGB.
+    """
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    out = (255.0 - (255.0 - img[:, :, :3].astype(np.float32)) * fade).astype(np.uint8)
+    out = np.ascontiguousarray(out)
+    h, w = out.shape[:2]
+    thick = max(1, int(round(max(h, w) / 700)))
+    font = 0.35 * max(1.0, max(h, w) / 900)
+    box = digitization.box
+    cv2.rectangle(out, (box.left, box.top), (box.right, box.bottom), _BOX, thick)
+    _draw_ticks(out, digitization, thick, font)
+    used: list[tuple[int, int, int]] = []
+    for k, arm in enumerate(digitization.arms):
+        colour = _contrasting(arm.colour, used)
+        used.append(colour)
+        _draw_arm(out, arm, colour, thick, font, k)
+    _draw_at_risk(out, digitization, used, font, thick)
+    return out
+
+
+def _contrasting(ink: tuple[int, int, int], taken: list[tuple[int, int, int]]) -> tuple[int, int, int]:
+    ink_arr = np.asarray(ink, float)
+    free = [c for c in _PALETTE if c not in taken] or list(_PALETTE)
+    return max(free, key=lambda c: float(np.linalg.norm(np.asarray(c, float) - ink_arr)))
+
+
+def _text(out, text, org, colour, font, thick, anchor="left"):
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, thick)
+    x, y = org
+    if anchor == "right":
+        x -= tw
+    elif anchor == "centre":
+        x -= tw // 2
+    h, w = out.shape[:2]
+    x, y = int(np.clip(x, 0, max(0, w - tw))), int(np.clip(y, th, h - 1))
+    cv2.putText(out, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, thick, cv2.LINE_AA)
+
+
+def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
+    box = dig.box
+    size = max(6, int(0.015 * max(box.width, box.height)))
+    for tick in dig.mapping.x.ticks:
+        colour = _TICK_OK if tick.used else _TICK_BAD
+        x = int(round(tick.pixel))
+        cv2.line(out, (x, box.bottom), (x, box.bottom + size), colour, thick + 1)
+        label = f"{tick.value:g}" if tick.value is not None else "?"
+        _text(out, label, (x, box.bottom + size + int(14 * font * 2.5)), colour, font, thick, "centre")
+    for tick in dig.mapping.y.ticks:
+        colour = _TICK_OK if tick.used else _TICK_BAD
+        y = int(round(tick.pixel))
+        cv2.line(out, (box.left - size, y), (box.left, y), colour, thick + 1)
+        label = f"{tick.value:g}" if tick.value is not None else "?"
+        _text(out, label, (box.left - size - 3, y + int(5 * font * 2)), colour, font, thick, "right")
+
+
+def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> None:
+    pts = np.asarray(arm.steps_px, float)
+    if len(pts) == 0:
+        return
+    # the steps as drawn: horizontal to the next point, then vertical down to it
+    xs, ys = pts[:, 0], pts[:, 1]
+    path = np.empty((2 * len(pts) - 1, 2))
+    path[0::2] = pts
+    path[1::2, 0] = xs[1:]
+    path[1::2, 1] = ys[:-1]
+    cv2.polylines(out, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, colour, thick, cv2.LINE_AA)
+    r = max(3, 2 * thick + 1)
+    for cx, cy in np.asarray(arm.censor_px, float).reshape(-1, 2):
+        cv2.circle(out, (int(round(cx)), int(round(cy))), r, colour, thick, cv2.LINE_AA)
+    name = arm.name or f"arm {k + 1}"
+    end = np.round(pts[-1]).astype(int)
+    _text(out, name, (int(end[0]) - 4, int(end[1]) - 6 - int(12 * font * k)), colour, font, thick, "right")
+
+
+def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> None:
+    table = dig.at_risk
+    if table is None or table.empty:
+        return
+    box = dig.box
+    names = [a.name for a in dig.arms]
+    h = out.shape[0]
+    line = int(22 * font * 2)
+    top = box.bottom + int(0.12 * box.height) + 2 * line
+    for r, (arm, rows) in enumerate(table.groupby("arm", sort=False)):
+        colour = colours[names.index(arm)] if arm in names and names.index(arm) < len(colours) else (0, 0, 0)
+        y = min(h - 2, top + r * line)
+        xs = dig.mapping.x.to_pixel(rows["time"].to_numpy(float))
+        for x, n in zip(xs, rows["n_at_risk"].to_numpy(int)):
+            _text(out, str(n), (int(round(x)), y), colour, font, thick, "centre")
