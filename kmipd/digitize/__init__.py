@@ -28,13 +28,13 @@ from kmipd.errors import KmipdError
 
 __all__ = [
     "ArmTrace", "AxisCalibration", "AxisMapping", "Calibration", "Digitization", "PlotBox",
-    "TickReading", "calibrate", "digitize", "draw_overlay", "find_plot_box", "find_ticks",
-    "load_image", "parse_number",
+    "TickReading", "calibrate", "censor_frame", "curves_frame", "digitize", "draw_overlay",
+    "find_plot_box", "find_ticks", "load_image", "name_arms", "parse_number", "text_boxes_inside",
 ]
 
 #: Images with a longer side than this are shrunk first: beyond it curves are thick enough that
 #: nothing is gained, and OCR and tracing time grow with the pixel count.
-MAX_SIDE = 2400
+MAX_SIDE = 2000
 
 #: A first curve point within this of survival 1 is the curve's start at 1 (line thickness and
 #: anti-aliasing move a traced centre by a fraction of a pixel).
@@ -67,7 +67,8 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     Returns
     -------
     Digitization
-        ``curves`` (arm, time, survival 0-1: step points, non-increasing, from time 0),
+        ``curves`` (arm, time, survival 0-1: step points, non-increasing, from time 0, or
+        from the first x label when the x axis starts later),
         ``censor_marks``, ``at_risk`` (or None), legend, per-part confidence and warnings.
         Pixel coordinates refer to the working image (shrunk when its longer side exceeds
         :data:`MAX_SIDE`).
@@ -99,8 +100,9 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     legend = _read_legend(image, box, arms, words, warnings)
     arms = name_arms(arms, legend, mapping)
     at_risk, flags = _read_at_risk(image, box, mapping, arms, words, warnings)
-    curves = curves_frame(arms, mapping)
-    censor = censor_frame(arms, mapping)
+    t0 = time_origin(mapping, box)
+    curves = curves_frame(arms, mapping, t0=t0)
+    censor = censor_frame(arms, mapping, t0=t0)
     conf = dict(cal.confidence)
     conf["plot_box"] = 1.0 if len(x_ticks) >= 2 and len(y_ticks) >= 2 else 0.6
     conf["curves"] = float(np.mean([a.confidence for a in arms]))
@@ -161,7 +163,11 @@ def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
         from kmipd.digitize.legend import read_legend
     except ImportError:
         return [""] * len(arms)
-    names = list(read_legend(image, box, arms, words))
+    try:
+        names = list(read_legend(image, box, arms, words))
+    except Exception as exc:  # noqa: BLE001 - a legend is optional; the curves are still good
+        warnings.append(f"legend could not be read ({type(exc).__name__}: {exc}); arms named by order.")
+        return [""] * len(arms)
     return (names + [""] * len(arms))[:len(arms)]
 
 
@@ -170,7 +176,11 @@ def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
         from kmipd.digitize.at_risk import read_at_risk_table
     except ImportError:
         return None, []
-    reading = read_at_risk_table(image, box, mapping, arms, words)
+    try:
+        reading = read_at_risk_table(image, box, mapping, arms, words)
+    except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
+        warnings.append(f"number-at-risk table could not be read ({type(exc).__name__}: {exc}).")
+        return None, []
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
     return reading.table, list(reading.flags)
 
@@ -201,12 +211,22 @@ def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> 
     return arms
 
 
-def curves_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
+def time_origin(mapping: AxisMapping, box: PlotBox) -> float:
+    """Where the curves start: 0, unless the x axis itself starts later (a landmark plot from
+    month 12), then its first labelled tick."""
+    left, right = float(mapping.time(box.left)), float(mapping.time(box.right))
+    if left <= 0.02 * (right - left):
+        return 0.0
+    used = [t.value for t in mapping.x.ticks if t.used and t.value is not None]
+    return float(min(used)) if used else left
+
+
+def curves_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) -> pd.DataFrame:
     """Step points of every arm in data units: ``arm, time, survival``.
 
-    Times below 0 become 0 and a curve that starts later gets a point at time 0; survival is
-    clipped to [0, 1] and made non-increasing (a running minimum: a pixel of noise above the
-    previous level cannot make a curve rise).
+    Times below ``t0`` (normally 0) become ``t0`` and a curve that starts later gets a point
+    there; survival is clipped to [0, 1] and made non-increasing (a running minimum: a pixel of
+    noise above the previous level cannot make a curve rise).
     """
     frames = []
     for arm in arms:
@@ -214,22 +234,20 @@ def curves_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
         if len(pts) == 0:
             continue
         order = np.argsort(pts[:, 0], kind="stable")
-        t = np.maximum(np.asarray(mapping.time(pts[order, 0]), float), 0.0)
+        t = np.maximum(np.asarray(mapping.time(pts[order, 0]), float), t0)
         s = np.clip(np.asarray(mapping.survival(pts[order, 1]), float), 0.0, 1.0)
         if s[0] >= 1.0 - _START_SNAP:
             s[0] = 1.0
         s = np.minimum.accumulate(s)
-        if t[0] > 0:
-            t, s = np.r_[0.0, t], np.r_[s[0], s]
-        else:
-            t[0] = 0.0
+        if t[0] > t0:
+            t, s = np.r_[t0, t], np.r_[s[0], s]
         frames.append(pd.DataFrame({"arm": arm.name, "time": t, "survival": s}))
     if not frames:
         return pd.DataFrame(columns=["arm", "time", "survival"])
     return pd.concat(frames, ignore_index=True)
 
 
-def censor_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
+def censor_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) -> pd.DataFrame:
     """Censor marks in data units: ``arm, time, survival``."""
     frames = []
     for arm in arms:
@@ -237,7 +255,7 @@ def censor_frame(arms: list[ArmTrace], mapping: AxisMapping) -> pd.DataFrame:
         if len(c):
             frames.append(pd.DataFrame({
                 "arm": arm.name,
-                "time": np.maximum(np.asarray(mapping.time(c[:, 0]), float), 0.0),
+                "time": np.maximum(np.asarray(mapping.time(c[:, 0]), float), t0),
                 "survival": np.clip(np.asarray(mapping.survival(c[:, 1]), float), 0.0, 1.0),
             }))
     if not frames:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.legend import ink_colour, match_to_arms, read_legend
+from kmipd.digitize.legend import ink_colour, match_to_arms, name_similarity, read_legend
 from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.ocr_fix import CellReading, parse_count, read_cells, repair_row
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 
 _SPLIT = re.compile(r"\(?\d[\d,.]*\)?%?|[^\d\s(]+|\(")
+_UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
 _NOT_AT_RISK = re.compile(r"censor|event|death|died|\bse\b|^se$|%|cumulative", re.I)
 SURVIVAL_TOL = 0.015  # how far a digitized survival may be off when bounding events
 
@@ -91,7 +92,7 @@ def split_tokens(words: list[OcrWord]) -> list[_Token]:
             t = m.group()
             x0 = w.x0 + (w.x1 - w.x0) * m.start() / n
             x1 = w.x0 + (w.x1 - w.x0) * m.end() / n
-            if t.startswith("(") or t.endswith(")"):
+            if (t.startswith("(") or t.endswith(")")) and any(c.isdigit() for c in t):
                 kind = "paren"
             elif t[0].isdigit():
                 kind = "decimal" if parse_count(t) is None else "count"
@@ -143,14 +144,16 @@ def _snap(times: np.ndarray, ticks: np.ndarray) -> np.ndarray:
     if ticks.size < 2:
         return times
     step = float(np.median(np.diff(ticks)))
-    out = times.copy()
+    near = np.abs(times[:, None] - ticks[None, :])
+    j = near.argmin(axis=1)
+    close = near[np.arange(len(times)), j] < 0.3 * step
+    if close.all():  # the usual table: one column under each tick (uneven last tick included)
+        return ticks[j]
     for k in (1, 2, 3, 4, 5, 6, 10, 12):
         grid = np.round(times / (step / k)) * (step / k)
         if np.all(np.abs(grid - times) < 0.2 * step / k):
             return grid
-    near = np.abs(times[:, None] - ticks[None, :])
-    j = near.argmin(axis=1)
-    close = near[np.arange(len(times)), j] < 0.3 * step
+    out = times.copy()
     out[close] = ticks[j[close]]
     return out
 
@@ -169,16 +172,36 @@ def _alignment(anchors: list[tuple[float, float]], mapping: AxisMapping, ticks: 
     return 0 if err[0] <= 1.5 * min(err) + 0.02 else int(np.argmin(err))
 
 
+def header_times(line: list[_Token]) -> list[tuple[float, float]] | None:
+    """``(x centre, time)`` of each column of a header line like "0 year  1 year  2 year"."""
+    cols = []
+    for a, b in zip(line, line[1:]):
+        if a.kind == "count" and b.kind == "text" and _UNIT.match(b.text) and \
+                b.x0 - a.x1 < 1.0 * a.h:
+            cols.append((0.5 * (a.x0 + b.x1), float(parse_count(a.text) or 0)))
+    n_counts = sum(t.kind == "count" for t in line)
+    return cols if len(cols) >= 2 and len(cols) == n_counts else None
+
+
 def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
-              ticks: np.ndarray) -> list[_Row]:
-    """The count rows of the table under the x axis, top to bottom."""
+              ticks: np.ndarray) -> tuple[list[_Row], list[tuple[float, float]] | None]:
+    """The count rows of the table under the x axis (top to bottom), and its header if any.
+
+    A boxed table may head its columns with their times ("0 year", "1 year", ...) instead of
+    placing them under the x ticks; the header is returned as ``(x centre, time)`` pairs.
+    """
     step = float(np.median(np.diff(ticks))) if ticks.size >= 2 else \
         abs(float(mapping.time(box.right) - mapping.time(box.left))) / 6
     ends = [float(mapping.time(box.left)), float(mapping.time(box.right))] + list(ticks)
     t_lo, t_hi = min(ends) - 0.35 * step, max(ends) + 0.35 * step
     numeric = []
-    for line in lines:
-        if min(t.y0 for t in line) < box.bottom - 2 or is_axis_line(line, mapping, box):
+    lines = [_unglue(line, mapping, ticks, step) for line in lines]
+    below = [line for line in lines if min(t.y0 for t in line) >= box.bottom - 2]
+    axis = next((line for line in below if is_axis_line(line, mapping, box)), None)
+    # the table starts under the tick labels (a stray "0" of the y axis may sit beside them)
+    top = np.median([t.cy for t in axis]) if axis else box.bottom
+    for line in below:
+        if np.median([t.cy for t in line]) <= top or is_axis_line(line, mapping, box):
             continue
         inside = [t for t in line if t_lo <= float(mapping.time(t.cx)) <= t_hi]
         if any(t.kind in ("count", "decimal") for t in inside):
@@ -192,7 +215,11 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
         if block and y - block[-1][2] > max(3.2 * h, 2.2 * _pitch(block)):
             break
         block.append((line, inside, y))
+    header = None
     for line, inside, _ in block:
+        if header is None and (cols := header_times(line)) is not None:
+            header = cols
+            continue
         counts = [t for t in inside if t.kind == "count"]
         others = [t for t in inside if t.kind == "decimal"]
         if not counts or len(others) > len(counts):
@@ -210,7 +237,43 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
               max(t.x1 for t in label_toks), max(t.y1 for t in label_toks)) if label_toks else None
         rows.append(_Row(label, counts, anchors, min(t.y0 for t in line),
                          max(t.y1 for t in line), lb))
-    return rows
+    _add_wrapped_labels(rows, lines)
+    return rows, header
+
+
+def _unglue(line: list[_Token], mapping: AxisMapping, ticks: np.ndarray,
+            step: float) -> list[_Token]:
+    """Split "A197" (label "Arm A" printed tight against its first count) when the digits sit
+    on a tick that has no count of its own in this line."""
+    out = []
+    for t in line:
+        m = re.match(r"^(.*[A-Za-z][^\d]*?)(\d+)$", t.text) if t.kind == "text" else None
+        if m and ticks.size:
+            cut = t.x0 + (t.x1 - t.x0) * len(m.group(1)) / len(t.text)
+            time = float(mapping.time(0.5 * (cut + t.x1)))
+            k = int(np.argmin(np.abs(ticks - time)))
+            taken = any(u.kind == "count" and abs(float(mapping.time(u.cx)) - ticks[k]) < 0.3 * step
+                        for u in line)
+            if abs(ticks[k] - time) < 0.15 * step and not taken:
+                out += [_Token(m.group(1), "text", t.x0, t.y0, cut, t.y1, t.src),
+                        _Token(m.group(2), "count", cut, t.y0, t.x1, t.y1, t.src)]
+                continue
+        out.append(t)
+    return out
+
+
+def _add_wrapped_labels(rows: list[_Row], lines: list[list[_Token]]) -> None:
+    """Append a label's second line ("Radiotherapy / plus cetuximab") to its row's label."""
+    for k, row in enumerate(rows):
+        h = row.y1 - row.y0
+        limit = rows[k + 1].y0 if k + 1 < len(rows) else row.y1 + 1.2 * h
+        for line in lines:
+            y = np.median([t.cy for t in line])
+            first = row.cells[0]
+            if row.y1 < y < limit and all(t.kind == "text" for t in line) and \
+                    line[0].x0 < first.x0 - first.h and line[-1].x1 < first.cx:
+                row.label = f"{row.label} {' '.join(t.text for t in line)}".strip()
+                break
 
 
 def _pitch(block) -> float:
@@ -292,7 +355,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     """
     lines = group_lines(split_tokens(words))
     ticks = tick_values(mapping, lines, box)
-    rows = find_rows(lines, box, mapping, ticks)
+    rows, header = find_rows(lines, box, mapping, ticks)
     if not rows:
         return AtRiskReading(None, warnings=["no number-at-risk table found under the plot"])
     warnings: list[str] = []
@@ -308,7 +371,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
     if len(rows) > len(arms) and arms:
         warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
-    for r in rows:
+    for r in rows if not header else []:
         _fill_gaps(image, r, rows, mapping, ticks, mode)
     readings = _cell_reads(image, rows)
     records, flags = [], []
@@ -316,11 +379,17 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         a = assign[i] if i < len(assign) else None
         if arms and a is None:
             continue
-        arm_name = (names[a] if a is not None and a < len(names) and names[a] else
-                    row.label or f"arm {i + 1}")
+        arm_name = _arm_name(arms[a].name if a is not None else "",
+                             names[a] if a is not None and a < len(names) else "", row.label,
+                             (a if a is not None else i) + 1)
         xs = np.array([(x0 + x1) / 2 if mode == 0 else (x0 if mode == 1 else x1)
                        for x0, x1 in row.anchors])
-        times = _snap(np.asarray(mapping.time(xs), float), ticks)
+        if header:  # columns headed by their times: each cell takes its nearest header's
+            hx = np.array([c[0] for c in header])
+            times = np.array([header[int(np.argmin(np.abs(hx - 0.5 * (a + b))))][1]
+                              for a, b in row.anchors])
+        else:
+            times = _snap(np.asarray(mapping.time(xs), float), ticks)
         surv = _curve_survival(arms[a], mapping, times) if a is not None else np.full(len(times), np.nan)
 
         def ok(p: int, q: int, u: int, v: int, surv=surv) -> bool:
@@ -353,16 +422,16 @@ def _fill_gaps(image: np.ndarray, row: _Row, rows: list[_Row], mapping: AxisMapp
                ticks: np.ndarray, mode: int) -> None:
     """Add cells the OCR did not detect (a lone "0" at the right edge, say) where ink shows.
 
-    Columns are those of the other rows and the x ticks between the table's first and last
-    column; a gap gets a cell when a compact blob of ink sits on that column in this row.
+    Columns are those of the other rows and the x ticks; a gap gets a cell when a compact blob of
+    ink sits on that column in this row (a blank cell, where the arm has ended, stays blank).
     """
     if ticks.size < 2 or not row.cells:
         return
     step_px = abs(float(mapping.x.to_pixel(ticks[1]) - mapping.x.to_pixel(ticks[0])))
     anchor = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for a, b in row.anchors]
     cols = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for r in rows for a, b in r.anchors]
-    lo, hi = min(cols) - 0.3 * step_px, max(cols) + 0.3 * step_px
     cols += [float(mapping.x.to_pixel(t)) for t in ticks]
+    lo, hi = min(cols) - 0.3 * step_px, max(cols) + 0.3 * step_px
     h = row.y1 - row.y0
     grey = np.asarray(image[max(int(row.y0), 0):int(np.ceil(row.y1))], float)
     grey = grey.mean(axis=2) if grey.ndim == 3 else grey
@@ -391,6 +460,16 @@ def _fill_gaps(image: np.ndarray, row: _Row, rows: list[_Row], mapping: AxisMapp
         row.cells.insert(k, tok)
         row.anchors.insert(k, (float(b0), float(b1)))
         anchor.insert(k, ref)
+
+
+def _arm_name(given: str, legend: str, label: str, number: int) -> str:
+    """The arm's name in the table: the caller's, else the legend's unless the row's own label
+    says otherwise, else the row label, else ``"arm <number>"``."""
+    if given:
+        return given
+    if legend and (not label or name_similarity(legend, label) >= 0.75):
+        return legend
+    return label or legend or f"arm {number}"
 
 
 def _cells_box(row: _Row) -> tuple[float, float, float, float]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from kmipd.digitize.result import PlotBox
 from kmipd.errors import KmipdError
@@ -91,7 +92,7 @@ def panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Plo
     """Large light-grey rectangles: plot panels drawn as a filled background (ggplot, SAS).
 
     White gridlines and the curves inside a panel are bridged by a closing, so the panel is one
-    region; it counts as a rectangle when its bounding box edges are mostly covered.
+    region; it counts as a rectangle when it fills its bounding box.
     """
     img = np.asarray(image)
     grey = to_grey(img)
@@ -108,13 +109,17 @@ def panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Plo
     boxes = []
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
-        if area < min_area_frac * h * w or area < 0.6 * bw * bh:
+        # a panel fills its bounding box; a grey CI band or a shaded region does not
+        if area < min_area_frac * h * w or area < 0.85 * bw * bh:
             continue
+        # trim what the closing glued on (anti-aliased tick labels next to the panel): keep the
+        # rows and columns the region spans for most of the box
         region = labels[y:y + bh, x:x + bw] == i
-        edges = [region[min(2, bh - 1)], region[max(bh - 3, 0)], region[:, min(2, bw - 1)], region[:, max(bw - 3, 0)]]
-        if min(float(e.mean()) for e in edges) < 0.6:
+        rows = np.nonzero(region.mean(axis=1) >= 0.5)[0]
+        cols = np.nonzero(region.mean(axis=0) >= 0.5)[0]
+        if rows.size == 0 or cols.size == 0:
             continue
-        boxes.append(PlotBox(int(x), int(y), int(x + bw - 1), int(y + bh - 1)))
+        boxes.append(PlotBox(int(x + cols[0]), int(y + rows[0]), int(x + cols[-1]), int(y + rows[-1])))
     return boxes
 
 
@@ -185,8 +190,17 @@ def candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
         # tiny corner pairs (legend frames, risk-table rules) are not panels
         biggest = max(b.width * b.height for _, b in kept)
         kept = [(s, b) for s, b in kept if b.width * b.height >= 0.3 * biggest]
+        kept = [(s, b) for s, b in kept if not any(_is_table_under(b, o) for _, o in kept)]
     found = {"horizontal_lines": len(horiz), "vertical_lines": len(vert), "grey_panels": len(panels)}
     return _reading_order([b for _, b in kept]), found
+
+
+def _is_table_under(box: PlotBox, other: PlotBox) -> bool:
+    """A framed risk table (survminer theme_bw, SAS) sits right under its plot, aligned with it
+    and much lower; a second plot panel below is about as tall as the first."""
+    aligned = abs(box.left - other.left) <= 0.05 * other.width
+    below = 0 <= box.top - other.bottom <= 0.5 * other.height
+    return aligned and below and box.height < 0.5 * other.height
 
 
 def _reading_order(boxes: list[PlotBox]) -> list[PlotBox]:
@@ -309,7 +323,7 @@ def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int,
     candidate = (run >= min_length) & (run < band.shape[0])
     if not candidate.any():
         return np.zeros(0)
-    labels, n = _label_1d(candidate)
+    labels, n = ndimage.label(candidate)
     centres, lengths = [], []
     for k in range(1, n + 1):
         cols = np.nonzero(labels == k)[0]
@@ -321,12 +335,8 @@ def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int,
     if not centres:
         return np.zeros(0)
     centres, lengths = np.asarray(centres), np.asarray(lengths)
-    major = lengths >= 0.75 * np.percentile(lengths, 90)
+    # minor ticks are clearly shorter; the pixel slack keeps 2-px ticks next to 3-px ones
+    top = np.percentile(lengths, 90)
+    major = lengths >= min(0.75 * top, top - 1.5)
     return np.sort(centres[major])
 
-
-def _label_1d(flags: np.ndarray) -> tuple[np.ndarray, int]:
-    from scipy import ndimage
-
-    labels, n = ndimage.label(flags)
-    return labels, int(n)

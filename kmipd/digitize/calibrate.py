@@ -294,14 +294,14 @@ def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[O
     """OCR the label strip of one axis enlarged (small text the whole-image pass missed)."""
     from kmipd.digitize.ocr import read_region
 
-    h, w = image.shape[:2]
-    zoom = 3.0 if max(h, w) < 1000 else 2.0
     pad = max(8, int(0.03 * max(box.width, box.height)))
     if axis == "y":
         x0, y0, x1, y1 = max(0, box.left - int(0.3 * box.width)), box.top - pad, box.left + 4, box.bottom + pad
     else:
         x0, y0, x1, y1 = box.left - pad, box.bottom + 1, box.right + pad, box.bottom + int(0.12 * box.height) + pad
-    region = read_region(image, x0, y0, x1, y1, zoom=zoom)
+    # the OCR detector shrinks anything longer than 2048 px, so a bigger zoom would be undone
+    zoom = min(3.0, 2000.0 / max(x1 - x0, y1 - y0, 1))
+    region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= 1.25 else 1.0)
     if len(axis_label_words(region, box, axis)) > len(axis_label_words(words, box, axis)):
         outside = [wd for wd in words if not (x0 <= wd.cx <= x1 and y0 <= wd.cy <= y1)]
         return outside + region

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 from scipy.optimize import isotonic_regression
 
@@ -18,6 +19,9 @@ from kmipd.digitize import linestyle
 from kmipd.digitize.censor import find_censor_marks
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.trace import column_runs, line_width, steps_from_profile
+
+#: Plot areas larger than this (px) are traced at a reduced size, for speed.
+MAX_AREA = 900_000
 
 #: Rows above the box top and below the x axis that are searched (curves at 1.0 or 0 sit on
 #: the frame or axis line, half of their thickness outside the box).
@@ -64,6 +68,44 @@ def frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
     return dark & (rule_r[:, None] | rule_c[None, :])
 
 
+def guide_lines(dark: np.ndarray, blocked: np.ndarray | None = None, gap: int = 7) -> np.ndarray:
+    """Pixels of median / landmark guide lines: straight (solid or dashed) horizontal lines that
+    start at the y axis below where the curves start, and the vertical lines dropped from them
+    to the x axis.
+
+    A KM curve starts at the top-left (time 0) and never begins at the y axis further down.
+    ``blocked`` (text boxes) counts as line for finding where a line starts: a tick label's box
+    often reaches over the axis.
+    """
+    h, w = dark.shape
+    out = np.zeros_like(dark)
+    edge = max(4, w // 100)
+    seen = dark if blocked is None else dark | blocked
+    start_rows = np.flatnonzero(dark[:, :max(edge, w // 20)].any(axis=1))
+    if len(start_rows) == 0:
+        return out
+    top = start_rows.min()  # where the curves start
+    rows = np.flatnonzero(seen[:, :edge].any(axis=1))
+    # close dash gaps along x so a dashed line reads as one run
+    closed = cv2.morphologyEx(seen.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
+    for y in rows[rows > top + 0.05 * h]:
+        run = closed[y, :]
+        if not run[:edge].any():
+            continue
+        start = int(np.argmax(run))
+        end = start + int(np.argmin(run[start:])) if not run[start:].all() else w
+        if (closed[y, :end] & dark[y, :end]).sum() < 0.06 * w:
+            continue
+        out[max(y - 1, 0):y + 2, :end] |= dark[max(y - 1, 0):y + 2, :end]
+        # vertical guides dropped from it to the x axis (dashed or solid)
+        col = cv2.morphologyEx(dark[y:, :end + 3].astype(np.uint8), cv2.MORPH_CLOSE,
+                               np.ones((gap, 1), np.uint8))
+        full = col[2:].mean(axis=0) >= 0.9
+        for x in np.flatnonzero(full):
+            out[y:, x] |= dark[y:, x]
+    return out
+
+
 def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
                  exclude_boxes: Sequence[tuple[int, int, int, int]] = ()
                  ) -> tuple[list[ArmTrace], list[str]]:
@@ -88,9 +130,22 @@ def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
     warnings : list of str
         What was uncertain.
     """
+    image = np.asarray(image)
+    if image.ndim == 2:  # greyscale scans
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if box.width * box.height > MAX_AREA:
+        return _extract_scaled(image, box, n_arms, exclude_boxes)
+    return _extract(image, box, n_arms, exclude_boxes)
+
+
+def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
+             exclude_boxes: Sequence[tuple[int, int, int, int]]
+             ) -> tuple[list[ArmTrace], list[str]]:
     warnings: list[str] = []
     region, valid, (ox, oy) = plot_region(image, box, exclude_boxes)
-    if region.size == 0:
+    if region.size == 0 or min(region.shape[:2]) < 10:
         return [], ["empty plot box"]
     bg = col.background_colour(region, valid)
     lab = col.to_lab(region)
@@ -99,24 +154,46 @@ def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
     coloured &= valid
     dark &= valid
     dark &= ~frame_lines(dark)
+    dark &= ~guide_lines(dark, ~valid)
     min_px = max(20, region.shape[1] // 8)
     cands = col.candidate_colours(region, lab, coloured, dark, bg, min_px)
     cands = col.merge_greys(cands)
     ink = coloured | dark
     labels, alpha = col.assign_pixels(region, ink, bg, cands)
+    col.refine_colours(region, ink, bg, cands, labels)
+    cands = col.merge_close(cands)
+    labels, alpha = col.assign_pixels(region, ink, bg, cands)
     width0 = line_width(column_runs(alpha))
-    kept = col.classify_colours(labels, alpha, cands, width0)
-    kept = [c for c in kept if c.kind == "band"] + [c for c in kept if c.kind == "line"]
-    labels, alpha = col.assign_pixels(region, ink, bg, kept)
+    col.classify_colours(labels, cands, width0)
+    kept = cands
+    groups = col.bands_and_aliases(labels, kept, width0, bg)
     options = []
-    for k, c in enumerate(kept):
-        if c.kind != "line":
-            continue
-        a = np.where(labels == k, alpha, 0.0).astype(np.float32)
-        options.extend(linestyle.chains_of_colour(a, c, region, colour_id=k))
+    for k, members in groups.items():
+        a = np.where(np.isin(labels, members), alpha, 0.0).astype(np.float32)
+        options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
+                                                  blind_cols=~valid.all(axis=0)))
     chosen, more = linestyle.choose_arms(options, region.shape[1], n_arms)
     warnings += more
     arms = _finish(chosen, region, (ox, oy))
+    return arms, warnings
+
+
+def _extract_scaled(image, box, n_arms, exclude_boxes):
+    """Trace a very large plot at a reduced size (area averaging keeps the anti-aliased
+    coverage, so sub-pixel centroids survive) and map the result back."""
+    f = float(np.sqrt(MAX_AREA / (box.width * box.height)))
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+
+    def down(v):
+        return (v + 0.5) * f - 0.5
+
+    sbox = PlotBox(int(round(down(box.left))), int(round(down(box.top))),
+                   int(round(down(box.right))), int(round(down(box.bottom))))
+    sex = [tuple(down(np.asarray(b, float))) for b in exclude_boxes]
+    arms, warnings = _extract(small, sbox, n_arms, sex)
+    for a in arms:
+        a.steps_px = (a.steps_px + 0.5) / f - 0.5
+        a.censor_px = (a.censor_px + 0.5) / f - 0.5 if len(a.censor_px) else a.censor_px
     return arms, warnings
 
 
@@ -139,6 +216,9 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         y, x0 = _fill_hidden(y, c.x_start, start, c.width, others)
         x1 = c.x_start + len(c.y)
         level = y[x0:x1]
+        ok = np.isfinite(level)
+        if not ok.all():  # nothing to go by: hold the last level seen
+            level = np.interp(np.arange(len(level)), np.flatnonzero(ok), level[ok])
         level = isotonic_regression(level, increasing=True).x
         steps = steps_from_profile(x0, level)
         marks = find_censor_marks(c.runs, x0, level, c.width)
@@ -161,13 +241,13 @@ def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
     """
     y = y.copy()
     stack = np.vstack(others) if others else np.full((1, len(y)), np.nan)
-    if x_first > start + 2 * width + 2 and others:
+    if x_first > start and others:
         seg = stack[:, start:x_first]
         first = y[x_first]
         near = np.abs(stack[:, x_first - 1] - first) <= 3 * width + 2
         near |= stack[:, x_first - 1] <= first
         if near.any():
-            top = np.nanmin(np.where(near[:, None], seg, np.nan), axis=0)
+            top = np.fmin.reduce(np.where(near[:, None], seg, np.nan), axis=0)
             if np.isfinite(top).any():
                 y[start:x_first] = np.minimum(np.where(np.isfinite(top), top, first), first)
                 x_first = start

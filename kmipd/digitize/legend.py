@@ -22,6 +22,8 @@ _NOT_NAMES = re.compile(
     r"^(p|hr|ci|log|rank|logrank|median|n|no|number|at|risk|censored|survival|probability|"
     r"months?|years?|days?|weeks?|time)$", re.I)
 _NUMERIC = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
+_NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
+_STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b", re.I)
 
 
 def normalise_label(text: str) -> str:
@@ -30,6 +32,13 @@ def normalise_label(text: str) -> str:
     if "=" in t:  # survminer writes "sex=1"; the row label may say "sex=1" or just "1"
         t = t.split("=", 1)[1] if not t.endswith("=") else t
     return re.sub(r"[^0-9a-z+\-]", "", t.lower())
+
+
+def clean_name(text: str) -> str:
+    """A legend text without the numbers journals append: "Pre-ICI (n = 120): 8.9 (6.9-10.9)"
+    -> "Pre-ICI"."""
+    t = re.split(r"\s*\(\s*n\b|\s*[:;]\s+(?=.*\d)", text.strip(), maxsplit=1, flags=re.I)[0]
+    return t.strip(" ,;:")
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -125,62 +134,85 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
     return [i if i < m else None for i in range(n)], "order"
 
 
-def line_sample(image: np.ndarray, x_end: float, cy: float, h: float) -> tuple[tuple | None, str]:
-    """Colour and style of a legend key (a short horizontal line) ending just left of ``x_end``.
+def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
+                reach: float = 0.0) -> tuple[tuple | None, str]:
+    """Colour and style of a legend key (a short horizontal line) just left of ``x_end``.
 
-    Returns ``(None, "")`` when there is none: text, a vertical frame line or blank paper.
+    ``reach`` lets the key run that far right of ``x_end``: an OCR box sometimes swallows the key
+    (it is then wider than its text). Returns ``(None, "")`` when there is no key: only text, a
+    vertical frame line or blank paper.
     """
     if image.ndim != 3:
         return None, ""
     H, W = image.shape[:2]
-    a0, a1 = max(int(x_end - 4.5 * h), 0), max(int(x_end - 0.05 * h), 0)
+    a0, a1 = max(int(x_end - 4.5 * h), 0), min(max(int(x_end + reach + 0.1 * h), 0), W)
     b0, b1 = max(int(cy - 0.6 * h), 0), min(int(np.ceil(cy + 0.6 * h)), H)
-    if a1 - a0 < 3 or b1 - b0 < 2:
+    if a1 - a0 < 3 or b1 - b0 < 3:
         return None, ""
     px = image[b0:b1, a0:a1].astype(float)
     bg = np.median(px.reshape(-1, 3), axis=0)
-    ink = np.linalg.norm(px - bg, axis=2) > 60
-    best, best_row = 0.0, -1
-    off = max(2, int(round(0.3 * h)))
-    for y in range(ink.shape[0]):
-        xs = np.flatnonzero(ink[y])
-        if xs.size < max(3, 0.6 * h):
+    dist = np.linalg.norm(px - bg, axis=2)
+    ink = dist > 60
+    tall = _vertical_runs(ink) > max(4.0, 0.4 * h)  # stems, frames, letters: not a key line
+    best, best_key = 0.0, None
+    for y, k0, k1, filled in _thin_runs(ink, tall, 0.45 * h):
+        if k1 - k0 + 1 < 0.6 * h or filled / (k1 - k0 + 1) < 0.3 or a0 + k1 < x_end - 1.6 * h:
             continue
-        extent = xs[-1] - xs[0] + 1
-        # a key reaches close to its label and is long and mostly filled
-        if extent < 0.9 * h or ink.shape[1] - 1 - xs[-1] > 1.6 * h or xs.size / extent < 0.3:
+        thin = ink[y] & ~tall[y]
+        # above and below a key there is paper (a marker aside): letters have strokes there.
+        # Paler ink (a filled key box behind the line) does not count.
+        strong = dist > 0.5 * float(np.median(dist[y, k0:k1 + 1][thin[k0:k1 + 1]]))
+        t = int(max(3.0, 0.25 * h))
+        rows = [r for r in range(y - int(0.5 * h), y + int(0.5 * h) + 1)
+                if abs(r - y) > t and 0 <= r < ink.shape[0]]
+        if rows and strong[rows, k0:k1 + 1].any(axis=0).mean() > 0.35:
             continue
-        colour = np.median(px[y, xs], axis=0)
-        # a key is a thin line (a marker or a paler fill box around it is fine); a row through
-        # text has ink of the same colour just above and below it too
-        same = 0.0
-        for yy in (y - off, y + off):
-            if 0 <= yy < ink.shape[0]:
-                same = max(same, float((np.linalg.norm(px[yy, xs] - colour, axis=1) < 50).mean()))
-        if same > 0.45:
-            continue
-        strength = xs.size * (1 + chroma(colour) / 64)
+        colour = np.median(px[y, k0:k1 + 1][thin[k0:k1 + 1]], axis=0)
+        strength = filled * (1 + chroma(colour) / 64)
         if strength > best:
-            best, best_row = strength, y
-    if best_row < 0:
+            best, best_key = strength, (y, k0, k1, colour, strong)
+    if best_key is None:
         return None, ""
-    xs = np.flatnonzero(ink[best_row])
-    run = ink[best_row, xs[0]:xs[-1] + 1]
-    gaps = 1.0 - run.mean()
-    style = "solid" if gaps < 0.15 else ("dashed" if gaps < 0.6 else "dotted")
-    colour = tuple(int(v) for v in np.median(px[best_row, xs], axis=0))
-    return colour, style
+    y, k0, k1, colour, strong = best_key
+    # an anti-aliased line straddles two pixel rows: look at the rows beside it too; the pale
+    # anti-aliased ends of dashes do not fill the gaps between them
+    fill = strong[max(y - 1, 0):y + 2, k0:k1 + 1].any(axis=0).mean()
+    style = "solid" if fill > 0.85 else ("dashed" if fill > 0.45 else "dotted")
+    return tuple(int(v) for v in colour), style
 
 
-_SYMBOL = re.compile(r"^[^0-9A-Za-z]+$|^[xX]$")
+def _vertical_runs(mask: np.ndarray) -> np.ndarray:
+    """Length of the vertical run of True each pixel of ``mask`` belongs to (0 where False)."""
+    up = np.zeros(mask.shape, int)
+    down = np.zeros(mask.shape, int)
+    for y in range(mask.shape[0]):
+        up[y] = (up[y - 1] + 1) * mask[y] if y else mask[y]
+    for y in range(mask.shape[0] - 1, -1, -1):
+        down[y] = (down[y + 1] + 1) * mask[y] if y < mask.shape[0] - 1 else mask[y]
+    return np.where(mask, up + down - 1, 0)
+
+
+def _thin_runs(ink: np.ndarray, tall: np.ndarray, max_gap: float):
+    """Horizontal stretches of thin ink, gaps up to ``max_gap``: ``(row, first, last, count)``."""
+    for y in range(ink.shape[0]):
+        xs = np.flatnonzero(ink[y] & ~tall[y])
+        if xs.size:
+            for p in np.split(xs, np.flatnonzero(np.diff(xs) > max_gap + 1) + 1):
+                yield y, int(p[0]), int(p[-1]), int(p.size)
+
+
+_SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a0\u5341\u571f\u4e00\u4e28]+$")
 
 
 def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
     """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
     lines: list[list[OcrWord]] = []
-    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
+    # vertical words (a y axis title) are never legend text
+    words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
+    for w in sorted(words, key=lambda w: w.cy):
         for line in lines:
-            if abs(line[-1].cy - w.cy) < 0.4 * max(line[-1].height, w.height) and w.x0 > line[-1].x0:
+            ref = line[0]
+            if abs(ref.cy - w.cy) < 0.4 * max(ref.height, w.height):
                 line.append(w)
                 break
         else:
@@ -226,27 +258,39 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     found = []  # (text, colour, style, has_key, reading order, words)
     seen = set()
     for k, entry in enumerate(legend_entries(words)):
-        if entry[0].text.lower().rstrip(":") in _TITLES and len(entry) > 1:
-            entry = entry[1:]
+        if len(entry) > 1 and (entry[0].text.lower() == "strata" or entry[0].text.endswith(":")):
+            entry = entry[1:]  # a legend title on the entries' line ("Strata", "Arm:")
         if entry[0].y0 > box.bottom:
             # under the plot a label may be a risk-table row label: its counts are not the name
             cut = next((i for i, w in enumerate(entry) if _NUMERIC.match(w.text)), len(entry))
             entry = entry[:cut]
             if not entry:
                 continue
-        text = " ".join(w.text for w in entry).strip()
+        text = clean_name(" ".join(w.text for w in entry))
         if not text or text.lower().rstrip(":") in _TITLES or _NOT_NAMES.match(text) or \
+                _STATS.search(text) or _NOT_LEGEND.search(text) or \
                 _NUMERIC.match(text.replace(" ", "")) or not re.search(r"[A-Za-z]{2}|\d", text):
             continue
         h = float(np.median([w.height for w in entry]))
-        if h > 2.5 * min(w.x1 - w.x0 for w in entry) and len(text) > 2:
+        if entry[-1].x1 - entry[0].x0 < 0.8 * h and len(text) > 2:
             continue  # a vertical axis title
-        colour, style = line_sample(image, entry[0].x0, entry[0].cy, h)
+        first = entry[0]
+        # a box much wider than its text has swallowed the key left of it
+        reach = max(0.0, (first.x1 - first.x0) - 0.65 * h * len(first.text))
+        colour, style = line_sample(image, first.x0, first.cy, h, reach)
         has_key = colour is not None
         if not has_key:
             colour = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
             if colour is None or chroma(colour) < 60:
                 continue  # neither a key beside it nor coloured text: not a legend entry
+        score = min(w.score for w in entry)
+        if score < 0.9:
+            # the whole-image OCR may have read the key as letters: read again right of it
+            start = first.x0 + reach if has_key else first.x0
+            text, score = _reread(image, entry, start) or (text, score)
+            text = clean_name(text)
+        if score < 0.75:
+            continue  # censor ticks or a curve read as letters ("HItH"), not a name
         key = normalise_label(text)
         if key in seen:
             continue
@@ -268,6 +312,18 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         if a is not None and not names[a]:
             names[a] = t
     return names
+
+
+def _reread(image: np.ndarray, entry: list[OcrWord], start: float) -> tuple[str, float] | None:
+    """Read an entry's text again from ``start`` (right of its key) with the recogniser alone:
+    ``(text, score)`` when that reads better than the whole-image OCR did."""
+    from kmipd.digitize.ocr_fix import read_text
+
+    got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1,
+                            max(w.y1 for w in entry)))
+    if got is None or not got[0] or got[1] < min(w.score for w in entry):
+        return None
+    return got
 
 
 def _aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:

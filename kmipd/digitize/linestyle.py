@@ -26,6 +26,7 @@ from kmipd.digitize.trace import (
     column_runs,
     label_segments,
     line_width,
+    width_modes,
 )
 
 #: Share of the plot width an arm's visible pixels must cover to count without being asked for.
@@ -52,27 +53,47 @@ class Candidate:
 
 
 def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, colour_id: int = 0,
-                     max_chains: int | None = None) -> list[Candidate]:
-    """Up to ``max_chains`` curves traced in one colour's coverage image, best first."""
+                     max_chains: int | None = None, blind_cols: np.ndarray | None = None
+                     ) -> list[Candidate]:
+    """Up to ``max_chains`` curves traced in one colour's coverage image, best first.
+
+    ``blind_cols`` flags columns partly hidden by text boxes (gaps there cost little).
+    """
     if max_chains is None:
         max_chains = 2 if colour.chromatic else 3
     runs = column_runs(alpha)
     if len(runs.x) == 0:
         return []
-    width = line_width(runs)
-    segs = build_segments(runs, width)
     mask = alpha >= ALPHA_MIN
-    label_segments(segs, cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1])
+    comps = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
     cs = np.zeros((mask.shape[0] + 1, mask.shape[1]), np.int32)
     cs[1:] = np.cumsum(mask, axis=0)
+    free_cs = None
+    if blind_cols is not None:
+        free_cs = np.r_[0, np.cumsum(~blind_cols)]
+    # the width decides which runs are line crossings; when the colour holds lines of several
+    # weights (a bold curve among thin table rules and dots) and the overall width finds no
+    # long curve, try the other weights (a wider one also swallows censor ticks: last resort)
+    best = None
+    for width in _widths(runs, mask.shape[0]):
+        segs = build_segments(runs, width)
+        label_segments(segs, comps)
+        chain = best_chain(segs, width, cs, free_cs=free_cs)
+        cover = len(np.unique(np.concatenate([segs[i].x for i in chain]))) if chain else 0
+        if best is None or cover > 2 * best[0]:
+            best = (cover, width, segs)
+        if best[0] >= 0.4 * mask.shape[1]:
+            break
+    _, width, segs = best
     used: set[int] = set()
     out = []
     for rank in range(max_chains):
         avail = [i for i in range(len(segs)) if i not in used]
-        chain = [avail[k] for k in best_chain([segs[i] for i in avail], width, cs)]
+        chain = [avail[k] for k in best_chain([segs[i] for i in avail], width, cs,
+                                                   free_cs=free_cs)]
         if not chain:
             break
-        x0, y = chain_profile(segs, chain, width, cs)
+        x0, y = chain_profile(segs, chain, width, alpha)
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True
@@ -83,10 +104,26 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         rgb = colour.rgb if colour.chromatic else _sample_colour(region, x0, y, vis)
         cand = Candidate(colour_id, rank, tuple(float(v) for v in rgb), colour.chromatic, x0, y,
                          vis, width, runs, coverage=float(cover))
-        cand.style = line_style(cand, cs)
         cand.confidence = float(np.clip(vis.sum() / max(len(vis), 1), 0.0, 1.0))
         out.append(cand)
+    for c in out:
+        # where another curve of this colour runs along, its ink fills this one's dash gaps
+        xs = c.x_start + np.arange(len(c.y))
+        busy = np.zeros(len(c.y), bool) if blind_cols is None else blind_cols[xs].copy()
+        for o in out:
+            if o is not c:
+                busy |= np.abs(_level_at(o, xs) - c.y) <= 2 * c.width + 2
+        c.style = line_style(c, cs, busy)
     return out
+
+
+def _widths(runs: Runs, height: int) -> list[float]:
+    """The overall line width, then other plausible widths (distinct by more than a pixel)."""
+    out = [line_width(runs)]
+    for w in width_modes(runs, height):
+        if all(abs(w - o) > 1.0 for o in out):
+            out.append(w)
+    return out[:3]
 
 
 def _sample_colour(region: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray) -> np.ndarray:
@@ -98,7 +135,7 @@ def _sample_colour(region: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray) 
     return np.median(darkest, axis=0)
 
 
-def line_style(c: Candidate, mask_cs: np.ndarray) -> str:
+def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> str:
     """'solid', 'dashed' or 'dotted' from the pattern of short empty gaps along the curve.
 
     Gaps with ink at the curve's level (censor ticks, drops) and long gaps (hidden under
@@ -115,15 +152,21 @@ def line_style(c: Candidate, mask_cs: np.ndarray) -> str:
         return "solid"
     glen = g1 - g0
     lvl = np.interp((g0 + g1) / 2.0, np.flatnonzero(vis), c.y[vis])
-    r0 = np.clip(np.round(lvl - c.width), 0, mask_cs.shape[0] - 1).astype(int)
-    r1 = np.clip(np.round(lvl + c.width) + 1, 0, mask_cs.shape[0] - 1).astype(int)
+    r0 = np.clip(np.round(lvl - c.width / 2), 0, mask_cs.shape[0] - 1).astype(int)
+    r1 = np.clip(np.round(lvl + c.width / 2) + 1, 0, mask_cs.shape[0] - 1).astype(int)
     mid = np.clip(c.x_start + (g0 + g1) // 2, 0, mask_cs.shape[1] - 1)
     empty = (mask_cs[r1, mid] - mask_cs[r0, mid]) == 0
     real = empty & (glen >= 2) & (glen <= 8 * c.width + 8)
     span = len(vis)
-    if real.sum() < 5 or glen[real].sum() / span < 0.12:
+    if busy is not None:
+        real &= ~busy[(g0 + g1) // 2]
+        span = max(int((~busy).sum()), 1)
+    # colour figures rarely dash their arms: ask for more evidence there
+    need, share = (8, 0.12) if c.chromatic else (3, 0.06)
+    if real.sum() < need or glen[real].sum() / span < share:
         return "solid"
-    return "dotted" if np.median(dashes) <= 2.5 * c.width + 1 else "dashed"
+    # dashes cut by censor ticks are short, but some stay whole: look at the longer ones
+    return "dotted" if np.percentile(dashes, 75) <= 2 * c.width + 1 else "dashed"
 
 
 def _level_at(c: Candidate, xs: np.ndarray) -> np.ndarray:
@@ -134,35 +177,108 @@ def _level_at(c: Candidate, xs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _duplicate(c: Candidate, a: Candidate) -> bool:
-    """``c`` runs along ``a`` over most of its visible length (a shade or alias of ``a``)."""
+def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
+    """Per visible column of ``c``: does it run along ``a`` there?"""
     xs = c.x_start + np.flatnonzero(c.visible)
     ya = _level_at(a, xs)
     yc = c.y[c.visible]
     close = np.abs(ya - yc) <= max(a.width, c.width) + 1.5
-    return close.sum() >= 0.7 * len(xs)
+    if c.colour_id == a.colour_id:
+        # one colour traced twice through a thick band of its own ink (dense censor marks):
+        # nothing but that ink between the two traces
+        r = c.runs
+        lo, hi = np.minimum(ya, yc), np.maximum(ya, yc)
+        first = np.searchsorted(r.x, xs, side="left")
+        last = np.searchsorted(r.x, xs, side="right")
+        for k in np.flatnonzero(~close & np.isfinite(ya)):
+            sl = slice(first[k], last[k])
+            close[k] = np.any((r.top[sl] <= lo[k] + 1) & (r.bottom[sl] >= hi[k] - 1))
+    return close
+
+
+def _duplicate(c: Candidate, others: list[Candidate]) -> bool:
+    """``c`` runs along the other curves over most of its visible length: a shade or alias of
+    one of them, or the mixed rim between two of them (JPEG), hopping from one to the other."""
+    # a different colour can only be a rim of a similar colour or of a mix of two others:
+    # arms of unlike colours may run close together (large trials) without being one curve
+    # (black and grey run along coloured curves as censor ticks, outlines and JPEG seams)
+    others = [a for a in others if a.colour_id == c.colour_id or _alike(c.rgb, a.rgb)
+              or not c.chromatic
+              or any(_mix_of(c.rgb, a.rgb, b.rgb) for b in others if b is not a)]
+    if not others:
+        return False
+    close = np.zeros(int(c.visible.sum()), bool)
+    for a in others:
+        close |= _close_columns(c, a)
+    return close.sum() >= 0.7 * len(close)
+
+
+def _alike(p, q, max_dist: float = 90.0) -> bool:
+    return float(np.linalg.norm(np.subtract(p, q))) < max_dist
+
+
+def _mix_of(x, p, q, max_resid: float = 40.0) -> bool:
+    """``x`` lies between colours ``p`` and ``q`` (the blurred seam where two curves touch)."""
+    x, p, q = (np.asarray(v, float) for v in (x, p, q))
+    d = q - p
+    t = float(np.clip((x - p) @ d / max(d @ d, 1e-6), 0.0, 1.0))
+    return float(np.linalg.norm(x - p - t * d)) < max_resid
+
+
+def _same_look(c: Candidate, a: Candidate) -> bool:
+    """Two solid curves of one colour and tone: figures tell arms apart by colour or style, so
+    the second is more likely a thick band of censor marks or a stray line traced twice."""
+    if c.colour_id != a.colour_id or c.style != "solid" or a.style != "solid":
+        return False
+    if float(np.abs(np.mean(c.rgb) - np.mean(a.rgb))) >= 40:
+        return False  # black and grey
+    xs = c.x_start + np.flatnonzero(c.visible)
+    near = np.abs(_level_at(a, xs) - c.y[c.visible]) <= 3 * max(a.width, c.width) + 3
+    return bool(near.mean() >= 0.85)
+
+
+def _first(c: Candidate) -> tuple[int, float]:
+    """Column and level of the first visible pixel of a curve."""
+    k = int(np.flatnonzero(c.visible)[0])
+    return c.x_start + k, float(c.y[k])
 
 
 def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -> bool:
-    """``c`` starts with the others at time 0, or comes out of another arm (it was hidden)."""
+    """``c`` starts with the others at time 0, or shows up later below another arm.
+
+    An arm hidden at the start (under a curve drawn on top) first shows up right of the common
+    start, at or below some other arm. What is rejected is a line that begins at the left but
+    well below the others (a median guide line, a tick stub), or left of every arm.
+    """
     first = int(np.flatnonzero(c.visible)[0]) + c.x_start
     y_first = float(c.y[first - c.x_start])
     tol = 4 * c.width + 3
-    if first - start <= max(0.04 * len(c.visible), 2 * c.width + 4) and abs(y_first - top) <= tol:
-        return True
+    slack = max(0.04 * len(c.visible), 2 * c.width + 4)
     cols = np.arange(max(first - int(3 * c.width) - 6, 0), first + 1)
-    for a in accepted:
-        ya = _level_at(a, cols)
-        if np.any(np.abs(ya - y_first) <= tol):
+    slack = int(slack)
+    if first <= start + slack:
+        if abs(y_first - top) <= tol:
             return True
-        # a drop out of the other arm: a stroke of this colour joins the two levels
+        # hidden at the start: its own drop from the top shows, or another arm drops from
+        # above down to this level right here
         r = c.runs
-        sel = (r.x >= cols[0]) & (r.x <= cols[-1])
-        for x, t, b in zip(r.x[sel], r.top[sel], r.bottom[sel]):
-            yx = _level_at(a, np.array([x]))[0]
-            if np.isfinite(yx) and t <= yx + c.width + 1 and b >= y_first - c.width - 1:
+        # (a censor mark's bar may stick out left of the drop it sits on: look a bit right too)
+        sel = (r.x >= cols[0] - slack) & (r.x <= cols[-1] + 3 * c.width + 6)
+        lo, hi = int(top + tol), int(y_first - c.width - 1)
+        if hi > lo:
+            rows = np.zeros(hi - lo, bool)
+            for t, b in zip(r.top[sel], r.bottom[sel]):
+                rows[max(t - lo, 0):max(b + 1 - lo, 0)] = True
+            if rows.mean() >= 0.8:  # a staircase of its own ink from the top down to here
                 return True
-    return False
+        near = np.arange(cols[0], cols[-1] + int(3 * c.width) + 7)
+        for a in accepted:
+            ya = _level_at(a, near)
+            ya = ya[np.isfinite(ya)]
+            if len(ya) and ya.min() < y_first - tol and ya.max() >= y_first - tol:
+                return True
+        return False
+    return any(np.nanmin(np.r_[_level_at(a, cols), np.inf]) <= y_first + tol for a in accepted)
 
 
 def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
@@ -172,7 +288,7 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     opts = sorted(options, key=lambda c: -c.coverage)
     distinct: list[Candidate] = []
     for c in opts:
-        if not any(_duplicate(c, a) for a in distinct):
+        if not _duplicate(c, distinct):
             distinct.append(c)
     ci = _confidence_pairs(distinct)
     if ci:
@@ -181,13 +297,23 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     pool = [c for c in distinct if id(c) not in ci]
     if not pool:
         return [], ["no curve found in the plot area"]
-    first = pool[0]
-    start = first.x_start
-    top = float(first.y[np.flatnonzero(first.visible)[0]])
+    # the reference start is the top-left one: an arm hidden at the start shows up lower
+    strong = [c for c in pool if c.coverage >= MIN_COVER] or pool[:1]
+    left = min(_first(c)[0] for c in strong)
+    first = min((c for c in strong if _first(c)[0] <= left + 0.1 * width_px),
+                key=lambda c: _first(c)[1])
+    pool.remove(first)
+    pool.insert(0, first)
+    start, top = _first(first)
     accepted = [first]
     doubtful = []
+    colour_figure = any(c.chromatic for c in pool if c.rank == 0 and c.coverage >= MIN_COVER)
     for c in pool[1:]:
         ok = c.coverage >= MIN_COVER and _branches(c, accepted, start, top)
+        ok = ok and not any(_same_look(c, a) for a in accepted)
+        # a second curve in one colour is an arm in black-and-white figures; in colour figures
+        # it is a confidence limit, a table rule or a legend key unless asked for
+        ok = ok and (c.rank == 0 or not colour_figure)
         (accepted if ok else doubtful).append(c)
         if ok:
             start = min(start, c.x_start)
@@ -201,7 +327,7 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
         if len(accepted) < n_arms:
             warnings.append(f"asked for {n_arms} arms, found {len(accepted)}")
     else:
-        near = [c for c in doubtful if c.coverage >= 0.5 * MIN_COVER]
+        near = [c for c in doubtful if c.coverage >= MIN_COVER]
         if near:
             warnings.append(f"{len(near)} more curve-like line(s) not taken as arms; "
                             "pass n_arms if the figure has more arms")
@@ -221,7 +347,7 @@ def _confidence_pairs(cands: list[Candidate]) -> set[int]:
         for s in cands:
             if s is p or s.colour_id != p.colour_id or s.chromatic != p.chromatic:
                 continue
-            if s.style == "solid" and p.style != "solid":
+            if s.style == "solid":  # confidence limits are drawn dotted or dashed
                 continue
             xs = s.x_start + np.flatnonzero(s.visible)
             d = s.y[s.visible] - _level_at(p, xs)

@@ -27,12 +27,12 @@ _MAX_STRIP = 3200  # longer strips are split: attention cost grows with length
 
 # Digit pairs that OCR engines (and low-resolution JPEG figures) swap, both ways.
 CONFUSIONS: dict[str, str] = {
-    "6": "859", "8": "6305", "1": "74", "7": "1", "3": "85", "5": "63", "0": "869", "9": "60",
+    "6": "8590", "8": "6305", "1": "74", "7": "1", "3": "85", "5": "63", "0": "869", "9": "60",
     "4": "1",
 }
 COST_CONFUSION = 6.0  # cost (in nats) of a reading that only a known confusion explains
 COST_DIGIT = 9.0  # a digit dropped or added by the reader
-MAX_REPAIR_COST = 14.0  # above this a row is flagged rather than rewritten
+MAX_REPAIR_COST = 8.0  # above this a row is flagged rather than rewritten
 MIN_MARGIN = 2.5  # a repair must beat every other explanation by this many nats
 
 
@@ -73,16 +73,39 @@ def parse_count(text: str) -> int | None:
 
 
 def _recogniser():
-    """rapidocr's text recogniser (session, normaliser, character list), or None."""
+    """rapidocr's text recogniser: (session, column indices of blank + _ALLOWED, characters)."""
     try:
         from kmipd.digitize.ocr import engine
 
         rec = engine()._load_rec_model()
         chars = list(rec.postprocess_op.character)
         index = [0] + [chars.index(c) for c in _ALLOWED]
-        return rec.session, index
+        return rec.session, index, chars
     except Exception:  # another rapidocr layout: callers fall back to the whole-image words
         return None
+
+
+def read_text(image: np.ndarray, box: Sequence[float]) -> tuple[str, float] | None:
+    """Read one line of text in ``box`` with the recogniser alone (any characters).
+
+    Unlike the whole-image OCR this never turns a short word upside down. Returns ``(text,
+    mean character probability)``, or None without a recogniser.
+    """
+    rec = _recogniser()
+    if rec is None:
+        return None
+    session, _, chars = rec
+    crop = _crop(image, box)
+    width = int(math.ceil((crop.shape[1] + 2 * _GAP) / _STRIDE)) * _STRIDE
+    strip = np.full((_HEIGHT, width), 255.0, dtype=np.float32)
+    strip[:, _GAP:_GAP + crop.shape[1]] = crop
+    x = np.repeat(((strip / 255.0 - 0.5) / 0.5)[None, None], 3, axis=1).astype(np.float32)
+    probs = np.asarray(session(x))[0]
+    best = probs.argmax(axis=1)
+    keep = (best != 0) & np.r_[True, best[1:] != best[:-1]]
+    text = "".join(chars[k] for k in best[keep])
+    score = float(probs.max(axis=1)[keep].mean()) if keep.any() else 0.0
+    return text.strip(), score
 
 
 def _crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
@@ -101,6 +124,7 @@ def _crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
     if sy1 > sy0 and sx1 > sx0:
         part = np.asarray(image[sy0:sy1, sx0:sx1], dtype=np.float32)
         out[sy0 - b0:sy1 - b0, sx0 - a0:sx1 - a0] = part.mean(axis=2) if part.ndim == 3 else part
+    out = _keep_own_ink(out, x0 - a0, x1 - a0, 0.12 * h)
     # light grey or yellow numbers read as well as black ones once stretched
     lo, hi = float(out.min()), float(np.percentile(out, 90))
     if hi - lo > 20:
@@ -109,6 +133,20 @@ def _crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
     width = max(_STRIDE, int(round(out.shape[1] * scale)))
     interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     return cv2.resize(out, (width, _HEIGHT), interpolation=interp)
+
+
+def _keep_own_ink(crop: np.ndarray, x0: float, x1: float, gap: float) -> np.ndarray:
+    """Whiten marks in the margin that do not touch the box's own ink (a label's last letter)."""
+    ink = (np.median(crop) - crop) > 60
+    cols = np.flatnonzero(ink.any(axis=0))
+    if cols.size == 0:
+        return crop
+    runs = np.split(cols, np.flatnonzero(np.diff(cols) > max(gap, 1.0)) + 1)
+    out = crop.copy()
+    for r in runs:
+        if r[-1] < x0 - 1 or r[0] > x1 + 1:
+            out[:, r[0]:r[-1] + 1] = 255.0
+    return out
 
 
 def _strips(crops: list[np.ndarray]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
@@ -171,7 +209,7 @@ def read_cells(image: np.ndarray, boxes: Sequence[Sequence[float]]) -> list[Cell
     rec = _recogniser()
     if rec is None:
         return None
-    session, index = rec
+    session, index, _ = rec
     crops = [_crop(image, b) for b in boxes]
     readings: list[CellReading] = []
     for strip, spans in _strips(crops):
@@ -312,18 +350,29 @@ def repair_row(readings: Sequence[CellReading], ok: Feasible) -> tuple[list[int 
 
 
 def _outside_longest_chain(seq: list[int], ok: Callable[[int, int], bool]) -> list[int]:
-    """Cells to drop so the rest is a consistent chain; all tied candidates when ambiguous."""
+    """Cells that are not on every longest consistent chain: the suspects to flag.
+
+    When two cells contradict each other and either could be the wrong one (15 then 17 in a
+    falling row), both are flagged, so that what is kept never rises.
+    """
     n = len(seq)
-    best = [1] * n  # longest consistent chain ending at i
+    best, n_end = [1] * n, [1] * n  # longest chain ending at i, and how many there are
     for i in range(n):
         for j in range(i):
-            if best[j] + 1 > best[i] and ok(j, i):
-                best[i] = best[j] + 1
-    top = max(best)
-    tail = [1] * n  # longest consistent chain starting at i
+            if ok(j, i):
+                if best[j] + 1 > best[i]:
+                    best[i], n_end[i] = best[j] + 1, n_end[j]
+                elif best[j] + 1 == best[i]:
+                    n_end[i] += n_end[j]
+    tail, n_start = [1] * n, [1] * n  # the same for chains starting at i
     for i in range(n - 1, -1, -1):
         for j in range(i + 1, n):
-            if tail[j] + 1 > tail[i] and ok(i, j):
-                tail[i] = tail[j] + 1
-    # a cell lies on some longest chain iff best + tail - 1 == top; the others are suspect
-    return [i for i in range(n) if best[i] + tail[i] - 1 < top]
+            if ok(i, j):
+                if tail[j] + 1 > tail[i]:
+                    tail[i], n_start[i] = tail[j] + 1, n_start[j]
+                elif tail[j] + 1 == tail[i]:
+                    n_start[i] += n_start[j]
+    top = max(best)
+    total = sum(n_end[i] for i in range(n) if best[i] == top)
+    return [i for i in range(n)
+            if best[i] + tail[i] - 1 < top or n_end[i] * n_start[i] < total]

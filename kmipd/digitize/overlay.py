@@ -43,7 +43,7 @@ def draw_overlay(image: np.ndarray, digitization: Digitization, *, fade: float =
     out = np.ascontiguousarray(out)
     h, w = out.shape[:2]
     thick = max(1, int(round(max(h, w) / 700)))
-    font = 0.35 * max(1.0, max(h, w) / 900)
+    font = max(0.38, 0.5 * max(h, w) / 1000)
     box = digitization.box
     cv2.rectangle(out, (box.left, box.top), (box.right, box.bottom), _BOX, thick)
     _draw_ticks(out, digitization, thick, font)
@@ -63,32 +63,37 @@ def _contrasting(ink: tuple[int, int, int], taken: list[tuple[int, int, int]]) -
 
 
 def _text(out, text, org, colour, font, thick, anchor="left"):
-    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, thick)
+    """Text on a white patch (readable over the faded figure), kept inside the image."""
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, thick)
     x, y = org
     if anchor == "right":
         x -= tw
     elif anchor == "centre":
         x -= tw // 2
     h, w = out.shape[:2]
-    x, y = int(np.clip(x, 0, max(0, w - tw))), int(np.clip(y, th, h - 1))
+    x, y = int(np.clip(x, 1, max(1, w - tw - 1))), int(np.clip(y, th + 1, h - base - 1))
+    cv2.rectangle(out, (x - 1, y - th - 1), (x + tw + 1, y + base), (255, 255, 255), -1)
     cv2.putText(out, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, thick, cv2.LINE_AA)
 
 
 def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
+    """Each label read: a tick mark at its pixel and its value, inside the box next to the axis
+    (green: used by the fit; red: overruled)."""
     box = dig.box
     size = max(6, int(0.015 * max(box.width, box.height)))
+    (_, th), _ = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
     for tick in dig.mapping.x.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
         x = int(round(tick.pixel))
-        cv2.line(out, (x, box.bottom), (x, box.bottom + size), colour, thick + 1)
+        cv2.line(out, (x, box.bottom - size), (x, box.bottom + size), colour, thick + 1)
         label = f"{tick.value:g}" if tick.value is not None else "?"
-        _text(out, label, (x, box.bottom + size + int(14 * font * 2.5)), colour, font, thick, "centre")
+        _text(out, label, (x, box.bottom - size - 3), colour, font, thick, "centre")
     for tick in dig.mapping.y.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
         y = int(round(tick.pixel))
-        cv2.line(out, (box.left - size, y), (box.left, y), colour, thick + 1)
+        cv2.line(out, (box.left - size, y), (box.left + size, y), colour, thick + 1)
         label = f"{tick.value:g}" if tick.value is not None else "?"
-        _text(out, label, (box.left - size - 3, y + int(5 * font * 2)), colour, font, thick, "right")
+        _text(out, label, (box.left + size + 3, y + th // 2), colour, font, thick, "left")
 
 
 def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> None:
@@ -111,17 +116,21 @@ def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> No
 
 
 def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> None:
+    """The numbers at risk read, one row per arm along the bottom of the plot box, each at the
+    x pixel of its time (so a misplaced column shows as a count under the wrong tick)."""
     table = dig.at_risk
     if table is None or table.empty:
         return
     box = dig.box
     names = [a.name for a in dig.arms]
-    h = out.shape[0]
-    line = int(22 * font * 2)
-    top = box.bottom + int(0.12 * box.height) + 2 * line
-    for r, (arm, rows) in enumerate(table.groupby("arm", sort=False)):
+    (_, th), base = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
+    line = th + base + 4
+    groups = list(table.groupby("arm", sort=False))
+    size = max(6, int(0.015 * max(box.width, box.height)))
+    bottom = box.bottom - size - 2 * line
+    for r, (arm, rows) in enumerate(groups):
         colour = colours[names.index(arm)] if arm in names and names.index(arm) < len(colours) else (0, 0, 0)
-        y = min(h - 2, top + r * line)
+        y = bottom - (len(groups) - 1 - r) * line
         xs = dig.mapping.x.to_pixel(rows["time"].to_numpy(float))
         for x, n in zip(xs, rows["n_at_risk"].to_numpy(int)):
             _text(out, str(n), (int(round(x)), y), colour, font, thick, "centre")

@@ -27,6 +27,7 @@ class Runs:
     bottom: np.ndarray  # inclusive
     centre: np.ndarray  # coverage-weighted centroid (sub-pixel y)
     mass: np.ndarray  # summed coverage: the line's thickness for a horizontal crossing
+    peak: np.ndarray  # highest coverage in the run: how dark the ink is (black vs grey arms)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Segment:
     x: np.ndarray  # consecutive columns
     y: np.ndarray  # centroid per column
     comp: tuple[int, int] = (0, 0)  # connected component of the first and last pixel
+    tone: float = 1.0  # median peak coverage of its runs
 
     @property
     def x0(self) -> int:
@@ -54,45 +56,80 @@ def column_runs(alpha: np.ndarray, thr: float = ALPHA_MIN) -> Runs:
     """
     a = np.asarray(alpha, np.float32)
     h, w = a.shape
-    m = (a >= thr).T  # column-major: runs of one column are contiguous in memory order
+    at = np.ascontiguousarray(a.T)  # column-major: runs of one column are contiguous
+    m = at >= thr
     pad = np.zeros((w, 1), bool)
     d = np.diff(np.concatenate([pad, m, pad], axis=1).astype(np.int8), axis=1)
     xs, ts = np.nonzero(d == 1)
     _, es = np.nonzero(d == -1)
     bs = es - 1
-    ys = np.arange(h, dtype=np.float64)
-    s0 = np.zeros((w, h + 1))
-    s1 = np.zeros((w, h + 1))
-    s0[:, 1:] = np.cumsum(a.T, axis=1)
-    s1[:, 1:] = np.cumsum(a.T * ys[None, :], axis=1)
-    lo = np.clip(ts - 1, 0, h)
-    hi = np.clip(bs + 2, 0, h)
-    mass = s0[xs, hi] - s0[xs, lo]
-    mom = s1[xs, hi] - s1[xs, lo]
+    if len(xs) == 0:
+        return Runs(xs, ts, bs, np.zeros(0), np.zeros(0), np.zeros(0))
+    lo = xs * h + np.clip(ts - 1, 0, h)
+    hi = xs * h + np.clip(bs + 2, 0, h)
+    # a rim pixel between two runs of a column is counted once, by the upper run
+    lo[1:] = np.maximum(lo[1:], hi[:-1])
+    flat = at.ravel()
+    ys = np.tile(np.arange(h, dtype=np.float32), w)
+    bounds = np.column_stack([lo, hi]).ravel()
+    mass = np.add.reduceat(np.r_[flat, 0], bounds)[::2].astype(float)
+    mom = np.add.reduceat(np.r_[flat * ys, 0], bounds)[::2].astype(float)
+    mass = np.where(hi > lo, mass, 0.0)
     centre = mom / np.maximum(mass, 1e-9)
-    return Runs(xs, ts, bs, centre, mass)
+    peak = np.maximum.reduceat(np.r_[flat, 0], np.column_stack([xs * h + ts, xs * h + bs + 1]).ravel())[::2]
+    return Runs(xs, ts, bs, centre, mass, peak.astype(float))
 
 
 def line_width(runs: Runs) -> float:
-    """Typical thickness of the line (px): the median coverage of its column crossings."""
+    """Typical thickness of the line (px): the median coverage of its column crossings.
+
+    Horizontal crossings are the shortest runs that are not specks; censor ticks and drops are
+    longer, and on a heavily censored curve they can be most of the runs.
+    """
     if len(runs.x) == 0:
         return 1.0
     length = runs.bottom - runs.top + 1
-    short = runs.mass[length <= np.percentile(length, 60) + 1]
-    return float(max(np.median(short) if len(short) else 1.0, 0.8))
+    solid = runs.mass >= 0.6
+    if not solid.any():
+        return 1.0
+    cut = np.percentile(length[solid], 30) + 1
+    short = runs.mass[solid & (length <= cut)]
+    return float(max(np.median(short), 0.8))
+
+
+def width_modes(runs: Runs, height: int) -> list[float]:
+    """Thicknesses of the horizontal lines in a colour: modes of the masses of runs that repeat
+    (same top and bottom, +-1) in the next column. One colour can hold lines of different
+    weights (a bold curve, thin table rules, dotted limits); the caller tries each.
+    """
+    key = runs.x.astype(np.int64) * (height + 2) + runs.top
+    nxt = key + (height + 2)
+    same = np.isin(nxt, key) | np.isin(nxt - 1, key) | np.isin(nxt + 1, key)
+    length = (runs.bottom - runs.top + 1)[same]
+    if len(length) == 0:
+        return []
+    counts = np.bincount(length)
+    order = np.argsort(-counts)
+    modes = [int(v) for v in order[:3] if counts[v] >= max(10, 0.15 * counts.max())]
+    out = []
+    for m in modes:
+        sel = same.copy()
+        sel[same] = length == m
+        out.append(float(np.median(runs.mass[sel])))
+    return out
 
 
 def build_segments(runs: Runs, width: float) -> list[Segment]:
     """Link the short (horizontal-crossing) runs of neighbouring columns into segments."""
     length = runs.bottom - runs.top + 1
     short = length <= width + 1.6
-    xs, ys = runs.x[short], runs.centre[short]
+    xs, ys, pk = runs.x[short], runs.centre[short], runs.peak[short]
     tol = max(1.0, 0.5 * width)
-    segs: list[list[tuple[int, float]]] = []
+    segs: list[list[tuple[int, float, float]]] = []
     open_: list[int] = []  # indices into segs that ended in the previous column
     prev_x = -10
     order = np.argsort(xs, kind="stable")
-    xs, ys = xs[order], ys[order]
+    xs, ys, pk = xs[order], ys[order], pk[order]
     bounds = np.flatnonzero(np.diff(np.r_[-1, xs, -1]))
     for k in range(len(bounds) - 1):
         sl = slice(bounds[k], bounds[k + 1])
@@ -100,10 +137,11 @@ def build_segments(runs: Runs, width: float) -> list[Segment]:
             break
         x = int(xs[sl.start])
         col = ys[sl]
+        col_pk = pk[sl]
         new_open = []
         taken = set()
         cands = open_ if x == prev_x + 1 else []
-        for y in col:
+        for y, p in zip(col, col_pk):
             best, bd = -1, tol
             for s in cands:
                 if s in taken:
@@ -112,14 +150,15 @@ def build_segments(runs: Runs, width: float) -> list[Segment]:
                 if dy <= bd:
                     best, bd = s, dy
             if best < 0:
-                segs.append([(x, float(y))])
+                segs.append([(x, float(y), float(p))])
                 new_open.append(len(segs) - 1)
             else:
-                segs[best].append((x, float(y)))
+                segs[best].append((x, float(y), float(p)))
                 taken.add(best)
                 new_open.append(best)
         open_, prev_x = new_open, x
-    return [Segment(np.array([p[0] for p in s]), np.array([p[1] for p in s])) for s in segs]
+    return [Segment(np.array([p[0] for p in s]), np.array([p[1] for p in s]),
+                    tone=float(np.median([p[2] for p in s]))) for s in segs]
 
 
 def vertical_cover(mask_cs: np.ndarray, cols: np.ndarray, r0: np.ndarray, r1: np.ndarray) -> np.ndarray:
@@ -150,7 +189,8 @@ def label_segments(segs: list[Segment], components: np.ndarray) -> None:
 
 
 def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
-               gap_cost: float = 0.3, drop_cost: float = 0.5, link_cost: float = 1.5) -> list[int]:
+               free_cs: np.ndarray | None = None, gap_cost: float = 0.3, drop_cost: float = 0.5,
+               link_cost: float = 0.3, tone_cost: float = 40.0) -> list[int]:
     """Indices of the segment chain (left to right, never rising) that covers the most columns.
 
     Gaps cost ``gap_cost`` per column beyond a stroke width (a hidden or dashed stretch is
@@ -158,7 +198,9 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     ``drop_cost`` per pixel, so a chain prefers real drops to jumps onto other lines; segments
     joined by ink (same connected component) cost a fifth of that, gaps included. Each link
     costs ``link_cost`` columns, so specks (the outer corner of a thick line's join) are not
-    worth chaining.
+    worth chaining. Joining segments of clearly different darkness costs ``tone_cost`` per unit
+    of difference beyond 0.2 (a black and a grey arm cross but do not merge). ``free_cs`` (cumulative count of columns not blanked by a text box, with a
+    leading 0) makes gaps through blanked columns nearly free: nothing can be seen there.
     """
     n = len(segs)
     if n == 0:
@@ -171,6 +213,7 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     ln = np.array([len(segs[i].x) for i in order], float)
     c0 = np.array([segs[i].comp[0] for i in order])
     c1 = np.array([segs[i].comp[1] for i in order])
+    tone = np.array([segs[i].tone for i in order])
     overlap = int(np.ceil(width)) + 1
     stroke = 2 * width + 2
     win = int(np.ceil(2 * width)) + 4
@@ -185,11 +228,19 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
         idx = np.flatnonzero(ok)
         if len(idx) == 0:
             continue
-        gap = np.maximum(0, x0[j] - x1[idx] - 1 - stroke)
+        gap = x0[j] - x1[idx] - 1
+        blind = np.zeros(len(idx), bool)
+        if free_cs is not None:
+            a = np.clip(x1[idx] + 1, 0, len(free_cs) - 1)
+            free = free_cs[np.clip(x0[j], a, len(free_cs) - 1)] - free_cs[a]
+            blind = free < gap
+            gap = free
+        gap = np.maximum(0, gap - stroke)
         dy = y0[j] - y1[idx]
         joined = (c1[idx] == c0[j]) & (c0[j] > 0)
         cost = gap_cost * gap * np.where(joined, 0.2, 1.0) + link_cost
-        big = (dy > 2 * width) & ~joined
+        cost += tone_cost * np.maximum(np.abs(tone[idx] - tone[j]) - 0.2, 0.0)
+        big = (dy > 2 * width) & ~joined & ~blind
         if big.any():
             bi = idx[big]
             cols = np.concatenate([x1[bi][:, None] + 1 + offs[None, :],
@@ -214,13 +265,12 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
 
 
 def chain_profile(segs: list[Segment], chain: list[int], width: float,
-                  mask_cs: np.ndarray) -> tuple[int, np.ndarray]:
+                  alpha: np.ndarray) -> tuple[int, np.ndarray]:
     """Per-column level (sub-pixel y) of a chain, from its first to its last column.
 
-    Gaps between chained segments are filled: no drop (a censor tick, a dash gap) by a straight
-    line; a drop with a vertical stroke in the gap steps at the stroke's centre (or follows a
-    wide run of strokes: a staircase of many small drops); a drop with no stroke (the curve is
-    hidden under another curve or text) is left NaN for the caller to fill.
+    Gaps between chained segments are filled: with no drop (a censor tick, a dash gap) by a
+    straight line; across a drop from the ink's edges (:func:`drop_levels`); a drop with no ink
+    in the gap (the curve is hidden under another curve or text) is left NaN for the caller.
     """
     if not chain:
         return 0, np.zeros(0)
@@ -228,50 +278,91 @@ def chain_profile(segs: list[Segment], chain: list[int], width: float,
     y = np.full(x_end - x_start + 1, np.nan)
     for i in chain:
         y[segs[i].x - x_start] = segs[i].y
-    h1 = mask_cs.shape[0]
     for i, j in zip(chain[:-1], chain[1:]):
         a, b = segs[i].x1, segs[j].x0
-        if b - a <= 1:
-            continue
         y1, y2 = float(np.median(segs[i].y[-3:])), float(np.median(segs[j].y[:3]))
-        cols = np.arange(a + 1, b)
         if y2 - y1 <= max(1.0, 0.5 * width):
-            y[cols - x_start] = np.interp(cols, [a, b], [y1, y2])
-            continue
-        r0 = int(np.clip(round(y1 + width / 2 + 0.5), 0, h1 - 1))
-        r1 = int(np.clip(round(y2 - width / 2 - 0.5), r0 + 1, h1 - 1))
-        frac = (mask_cs[r1, cols] - mask_cs[r0, cols]) / max(r1 - r0, 1)
-        stroke = frac >= 0.5
-        if not stroke.any():
-            continue
-        sx = cols[stroke]
-        if sx[-1] - sx[0] <= 2 * width + 3:
-            xd = float(np.average(sx, weights=frac[stroke]))
-            y[cols - x_start] = np.where(cols < xd - 0.5, y1, y2)
+            if b - a > 1:
+                cols = np.arange(a + 1, b)
+                y[cols - x_start] = np.interp(cols, [a, b], [y1, y2])
         else:
-            # a staircase of drops closer than the line width: follow the ink's middle
-            ys = np.arange(h1 - 1, dtype=float)
-            col_mask = np.diff(mask_cs[:, cols], axis=0)
-            rows = (ys >= y1) & (ys <= y2)
-            wts = col_mask[rows]
-            mid = (wts * ys[rows, None]).sum(0) / np.maximum(wts.sum(0), 1e-9)
-            mid = np.where(wts.sum(0) > 0, mid, np.nan)
-            mid = np.fmax.accumulate(np.where(np.isnan(mid), y1, np.clip(mid, y1, y2)))
-            y[cols - x_start] = mid
+            # the stroke may overlap the segments' ends (a line crossing it splits the column's
+            # run and leaves a short piece at the old level), so read a little into them
+            ext = int(np.ceil(width)) + 1
+            lo = max(a - ext, segs[i].x0 + 1)
+            hi = min(b + ext, segs[j].x1 - 1)
+            y[lo - x_start:hi - x_start + 1] = drop_levels(alpha, lo - 1, hi + 1, y1, y2, width)
     return x_start, y
+
+
+def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: float
+                ) -> np.ndarray:
+    """Levels of the columns strictly between ``a`` (level ``y1``) and ``b`` (level ``y2``).
+
+    Drawn with thickness ``w``, a step curve's top edge at column x is its level at x - w/2
+    minus w/2 (the upper line runs on to the outer corner of the join), and its bottom edge is
+    its level at x + w/2 plus w/2. Averaging the two reads single drops and staircases of drops
+    closer than the line width alike, to sub-pixel precision. NaN where the gap has no ink.
+    """
+    h = alpha.shape[0]
+    cols = np.arange(a + 1, b)
+    r0 = int(np.clip(np.floor(y1 - width), 0, h - 1))
+    r1 = int(np.clip(np.ceil(y2 + width) + 1, r0 + 1, h))
+    win = alpha[r0:r1, a + 1:b].astype(float)
+    on = win >= ALPHA_MIN
+    has = on.any(axis=0)
+    if not has.any():
+        return np.full(len(cols), np.nan)
+    t = np.argmax(on, axis=0)
+    bt = on.shape[0] - 1 - np.argmax(on[::-1], axis=0)
+    k = np.arange(len(cols))
+    above = np.where(t > 0, win[np.maximum(t - 1, 0), k], 0.0)
+    below = np.where(bt < on.shape[0] - 1, win[np.minimum(bt + 1, on.shape[0] - 1), k], 0.0)
+    top = r0 + t - 0.5 + (1 - win[t, k]) - above
+    bot = r0 + bt + 0.5 - (1 - win[bt, k]) + below
+    # upper(x) is the level at x - w/2, lower(x) the level at x + w/2; the segments either side
+    # give the known levels.
+    xs = np.r_[a, cols[has], b].astype(float)
+    up = np.r_[y1, top[has] + width / 2, y2]
+    lo = np.r_[y1, bot[has] - width / 2, y2]
+    level = 0.5 * (np.interp(cols + width / 2, xs, up) + np.interp(cols - width / 2, xs, lo))
+    level = np.fmax.accumulate(np.clip(level, y1, y2))
+    # a single clean stroke: its ink centroid places the drop to a fraction of a pixel; the
+    # column holding it gets the level whose area matches (a linear ramp within the pixel)
+    r_in0 = int(np.ceil(y1 + width / 2 + 1)) - r0
+    r_in1 = int(np.floor(y2 - width / 2 - 1)) - r0
+    if r_in1 - r_in0 >= 2:
+        inner = win[r_in0:r_in1 + 1]
+        cov = (inner >= ALPHA_MIN).mean(axis=0)
+        stroke = cov >= 0.8
+        if stroke.any():
+            sx = np.flatnonzero(stroke)
+            if sx[-1] - sx[0] <= 2 * width + 3 and stroke[sx[0]:sx[-1] + 1].all():
+                wts = inner[:, sx[0]:sx[-1] + 1].sum(axis=0)
+                xd = float(cols[sx[0]] + np.average(np.arange(len(wts)), weights=wts))
+                frac = np.clip(cols + 0.5 - xd, 0.0, 1.0)
+                level = y1 + frac * (y2 - y1)
+    # long stretches with no ink at all: hidden, not a drop; the caller fills them
+    empty = ~has
+    d = np.diff(np.r_[0, empty.astype(np.int8), 0])
+    for s0, s1 in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+        if s1 - s0 > 2 * width + 3:
+            level[s0:s1] = np.nan
+    return level
 
 
 def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.ndarray:
     """(N, 2) step points of a monotone per-column profile: one point where the level changes.
 
     A right-continuous step function through the points (level of the last point at or left
-    of x) reproduces the profile; the last column is repeated so the curve's end is kept.
+    of x) reproduces the profile. Each column's level is the curve's at the pixel centre, so a
+    change between two columns is placed half-way, on the pixel edge; the curve starts at the
+    left edge of its first pixel and ends at the right edge of its last (the last level is
+    repeated there).
     """
     if len(y) == 0:
         return np.zeros((0, 2))
     change = np.flatnonzero(np.abs(np.diff(y)) > eps) + 1
     idx = np.r_[0, change]
-    pts = np.column_stack([x_start + idx.astype(float), y[idx]])
-    if idx[-1] != len(y) - 1:
-        pts = np.vstack([pts, [x_start + len(y) - 1.0, y[-1]]])
-    return pts
+    pts = np.column_stack([x_start + idx - 0.5, y[idx]])
+    return np.vstack([pts, [x_start + len(y) - 0.5, y[-1]]])
