@@ -21,41 +21,13 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from kmipd.compare import step_survival
+from kmipd.simulate import at_risk_counts, km_curve
 
 __all__ = ["STYLES", "RenderedFigure", "km_steps", "numbers_at_risk", "plot_km",
            "render_km_figure", "test_figure_cases"]
 
-_TAB = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
-_BASE = dict(font="DejaVu Sans", size=10, lw=1.5, colours=_TAB, dashes=("-",), censor="+",
-             msize=7, legend="upper right", frame=True, table_title="Number at risk",
-             label_colour=False, panel=None, grid=False, ci=False, width_px=800, aspect=0.62,
-             fmt="png", quality=95, percent=False, y_auto=False, steps=(1, 2, 2.5, 5), n_ticks=7,
-             box=True, y_decimals=1)
-_SPECS: dict[str, dict] = {
-    "colour_plus": {},
-    "bw_dashed": dict(font="DejaVu Serif", size=9, lw=1.2, colours=("black",),
-                      dashes=("-", "--", ":", "-."), censor="|", msize=6, legend="lower left",
-                      frame=False, table_title="No. at risk", width_px=700, box=False),
-    "ggplot_grey": dict(size=11, colours=("#F8766D", "#00BFC4", "#7CAE00", "#C77CFF"),
-                        legend="top", label_colour=True, y_decimals=2, table_title="Strata",
-                        panel="#EBEBEB", grid=True, width_px=1000, aspect=0.55, box=False),
-    "ci_band": dict(colours=("#E7B800", "#2E9FDF", "#FC4E07", "#00AFBB"), lw=1.8, ci=True,
-                    censor="|", width_px=900, legend="lower left"),
-    "small_jpeg": dict(size=7, lw=1.2, colours=("#cc0000", "#0000cc", "#008800", "#aa6600"),
-                       censor="|", msize=4, table_title="No. at risk", width_px=450, aspect=0.7,
-                       fmt="jpg", quality=50, n_ticks=6),
-    "thick_multi": dict(size=12, y_decimals=None, lw=3.2, msize=10,
-                        colours=("#1b9e77", "#d95f02", "#7570b3", "#e7298a"), width_px=1200,
-                        aspect=0.55),
-    "percent_axis": dict(font="DejaVu Serif", size=10, colours=("#08519c", "#a50f15", "#006d2c",
-                         "#54278f"), censor="|", percent=True, width_px=800, box=False),
-    "truncated_y": dict(size=9, colours=("#4daf4a", "#984ea3", "#ff7f00", "#377eb8"), y_auto=True,
-                        width_px=700, legend="lower left", table_title=None),
-    "journal": dict(size=8.5, lw=1.4, colours=("#00468B", "#ED0000", "#42B540", "#0099B4"),
-                    censor="|", msize=5, legend="upper right", frame=False, percent=True,
-                    steps=(0.6, 1.2, 2.4, 3, 6), n_ticks=11, width_px=1000, aspect=0.6, box=False),
-}
-STYLES: tuple[str, ...] = tuple(_SPECS)
+from kmipd.plot_styles import _BASE, _SPECS, STYLES, test_figure_cases  # noqa: F401  (re-exported)
+
 _PAD = 0.12  # inches of white around the cropped figure
 
 
@@ -108,12 +80,10 @@ def km_steps(ipd: pd.DataFrame) -> pd.DataFrame:
     """
     parts = []
     for arm in _arms(ipd):
-        sf = _fit(ipd[ipd["arm"].astype(str) == arm]).survival_function_.iloc[:, 0]
-        t, s = sf.index.to_numpy(float), sf.to_numpy(float)
+        rows = ipd[ipd["arm"].astype(str) == arm]
+        t, s = km_curve(rows["time"], rows["event"])
         keep = np.r_[True, np.diff(s) != 0]
         keep[-1] = True
-        if t[0] > 0:  # lifelines starts at 0 unless times are negative; be safe
-            t, s, keep = np.r_[0.0, t], np.r_[1.0, s], np.r_[True, keep]
         parts.append(pd.DataFrame({"arm": arm, "time": t[keep], "survival": s[keep]}))
     return pd.concat(parts, ignore_index=True)
 
@@ -129,8 +99,7 @@ def numbers_at_risk(ipd: pd.DataFrame, times) -> pd.DataFrame:
     times = np.asarray(times, dtype=float)
     rows = []
     for arm in _arms(ipd):
-        t = np.sort(ipd.loc[ipd["arm"].astype(str) == arm, "time"].to_numpy(float))
-        n = t.size - np.searchsorted(t, times, side="left")
+        n = at_risk_counts(ipd.loc[ipd["arm"].astype(str) == arm, "time"], times)
         rows.append(pd.DataFrame({"arm": arm, "time": times, "n_at_risk": n.astype(int)}))
     return pd.concat(rows, ignore_index=True)
 
@@ -433,41 +402,3 @@ def _rc(font: str):
     import matplotlib as mpl
 
     return mpl.rc_context({"font.family": font, "axes.linewidth": 0.9})
-
-
-def test_figure_cases() -> list[tuple[str, str, dict]]:
-    """Catalogue of ``(case_id, data set, render kwargs)`` covering every style with real data.
-
-    Two to four arms, short and long arm names, tables with and without a title, no table.
-    """
-    m = 12 / 365.25  # days -> months
-    cases = [
-        ("colour_plus-lung", "lung", "colour_plus", dict(x_label="Days")),
-        ("colour_plus-waltons-notitle", "waltons", "colour_plus", dict(x_label="Days", table_title="")),
-        ("colour_plus-larynx", "larynx", "colour_plus", dict(x_label="Years")),
-        ("bw_dashed-rossi", "rossi", "bw_dashed", dict(x_label="Weeks")),
-        ("bw_dashed-leukemia", "leukemia", "bw_dashed", dict(x_label="Weeks", table=False)),
-        ("ggplot_grey-gbsg2", "gbsg2", "ggplot_grey", dict(x_label="Time in days")),
-        ("ggplot_grey-dd_regime", "dd_regime", "ggplot_grey", dict(x_label="Years")),
-        ("ci_band-lung", "lung", "ci_band", dict(x_label="Months", time_scale=m)),
-        ("ci_band-leukemia", "leukemia", "ci_band", dict(x_label="Weeks")),
-        ("small_jpeg-waltons", "waltons", "small_jpeg", dict(x_label="Days")),
-        ("small_jpeg-lymphoma", "lymphoma", "small_jpeg", dict(x_label="Days", table=False)),
-        ("thick_multi-larynx", "larynx", "thick_multi", dict(x_label="Years")),
-        ("thick_multi-dd_regime", "dd_regime", "thick_multi", dict(x_label="Years", table_title="")),
-        ("percent_axis-rossi", "rossi", "percent_axis",
-         dict(x_label="Weeks since release", y_label="Not re-arrested (%)")),
-        ("percent_axis-lung-long", "lung", "percent_axis", dict(
-            x_label="Days", rename={"Male": "Male patients (NCCTG)", "Female": "Female patients (NCCTG)"})),
-        ("truncated_y-rossi", "rossi", "truncated_y", dict(x_label="Weeks")),
-        ("truncated_y-kidney", "kidney_transplant", "truncated_y",
-         dict(x_label="Days", table_title="Patients at risk")),
-        ("journal-gbsg2", "gbsg2", "journal", dict(x_label="Months", time_scale=m)),
-        ("journal-lymphoma-seed", "lymphoma", "journal", dict(x_label="Days", seed=3)),
-        ("colour_plus-gbsg2-seed", "gbsg2", "colour_plus", dict(x_label="Days", seed=7)),
-    ]
-    return [(case_id, name, {"style": style, **kw}) for case_id, name, style, kw in cases]
-
-test_figure_cases.__test__ = False  # not a pytest test when imported into a test module
-
-PLOTTING_READY = True
