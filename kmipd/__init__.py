@@ -13,14 +13,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from kmipd.errors import KmipdError  # noqa: E402
-
-# Stage functions (these names shadow the subpackages of the same name on purpose).
+# Stage functions: these names shadow the subpackages of the same name on purpose.
+from kmipd.analysis import analyze  # noqa: E402
 from kmipd.digitize import digitize  # noqa: E402
+from kmipd.errors import KmipdError  # noqa: E402
+from kmipd.pipeline import run  # noqa: E402
+from kmipd.pooling import pool  # noqa: E402
 from kmipd.reconstruct import reconstruct  # noqa: E402
 from kmipd.validate import validate  # noqa: E402
-# from kmipd.pipeline import run  # noqa: E402  (enabled once kmipd.pipeline exists)
-from kmipd.analysis import analyze  # noqa: E402
-from kmipd.pooling import pool  # noqa: E402
 
-__all__ = ["KmipdError", "__version__", "analyze", "digitize", "pool", "reconstruct", "validate"]
+__all__ = ["KmipdError", "__version__", "analyze", "digitize", "pool", "reconstruct", "run", "validate"]
