@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 import pandas as pd
@@ -84,13 +85,11 @@ def test_exact_coordinates_rebuild_events_curve_and_hr(name):
 
 
 def test_refinement_beats_the_published_algorithm_on_exact_curves(monkeypatch):
-    import sys
-
     guyot_module = sys.modules["kmipd.reconstruct.guyot"]
     errs = {True: [], False: []}
     for refine in (False, True):
         patched = functools.partial(guyot_module.guyot, refine=refine)
-        monkeypatch.setattr("kmipd.reconstruct.guyot", patched)
+        monkeypatch.setattr(sys.modules["kmipd.reconstruct"], "guyot", patched)
         for name in ["gbsg2", "lung", "larynx", "kidney_transplant", "lymphoma"]:
             ipd = load_ipd(name)
             curves, table = exact_inputs(ipd)

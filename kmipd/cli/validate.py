@@ -1,1 +1,41 @@
-"""`kmipd validate`: (being built; see the issue tracker)."""
+"""``kmipd validate``: IPD vs the statistics the paper reports; exit 0 all pass, 1 a failure, 2 bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kmipd.cli.common import main_group, one_line_errors
+
+
+@main_group.command("validate")
+@click.argument("ipd_csv", type=click.Path(dir_okay=False))
+@click.option("--reported", "reported", type=click.Path(dir_okay=False), required=True,
+              help="The paper's statistics as a TOML file (schema: README, 'Reported statistics file').")
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default=None,
+              help="Folder for validation.csv, validation.json and report.html.")
+@one_line_errors
+def validate_command(ipd_csv, reported, outdir) -> None:
+    """Check IPD_CSV (arm,time,event) against the numbers in the paper.
+
+    Prints one line per reported statistic; exits 0 when all are within tolerance, 1 when any
+    is not, 2 on bad input.
+    """
+    from kmipd.io import read_ipd
+    from kmipd.validate import validate, write_report
+
+    ipd = read_ipd(ipd_csv)
+    result = validate(ipd, reported)
+    click.echo(result.format())
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if outdir:
+        paths = result.to_folder(outdir)
+        paths["report"] = write_report(
+            Path(outdir) / "report.html", title=f"kmipd validate: {Path(ipd_csv).name}", ipd=ipd,
+            validation=result, time_unit=result.reported.time_unit,
+            files={"IPD": Path(ipd_csv), "reported": Path(reported), **paths})
+        click.echo(f"wrote {', '.join(p.name for p in paths.values())} to {Path(outdir)}")
+    sys.exit(0 if result.passed else 1)

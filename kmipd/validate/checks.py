@@ -172,8 +172,9 @@ def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
         rows.extend(_comparison_rows(comp, rep, frame, arms, alpha))
 
     if not rows:
-        raise KmipdError(f"reported file {rep.path} lists no statistics to check "
-                         "(no n, events, median, landmarks, hr or p).")
+        where = f"reported file {rep.path}" if rep.path else "the reported statistics"
+        raise KmipdError(f"{where} lists no statistics to check: give [study] n or "
+                         'median_follow_up, [arms."NAME"] tables or a [comparison].')
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["pass"] = table["pass"].astype(bool)
     return ValidationResult(table=table, reported=rep, warnings=warnings)
@@ -187,7 +188,8 @@ def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
         if len(ipd_arms) != 2:
             raise KmipdError("reported file: give [study] reference_arm (or reference in "
                              "[comparison]) to say which arm the hazard ratio is relative to.")
-        reference = arms.get(next(iter(rep.arms)), ipd_arms[0])
+        # the first arm listed in the reported file, else the first arm of the IPD
+        reference = arms.get(next(iter(rep.arms), ""), ipd_arms[0])
     other = _resolve(comp.arm, rep, arms, ipd_arms)
     if other is None:
         rest = [a for a in ipd_arms if a != reference]
@@ -298,24 +300,43 @@ def _resolve(name: str | None, rep: Reported, arms: dict[str, str],
                      f"the IPD; the IPD's arms are {', '.join(repr(a) for a in ipd_arms)}.")
 
 
-def _match_arms(rep: Reported, frame: pd.DataFrame) -> dict[str, str]:
-    """Reported arm name -> IPD arm name: exact, then ignoring case, spaces and underscores."""
-    available = list(dict.fromkeys(frame["arm"]))
+def match_arm_names(names, available, what: str = "IPD") -> dict[str, str]:
+    """Map each of ``names`` to an arm of ``available``: exact, else ignoring case, spaces, ``_``.
+
+    Raises
+    ------
+    KmipdError
+        Naming the arms available, when a name matches none.
+    """
+    available = [str(a) for a in available]
     by_normal = {_normal(a): a for a in available}
     out = {}
-    for name, arm in rep.arms.items():
-        label = arm.label
-        if label in available:
-            out[name] = label
-        elif _normal(label) in by_normal:
-            out[name] = by_normal[_normal(label)]
-        else:
+    for name in names:
+        match = name if name in available else by_normal.get(_normal(name))
+        if match is None:
             raise KmipdError(
-                f"reported arm {label!r} is not in the IPD; the IPD's arms are "
+                f"reported arm {name!r} is not in the {what}; its arms are "
                 f"{', '.join(repr(a) for a in available)} (rename the arm in the reported file "
                 "or map it with ipd_arm = \"...\")."
             )
+        out[name] = match
     return out
+
+
+def _match_arms(rep: Reported, frame: pd.DataFrame) -> dict[str, str]:
+    """Reported arm name -> IPD arm name."""
+    mapping = match_arm_names([arm.label for arm in rep.arms.values()], dict.fromkeys(frame["arm"]))
+    return {name: mapping[arm.label] for name, arm in rep.arms.items()}
+
+
+def format_value(statistic: str, value: float) -> str:
+    """A reported or reconstructed value as printed: ``NA`` when not reached, survival and HR
+    to 3 decimals, times, counts and p-values to 4 significant digits."""
+    if isinstance(value, float) and math.isinf(value):
+        return "NA"
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return f"{value:.3f}" if statistic.startswith(("survival", "hr")) else f"{value:.4g}"
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -323,19 +344,13 @@ def format_table(table: pd.DataFrame) -> str:
     if table.empty:
         return "no statistics checked"
 
-    def num(v: float, stat: str) -> str:
-        if isinstance(v, float) and math.isinf(v):
-            return "NA"
-        if isinstance(v, float) and math.isnan(v):
-            return "-"
-        return f"{v:.3f}" if stat.startswith(("survival", "hr")) else f"{v:.4g}"
-
     cells = [("statistic", "arm", "reported", "rebuilt", "diff", "tol", "scale", "check")]
     for row in table.to_dict(orient="records"):
         stat = row["statistic"]
         diff = row["difference"]
         cells.append((
-            stat, str(row["arm"]), num(row["reported"], stat), num(row["reconstructed"], stat),
+            stat, str(row["arm"]), format_value(stat, row["reported"]),
+            format_value(stat, row["reconstructed"]),
             "-" if isinstance(diff, float) and math.isnan(diff) else f"{diff:+.3g}",
             f"{row['tolerance']:.3g}", row["scale"], "PASS" if row["pass"] else "FAIL",
         ))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.validate.checks import ValidationResult
+from kmipd.validate.checks import ValidationResult, format_value
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;
@@ -33,7 +33,7 @@ tr.pass td{background:#f0fff4}tr.fail td{background:#fff0f0}
 td.pass{color:#116329;font-weight:600}td.fail{color:#a40e26;font-weight:600}
 td.off{background:#fff0c2}
 img{max-width:100%;border:1px solid #d0d7de}
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+.grid{display:grid;grid-template-columns:1fr;gap:16px}
 .grid figure{margin:0}figcaption{font-size:.85em;color:#57606a}
 ul.warn li{color:#7d4e00}
 """
@@ -52,6 +52,7 @@ def write_report(
     warnings: Mapping[str, list[str]] | None = None,
     files: Mapping[str, str | Path] | None = None,
     time_unit: str = "",
+    colours: Mapping[str, object] | None = None,
 ) -> Path:
     """Write ``report.html``: input and overlay, curves vs rebuilt KM, at-risk, validation, warnings.
 
@@ -75,6 +76,8 @@ def write_report(
         Output files to list (linked relative to the report).
     time_unit : str
         Label of the time axis.
+    colours : mapping of arm -> matplotlib colour, optional
+        E.g. the colours the digitizer found, so that each arm keeps its colour of the figure.
 
     Returns
     -------
@@ -93,10 +96,10 @@ def write_report(
             "</figcaption></figure>" for label, img in images) + "</div>")
     if curves is not None or ipd is not None:
         parts.append("<h2>Digitized curves vs Kaplan-Meier of the rebuilt IPD</h2>"
-                     f"<img alt='curves vs KM' src='{_png_uri(_curves_plot(curves, ipd, time_unit))}'>"
-                     "<p class='muted'>Points: the curve read from the figure. Lines: the "
-                     "Kaplan-Meier estimate (lifelines) of the reconstructed IPD; they should lie "
-                     "on each other.</p>")
+                     f"<img alt='curves vs KM' src='{_png_uri(_curves_plot(curves, ipd, time_unit, colours))}'>"
+                     "<p class='muted'>Wide pale lines: the curves read from the figure. Thin lines: "
+                     "the Kaplan-Meier estimate (lifelines) of the reconstructed IPD; they should "
+                     "lie on each other.</p>")
     if at_risk is not None:
         parts.append("<h2>Numbers at risk</h2>" + _at_risk_table(at_risk, ipd))
     if validation is not None:
@@ -147,7 +150,8 @@ def _png_uri(image) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _curves_plot(curves: pd.DataFrame | None, ipd: pd.DataFrame | None, time_unit: str) -> bytes:
+def _curves_plot(curves: pd.DataFrame | None, ipd: pd.DataFrame | None, time_unit: str,
+                 colours: Mapping[str, object] | None = None) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -157,13 +161,15 @@ def _curves_plot(curves: pd.DataFrame | None, ipd: pd.DataFrame | None, time_uni
     fig, ax = plt.subplots(figsize=(8.5, 4.8), dpi=110)
     arms = list(dict.fromkeys([*(curves["arm"] if curves is not None else []),
                                *(ipd["arm"] if ipd is not None else [])]))
-    colours = plt.get_cmap("tab10")
+    palette = plt.get_cmap("tab10")
     for i, arm in enumerate(arms):
-        colour = colours(i % 10)
+        colour = (colours or {}).get(arm, palette(i % 10))
         if curves is not None:
             c = curves[curves["arm"] == arm]
-            ax.plot(c["time"], c["survival"], "o", ms=2.5, color=colour, alpha=0.45,
-                    label=f"{arm}: digitized")
+            # Digitized points are the corners of the steps: drawn as a wide pale step line, so
+            # that the thin KM line of the IPD lies visibly on (or off) it.
+            ax.step(c["time"], c["survival"], where="post", color=colour, lw=5, alpha=0.3,
+                    solid_capstyle="butt", label=f"{arm}: digitized")
         if ipd is not None and (ipd["arm"] == arm).any():
             d = ipd[ipd["arm"] == arm]
             kmf = KaplanMeierFitter().fit(d["time"], d["event"])
@@ -205,8 +211,11 @@ def _at_risk_table(at_risk: pd.DataFrame, ipd: pd.DataFrame | None) -> str:
             body.append("<tr><td class='l'>implied by IPD</td>" + "".join(
                 f"<td class='{'off' if _differs(a, b) else ''}'>{_count(b)}</td>"
                 for a, b in zip(cells, other, strict=True)) + "</tr>")
-    note = ("<p class='muted'>Highlighted: the rebuilt IPD disagrees with the printed count.</p>"
-            if implied is not None else "")
+    note = ""
+    if implied is not None:
+        note = ("<p class='muted'>Highlighted: the rebuilt IPD disagrees with the printed count.</p>"
+                if "class='off'" in "".join(body) else
+                "<p class='muted'>The rebuilt IPD reproduces every count read from the figure.</p>")
     return f"<table>{head}{''.join(body)}</table>{note}"
 
 
@@ -231,15 +240,6 @@ def _summary(validation: ValidationResult | None) -> str:
 
 
 def _validation_table(validation: ValidationResult) -> str:
-    def num(v, stat):
-        if isinstance(v, float) and math.isinf(v):
-            return "NA"
-        if isinstance(v, float) and math.isnan(v):
-            return "–"
-        if stat in ("n", "events"):
-            return f"{v:g}"
-        return f"{v:.2e}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}"
-
     head = ("<tr><th class='l'>statistic</th><th class='l'>arm</th><th>reported</th>"
             "<th>reconstructed</th><th>difference</th><th>tolerance</th><th class='l'>scale</th>"
             "<th class='l'>check</th></tr>")
@@ -249,8 +249,9 @@ def _validation_table(validation: ValidationResult) -> str:
         diff = r["difference"]
         rows.append(
             f"<tr class='{status}'><td class='l'>{_e(r['statistic'])}</td><td class='l'>{_e(r['arm'])}</td>"
-            f"<td>{num(r['reported'], r['statistic'])}</td><td>{num(r['reconstructed'], r['statistic'])}</td>"
-            f"<td>{'–' if math.isnan(diff) else f'{diff:+.3f}'}</td><td>{r['tolerance']:.3g}</td>"
+            f"<td>{format_value(r['statistic'], r['reported'])}</td>"
+            f"<td>{format_value(r['statistic'], r['reconstructed'])}</td>"
+            f"<td>{'–' if math.isnan(diff) else f'{diff:+.3g}'}</td><td>{r['tolerance']:.3g}</td>"
             f"<td class='l'>{_e(r['scale'])}</td><td class='l {status}'>{status.upper()}</td></tr>")
     legend = ("<p class='muted'>Survival as a fraction. Differences are reconstructed − reported on "
               "the stated scale: absolute; log for hazard ratios; z = Φ⁻¹(1 − p/2) for p-values. "

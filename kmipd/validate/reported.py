@@ -188,8 +188,6 @@ def _parse(data: dict, where: str) -> Reported:
     study = _table(data.get("study", {}), ctx, "[study]")
     _check_keys(study, _STUDY_KEYS, ctx, "[study]")
     arms_raw = _table(data.get("arms", {}), ctx, "[arms]")
-    if not arms_raw:
-        raise KmipdError(f'{ctx} has no [arms."NAME"] table; report at least one arm.')
 
     scale = str(study.get("survival_scale", "")).lower()
     if scale not in ("", "percent", "fraction"):
