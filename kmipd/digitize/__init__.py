@@ -7,6 +7,7 @@ and its words are shared by the calibration, legend and risk-table readers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ from kmipd.errors import KmipdError
 __all__ = [
     "ArmTrace", "AxisCalibration", "AxisMapping", "Calibration", "Digitization", "PlotBox",
     "TickReading", "calibrate", "censor_frame", "curves_frame", "digitize", "draw_overlay",
-    "find_plot_box", "find_ticks", "load_image", "name_arms", "parse_number", "text_boxes_inside",
+    "find_plot_box", "find_ticks", "load_image", "name_arms", "parse_number", "plausible_text",
+    "text_boxes_inside",
 ]
 
 #: Images with a longer side than this are shrunk first: beyond it curves are thick enough that
@@ -138,18 +140,45 @@ def _working_size(image: np.ndarray) -> np.ndarray:
 def text_boxes_inside(words, box: PlotBox) -> list[tuple[int, int, int, int]]:
     """Pixel rectangles of the text OCR found inside the plot box (legend, p-value, labels).
 
-    Single characters without a letter or digit (a "-" or "|" read off a curve or a censor
-    mark) are left out, so curve pixels are not masked.
+    Only plausible text is kept (:func:`plausible_text`): OCR also "reads" curves, censor ticks
+    and dense marks ("-", "+", "HItH", "111"), and blanking those would hide the curve there.
     """
     out = []
     for w in words:
-        text = w.text.strip()
         if not (box.left < w.cx < box.right and box.top < w.cy < box.bottom):
             continue
-        if sum(c.isalnum() for c in text) < (1 if len(text) > 1 else 2) and not text.isalpha():
+        if not plausible_text(w.text, w.score):
             continue
         out.append((int(np.floor(w.x0)), int(np.floor(w.y0)), int(np.ceil(w.x1)), int(np.ceil(w.y1))))
     return out
+
+
+#: Words at least this confident are taken as text whatever they look like.
+_SURE_TEXT = 0.9
+
+#: Shapes of real plot labels: a capitalised or all-lower / all-upper word (optionally with a
+#: trailing "-"/"+" or brackets), or a number with a decimal point or percent (p-values, HRs).
+_WORD = re.compile(r"^[(\[]?(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}[a-z]?)(?:[-+/][A-Za-z0-9+]*)?[)\],:;.]*$")
+_NUMBER = re.compile(r"\d[.\u00b7,]\d|\d%|[=<>]\s*[.\u00b7]?\d")
+
+
+def plausible_text(text: str, score: float) -> bool:
+    """Is an OCR word inside the plot real text rather than curve ink read as glyphs?
+
+    Censor ticks and line crossings read as single symbols ("-", "+", CJK look-alikes such as
+    "十") or as short, oddly cased letter strings ("HItH", "EE") at middling confidence. Kept:
+    confident words of two or more letters or digits, and less confident ones that look like a
+    label (a word with ordinary capitalisation, or a number with a decimal point).
+    """
+    text = text.strip()
+    alnum = sum(c.isascii() and c.isalnum() for c in text)
+    if alnum == 0 or any(not c.isascii() and c.isalnum() for c in text):
+        return False  # symbols only, or letters outside Latin: glyphs made of ticks
+    if score >= _SURE_TEXT:  # "p=", "HR", "A"; a lone digit is more likely a tick read as "1"
+        return alnum >= (1 if len(text) > 1 else 2) or text.isalpha()
+    if len(text) < 3:
+        return False
+    return bool(_WORD.match(text) or _NUMBER.search(text))
 
 
 def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str]]:

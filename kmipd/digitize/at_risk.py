@@ -11,22 +11,28 @@ that breaks the rules of a risk table is repaired or flagged by
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.legend import ink_colour, match_to_arms, name_similarity, read_legend
+from kmipd.digitize.legend import ink_colour, match_to_arms, read_legend, table_arm_name
 from kmipd.digitize.ocr import OcrWord
-from kmipd.digitize.ocr_fix import CellReading, parse_count, read_cells, repair_row
+from kmipd.digitize.ocr_fix import (
+    CellReading,
+    find_missed_cells,
+    min_events,
+    parse_count,
+    read_cells,
+    repair_row,
+    step_at,
+)
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 
 _SPLIT = re.compile(r"\(?\d[\d,.]*\)?%?|[^\d\s(]+|\(")
 _UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
 _NOT_AT_RISK = re.compile(r"censor|event|death|died|\bse\b|^se$|%|cumulative", re.I)
-SURVIVAL_TOL = 0.015  # how far a digitized survival may be off when bounding events
 
 
 @dataclass
@@ -53,7 +59,6 @@ class _Token:
     y0: float
     x1: float
     y1: float
-    src: str = ""  # the OCR word's text, for comparison with the re-read
 
     @property
     def cx(self) -> float:
@@ -84,7 +89,7 @@ def split_tokens(words: list[OcrWord]) -> list[_Token]:
     for w in words:
         if re.search(r"[A-Za-z]", w.text) and not w.text.startswith("("):
             # "miR-137", "Stage 2a": a number glued to letters belongs to the label
-            out.append(_Token(w.text, "text", w.x0, w.y0, w.x1, w.y1, src=w.text))
+            out.append(_Token(w.text, "text", w.x0, w.y0, w.x1, w.y1))
             continue
         parts = [m for m in _SPLIT.finditer(w.text)]
         n = max(len(w.text), 1)
@@ -98,7 +103,7 @@ def split_tokens(words: list[OcrWord]) -> list[_Token]:
                 kind = "decimal" if parse_count(t) is None else "count"
             else:
                 kind = "text"
-            out.append(_Token(t, kind, x0, w.y0, x1, w.y1, src=w.text))
+            out.append(_Token(t, kind, x0, w.y0, x1, w.y1))
     return out
 
 
@@ -165,7 +170,7 @@ def _alignment(anchors: list[tuple[float, float]], mapping: AxisMapping, ticks: 
     step = float(np.median(np.diff(ticks)))
     err = []
     for mode in range(3):
-        xs = np.array([(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for a, b in anchors])
+        xs = np.array([_ref(a, mode) for a in anchors])
         t = mapping.time(xs)
         err.append(np.median(np.min(np.abs(t[:, None] - ticks[None, :]), axis=1)) / step)
     # centring is by far the most common: take another mode only when clearly better
@@ -212,7 +217,7 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
     for line, inside in numeric:
         y = np.median([t.cy for t in line])
         h = np.median([t.h for t in line])
-        if block and y - block[-1][2] > max(3.2 * h, 2.2 * _pitch(block)):
+        if block and y - block[-1][2] > max(3.2 * h, 2.2 * _pitch(block) if len(block) > 1 else 0):
             break
         block.append((line, inside, y))
     header = None
@@ -255,8 +260,8 @@ def _unglue(line: list[_Token], mapping: AxisMapping, ticks: np.ndarray,
             taken = any(u.kind == "count" and abs(float(mapping.time(u.cx)) - ticks[k]) < 0.3 * step
                         for u in line)
             if abs(ticks[k] - time) < 0.15 * step and not taken:
-                out += [_Token(m.group(1), "text", t.x0, t.y0, cut, t.y1, t.src),
-                        _Token(m.group(2), "count", cut, t.y0, t.x1, t.y1, t.src)]
+                out += [_Token(m.group(1), "text", t.x0, t.y0, cut, t.y1),
+                        _Token(m.group(2), "count", cut, t.y0, t.x1, t.y1)]
                 continue
         out.append(t)
     return out
@@ -277,56 +282,33 @@ def _add_wrapped_labels(rows: list[_Row], lines: list[list[_Token]]) -> None:
 
 
 def _pitch(block) -> float:
-    ys = [b[2] for b in block]
-    return float(np.min(np.diff(ys))) if len(ys) > 1 else math.inf
+    return float(np.min(np.diff([b[2] for b in block])))
 
 
 def _curve_survival(arm: ArmTrace, mapping: AxisMapping, times: np.ndarray) -> np.ndarray:
-    """Survival of a traced arm at ``times`` (NaN past the end of its trace)."""
+    """Survival of a traced arm at ``times`` (NaN outside its trace)."""
     pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
-    out = np.full(len(times), np.nan)
-    if len(pts) < 2:
-        return out
     t = np.asarray(mapping.time(pts[:, 0]), float)
-    s = np.asarray(mapping.survival(pts[:, 1]), float)
     order = np.argsort(t, kind="stable")
-    t, s = t[order], s[order]
-    for k, x in enumerate(times):
-        if t[0] - 1e-9 <= x <= t[-1] + 1e-9:
-            out[k] = s[max(np.searchsorted(t, x, side="right") - 1, 0)]
-    return out
+    eps = 2.0 * abs(mapping.x.scale)  # two pixels
+    return step_at(t[order], np.asarray(mapping.survival(pts[order, 1]), float), times, eps)
 
 
-def min_events(s0: float, s1: float, n1: int) -> int:
-    """Fewest events that take survival from ``s0`` to ``s1`` with ``n1`` still at risk after.
-
-    Every event multiplies survival by at least ``n1 / (n1 + 1)`` (the risk set then holds at
-    least the ``n1`` survivors and the one who dies), so ``d >= ln(s1/s0) / ln(n1/(n1+1))``.
-    """
-    if not (np.isfinite(s0) and np.isfinite(s1)) or n1 <= 0 or s0 <= 0:
-        return 0
-    ratio = min(1.0, (s1 + SURVIVAL_TOL) / max(s0 - SURVIVAL_TOL, 1e-9))
-    if ratio >= 1.0:
-        return 0
-    return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
-
-
-def _cell_reads(image, rows):
-    """Re-read every cell; fall back to the whole-image OCR text where the recogniser is missing."""
-    boxes = [(t.x0, t.y0, t.x1, t.y1) for r in rows for t in r.cells]
-    readings = read_cells(image, boxes)
-    flat = [t for r in rows for t in r.cells]
+def _cell_reads(image: np.ndarray, cells: list[_Token]) -> list[CellReading]:
+    """Re-read every cell; the whole-image OCR text stays a costly option (or the only one,
+    without the recogniser)."""
+    readings = read_cells(image, [(t.x0, t.y0, t.x1, t.y1) for t in cells])
     out = []
-    for k, tok in enumerate(flat):
+    for k, tok in enumerate(cells):
         v = parse_count(tok.text) if tok.text != "?" else None
-        fallback = CellReading(tok.text, 0.5, ((v, 0.0),) if v is not None else ())
-        r = readings[k] if readings is not None else fallback
-        if readings is not None and v is not None and v not in dict(r.candidates):
-            # the whole-image reading stays a (costly) option: it may be the right one
-            r = CellReading(r.text, r.prob, r.candidates + ((v, 4.0),))
-        out.append(r)
-    it = iter(out)
-    return [[next(it) for _ in r.cells] for r in rows]
+        if readings is None:
+            out.append(CellReading(tok.text, 0.5, ((v, 0.0),) if v is not None else ()))
+        elif v is not None and v not in dict(readings[k].candidates):
+            r = readings[k]
+            out.append(CellReading(r.text, r.prob, r.candidates + ((v, 4.0),)))
+        else:
+            out.append(readings[k])
+    return out
 
 
 def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
@@ -367,30 +349,25 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     for r in rows:
         lb = r.label_box or (max(0.0, r.cells[0].x0 - 6 * (r.y1 - r.y0)), r.y0,
                              r.cells[0].x0 - 0.3 * (r.y1 - r.y0), r.y1)
-        colours.append(ink_colour(image, *lb) or ink_colour(image, *_cells_box(r)))
+        colours.append(ink_colour(image, *lb) or ink_colour(image, r.cells[0].x0, r.y0, r.cells[-1].x1, r.y1))
     assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
     if len(rows) > len(arms) and arms:
         warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
     for r in rows if not header else []:
         _fill_gaps(image, r, rows, mapping, ticks, mode)
-    readings = _cell_reads(image, rows)
-    records, flags = [], []
-    for i, (row, reads) in enumerate(zip(rows, readings)):
+    flat = _cell_reads(image, [t for r in rows for t in r.cells])
+    records, flags, first_times = [], [], []
+    for i, row in enumerate(rows):
+        reads, flat = flat[:len(row.cells)], flat[len(row.cells):]
         a = assign[i] if i < len(assign) else None
         if arms and a is None:
             continue
-        arm_name = _arm_name(arms[a].name if a is not None else "",
-                             names[a] if a is not None and a < len(names) else "", row.label,
-                             (a if a is not None else i) + 1)
-        xs = np.array([(x0 + x1) / 2 if mode == 0 else (x0 if mode == 1 else x1)
-                       for x0, x1 in row.anchors])
-        if header:  # columns headed by their times: each cell takes its nearest header's
-            hx = np.array([c[0] for c in header])
-            times = np.array([header[int(np.argmin(np.abs(hx - 0.5 * (a + b))))][1]
-                              for a, b in row.anchors])
-        else:
-            times = _snap(np.asarray(mapping.time(xs), float), ticks)
-        surv = _curve_survival(arms[a], mapping, times) if a is not None else np.full(len(times), np.nan)
+        arm_name = table_arm_name(arms[a].name if a is not None else "",
+                                  names[a] if a is not None and a < len(names) else "",
+                                  row.label, (a if a is not None else i) + 1)
+        times = _row_times(row, header, mapping, ticks, mode)
+        first_times.append(times.min())
+        surv = _curve_survival(arms[a], mapping, times) if a is not None else times * np.nan
 
         def ok(p: int, q: int, u: int, v: int, surv=surv) -> bool:
             return u >= v and u - v >= min_events(surv[p], surv[q], v)
@@ -400,86 +377,53 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
             if values[k] is None:
                 continue
             if status[k] != "ok":
+                why = (f"read {rd.text!r}; only {values[k]} keeps the row consistent"
+                       if status[k] == "repaired" else "count rises along the row or drops less "
+                       "than the curve's events; no single reading explains it")
                 flags.append({"arm": arm_name, "time": float(times[k]), "read": rd.text,
-                              "value": int(values[k]), "action": status[k],
-                              "reason": _reason(values, status, k, rd)})
+                              "value": int(values[k]), "action": status[k], "reason": why})
             if status[k] != "flagged":
                 records.append((arm_name, float(times[k]), int(values[k])))
-    if not records:
-        return AtRiskReading(None, flags, warnings + ["the table under the plot has no counts"],
-                             [r.label for r in rows], sum(len(r.cells) for r in rows))
-    table = pd.DataFrame(records, columns=["arm", "time", "n_at_risk"])
-    table = table.drop_duplicates(["arm", "time"], keep="first").reset_index(drop=True)
     if basis == "order" and len(arms) > 1:
         warnings.append("table rows assigned to arms by order (no matching labels or colours)")
-    if ticks.size and not np.isclose(table["time"].min(), ticks.min()):
+    if ticks.size and first_times and min(first_times) > ticks.min() + 1e-9:
         warnings.append("the table has no column at the first x tick (no count at time 0)")
+    table = pd.DataFrame(records, columns=["arm", "time", "n_at_risk"])
+    table = table.drop_duplicates(["arm", "time"]).reset_index(drop=True) if records else None
+    if table is None:
+        warnings.append("the table under the plot has no counts")
     return AtRiskReading(table, flags, warnings, [r.label for r in rows],
                          sum(len(r.cells) for r in rows))
 
 
+def _row_times(row: _Row, header, mapping: AxisMapping, ticks: np.ndarray,
+               mode: int) -> np.ndarray:
+    """The time of each cell: its header's, else its position snapped to the ticks."""
+    if header:  # columns headed by their times: each cell takes its nearest header's
+        hx = np.array([c[0] for c in header])
+        return np.array([header[int(np.argmin(np.abs(hx - _ref(an, 0))))][1] for an in row.anchors])
+    xs = np.array([_ref(an, mode) for an in row.anchors])
+    return _snap(np.asarray(mapping.time(xs), float), ticks)
+
+
 def _fill_gaps(image: np.ndarray, row: _Row, rows: list[_Row], mapping: AxisMapping,
                ticks: np.ndarray, mode: int) -> None:
-    """Add cells the OCR did not detect (a lone "0" at the right edge, say) where ink shows.
-
-    Columns are those of the other rows and the x ticks; a gap gets a cell when a compact blob of
-    ink sits on that column in this row (a blank cell, where the arm has ended, stays blank).
-    """
+    """Add the cells of ``row`` that the OCR did not detect but ink shows (a lone "0", say)."""
     if ticks.size < 2 or not row.cells:
         return
     step_px = abs(float(mapping.x.to_pixel(ticks[1]) - mapping.x.to_pixel(ticks[0])))
-    anchor = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for a, b in row.anchors]
-    cols = [(a + b) / 2 if mode == 0 else (a if mode == 1 else b) for r in rows for a, b in r.anchors]
+    cols = [_ref(a, mode) for r in rows for a in r.anchors]
     cols += [float(mapping.x.to_pixel(t)) for t in ticks]
-    lo, hi = min(cols) - 0.3 * step_px, max(cols) + 0.3 * step_px
-    h = row.y1 - row.y0
-    grey = np.asarray(image[max(int(row.y0), 0):int(np.ceil(row.y1))], float)
-    grey = grey.mean(axis=2) if grey.ndim == 3 else grey
-    for x in sorted(set(round(c) for c in cols)):
-        if not lo <= x <= hi or min(abs(x - a) for a in anchor) < 0.4 * step_px:
-            continue
-        a0, a1 = max(int(x - 0.45 * step_px), 0), min(int(x + 0.45 * step_px), grey.shape[1])
-        band = grey[:, a0:a1]
-        if band.size == 0:
-            continue
-        ink = (np.median(band) - band) > 60
-        xs = np.flatnonzero(ink.any(axis=0))
-        if xs.size == 0:
-            continue
-        # the blob of ink nearest the column, its pieces no further apart than a digit gap
-        runs = np.split(xs, np.flatnonzero(np.diff(xs) > 0.5 * h) + 1)
-        run = min(runs, key=lambda r: abs(a0 + (r[0] + r[-1]) / 2 - x))
-        b0, b1 = a0 + run[0], a0 + run[-1] + 1
-        ref = (b0 + b1) / 2 if mode == 0 else (b0 if mode == 1 else b1)
-        if abs(ref - x) > 0.3 * step_px or b1 - b0 > 0.8 * step_px or b1 - b0 < 0.15 * h:
-            continue
-        ys = np.flatnonzero(ink[:, run[0]:run[-1] + 1].any(axis=1))
-        y0 = max(int(row.y0), 0)
-        tok = _Token("?", "count", b0, y0 + ys[0], b1, y0 + ys[-1] + 1, src="")
-        k = int(np.searchsorted([c.x0 for c in row.cells], b0))
-        row.cells.insert(k, tok)
-        row.anchors.insert(k, (float(b0), float(b1)))
-        anchor.insert(k, ref)
+    for b in find_missed_cells(image, row.y0, row.y1, [_ref(a, mode) for a in row.anchors],
+                               cols, step_px, mode):
+        k = int(np.searchsorted([c.x0 for c in row.cells], b[0]))
+        row.cells.insert(k, _Token("?", "count", *b))
+        row.anchors.insert(k, (b[0], b[2]))
 
 
-def _arm_name(given: str, legend: str, label: str, number: int) -> str:
-    """The arm's name in the table: the caller's, else the legend's unless the row's own label
-    says otherwise, else the row label, else ``"arm <number>"``."""
-    if given:
-        return given
-    if legend and (not label or name_similarity(legend, label) >= 0.75):
-        return legend
-    return label or legend or f"arm {number}"
-
-
-def _cells_box(row: _Row) -> tuple[float, float, float, float]:
-    return (row.cells[0].x0, row.y0, row.cells[-1].x1, row.y1)
-
-
-def _reason(values, status, k, rd: CellReading) -> str:
-    if status[k] == "repaired":
-        return f"read {rd.text!r}; only {values[k]} keeps the row consistent (OCR confusion)"
-    return "count rises along the row or drops less than the curve's events; no single reading explains it"
+def _ref(anchor: tuple[float, float], mode: int) -> float:
+    """The x a cell is aligned on: its centre (mode 0), left (1) or right edge (2)."""
+    return (anchor[0] + anchor[1]) / 2 if mode == 0 else anchor[mode - 1]
 
 
 def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFrame) -> list[dict]:
@@ -509,11 +453,9 @@ def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFram
         n = rows["n_at_risk"].to_numpy(int)
         t = rows["time"].to_numpy(float)
         cur = curves[curves["arm"] == pairs.get(arm)].sort_values("time")
-        s = np.full(len(t), np.nan)
-        if len(cur):
-            ct, cs = cur["time"].to_numpy(float), cur["survival"].to_numpy(float)
-            inside = t <= ct[-1] + 1e-9
-            s[inside] = cs[np.maximum(np.searchsorted(ct, t[inside], side="right") - 1, 0)]
+        ct = cur["time"].to_numpy(float)
+        eps = 0.003 * (ct[-1] - ct[0]) if len(ct) > 1 else 0.0  # about a pixel of the figure
+        s = step_at(ct, cur["survival"].to_numpy(float), t, eps)
         for k in range(1, len(n)):
             reason = None
             if n[k] > n[k - 1]:

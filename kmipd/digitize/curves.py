@@ -213,7 +213,7 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
     for i, c in enumerate(chosen):
         y = full[i].copy()
         others = [full[j] for j in range(len(chosen)) if j != i]
-        y, x0 = _fill_hidden(y, c.x_start, start, c.width, others)
+        y, x0 = _fill_hidden(y, c.x_start, start, c.width, others, c.runs)
         x1 = c.x_start + len(c.y)
         level = y[x0:x1]
         ok = np.isfinite(level)
@@ -231,7 +231,7 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
 
 
 def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
-                 others: list[np.ndarray]) -> tuple[np.ndarray, int]:
+                 others: list[np.ndarray], runs=None) -> tuple[np.ndarray, int]:
     """Fill the NaN stretches of one arm's levels, where it is hidden under other curves.
 
     Under another curve the hidden arm runs along that curve, clipped between its own visible
@@ -242,15 +242,7 @@ def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
     y = y.copy()
     stack = np.vstack(others) if others else np.full((1, len(y)), np.nan)
     if x_first > start and others:
-        seg = stack[:, start:x_first]
-        first = y[x_first]
-        near = np.abs(stack[:, x_first - 1] - first) <= 3 * width + 2
-        near |= stack[:, x_first - 1] <= first
-        if near.any():
-            top = np.fmin.reduce(np.where(near[:, None], seg, np.nan), axis=0)
-            if np.isfinite(top).any():
-                y[start:x_first] = np.minimum(np.where(np.isfinite(top), top, first), first)
-                x_first = start
+        y, x_first = _extend_start(y, x_first, start, width, stack, runs)
     last = np.flatnonzero(np.isfinite(y))
     if len(last) == 0:
         return y, x_first
@@ -268,3 +260,49 @@ def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
         guess = np.where(has, np.nanmedian(np.where(has[None, :], ov, 0), axis=0), before[gaps])
         y[gaps] = np.clip(guess, lo[gaps], nxt[gaps])
     return y, x_first
+
+
+def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: np.ndarray,
+                  runs=None) -> tuple[np.ndarray, int]:
+    """Extend an arm that first shows up right of the common start along the curve it hides
+    under: the nearest curve above its first level (not the topmost, which may be far above).
+
+    The first visible piece may be the left bar of a censor mark ('+') at the foot of the arm's
+    hidden drop: the drop is then where the covering curve drops, or where the arm's own stroke
+    shows, up to half a mark to the right.
+    """
+    first = float(y[x_first])
+    tol = 3 * width + 2
+    at = stack[:, x_first - 1]
+    cand = np.isfinite(at) & (at <= first + tol)
+    if not cand.any():
+        return y, x_first
+    k = int(np.flatnonzero(cand)[np.argmax(at[cand])])
+    follow = stack[k]
+    seg = follow[start:x_first]
+    if not np.isfinite(seg).any():
+        return y, x_first
+    y[start:x_first] = np.minimum(np.where(np.isfinite(seg), seg, first), first)
+    # the drop: where the covering curve drops, or the arm's own stroke down to its level
+    slack = int(np.ceil(3 * width)) + 4
+    end = min(x_first + slack, len(y) - 1)
+    stop = x_first
+    lvl = follow[x_first - 1]
+    for x in range(x_first, end + 1):
+        if not (np.isfinite(follow[x]) and follow[x] <= lvl + width) or not follow[x] < first - tol:
+            stop = x
+            break
+        if runs is not None and _stroke_at(runs, x, lvl + width + 1, first - width - 1):
+            stop = x
+            break
+    else:
+        stop = x_first
+    if stop > x_first:
+        y[x_first:stop] = np.minimum(follow[x_first:stop], first)
+    return y, start
+
+
+def _stroke_at(runs, x: int, top: float, bottom: float) -> bool:
+    """Does a run of the arm's colour in column ``x`` cover rows ``top``..``bottom``?"""
+    a, b = np.searchsorted(runs.x, [x, x + 1])
+    return bool(np.any((runs.top[a:b] <= top) & (runs.bottom[a:b] >= bottom)))

@@ -38,7 +38,8 @@ def clean_name(text: str) -> str:
     """A legend text without the numbers journals append: "Pre-ICI (n = 120): 8.9 (6.9-10.9)"
     -> "Pre-ICI"."""
     t = re.split(r"\s*\(\s*n\b|\s*[:;]\s+(?=.*\d)", text.strip(), maxsplit=1, flags=re.I)[0]
-    return t.strip(" ,;:")
+    t = re.sub(r"^[^\w(<>]+", "", t)  # the end of a key read as "-" or "+"
+    return t.strip(" ,;:.…")
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -138,26 +139,35 @@ def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
                 reach: float = 0.0) -> tuple[tuple | None, str]:
     """Colour and style of a legend key (a short horizontal line) just left of ``x_end``.
 
-    ``reach`` lets the key run that far right of ``x_end``: an OCR box sometimes swallows the key
-    (it is then wider than its text). Returns ``(None, "")`` when there is no key: only text, a
-    vertical frame line or blank paper.
+    ``reach`` lets the key run that far right of ``x_end``: an OCR box sometimes swallows the key.
+    Returns ``(None, "")`` when there is no key: only text, a frame line or blank paper.
     """
+    found = find_key(image, x_end, cy, h, reach)
+    return (found[0], found[1]) if found else (None, "")
+
+
+def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
+             reach: float = 0.0) -> tuple[tuple, str, float] | None:
+    """:func:`line_sample` with the key's right end: ``(colour, style, x_right)`` or None."""
     if image.ndim != 3:
-        return None, ""
+        return None
     H, W = image.shape[:2]
     a0, a1 = max(int(x_end - 4.5 * h), 0), min(max(int(x_end + reach + 0.1 * h), 0), W)
     b0, b1 = max(int(cy - 0.6 * h), 0), min(int(np.ceil(cy + 0.6 * h)), H)
     if a1 - a0 < 3 or b1 - b0 < 3:
-        return None, ""
+        return None
     px = image[b0:b1, a0:a1].astype(float)
-    bg = np.median(px.reshape(-1, 3), axis=0)
-    dist = np.linalg.norm(px - bg, axis=2)
+    dist = np.linalg.norm(px - np.median(px.reshape(-1, 3), axis=0), axis=2)
     ink = dist > 60
     tall = _vertical_runs(ink) > max(4.0, 0.4 * h)  # stems, frames, letters: not a key line
+    gap = max(2, int(0.25 * h))
     best, best_key = 0.0, None
     for y, k0, k1, filled in _thin_runs(ink, tall, 0.45 * h):
         if k1 - k0 + 1 < 0.6 * h or filled / (k1 - k0 + 1) < 0.3 or a0 + k1 < x_end - 1.6 * h:
             continue
+        if a0 + k1 > x_end + 0.3 * h and (ink[:, k1 + 1:k1 + 1 + gap].any() or
+                                          ink[:, max(k0 - gap, 0):k0].any()):
+            continue  # inside the OCR box a key stands apart; a letter's stroke does not
         thin = ink[y] & ~tall[y]
         # above and below a key there is paper (a marker aside): letters have strokes there.
         # Paler ink (a filled key box behind the line) does not count.
@@ -172,13 +182,13 @@ def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
         if strength > best:
             best, best_key = strength, (y, k0, k1, colour, strong)
     if best_key is None:
-        return None, ""
+        return None
     y, k0, k1, colour, strong = best_key
     # an anti-aliased line straddles two pixel rows: look at the rows beside it too; the pale
     # anti-aliased ends of dashes do not fill the gaps between them
     fill = strong[max(y - 1, 0):y + 2, k0:k1 + 1].any(axis=0).mean()
     style = "solid" if fill > 0.85 else ("dashed" if fill > 0.45 else "dotted")
-    return tuple(int(v) for v in colour), style
+    return tuple(int(v) for v in colour), style, float(a0 + k1 + 1)
 
 
 def _vertical_runs(mask: np.ndarray) -> np.ndarray:
@@ -257,7 +267,12 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         return []
     found = []  # (text, colour, style, has_key, reading order, words)
     seen = set()
-    for k, entry in enumerate(legend_entries(words)):
+    entries = legend_entries(words)
+    # risk-table row labels (text under the plot, before any number): the names again
+    labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
+                                                   if _NUMERIC.match(w.text)), len(e))]),
+               min(w.score for w in e)) for e in entries if e[0].y0 > box.bottom]
+    for k, entry in enumerate(entries):
         if len(entry) > 1 and (entry[0].text.lower() == "strata" or entry[0].text.endswith(":")):
             entry = entry[1:]  # a legend title on the entries' line ("Strata", "Arm:")
         if entry[0].y0 > box.bottom:
@@ -275,27 +290,32 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         if entry[-1].x1 - entry[0].x0 < 0.8 * h and len(text) > 2:
             continue  # a vertical axis title
         first = entry[0]
-        # a box much wider than its text has swallowed the key left of it
-        reach = max(0.0, (first.x1 - first.x0) - 0.65 * h * len(first.text))
-        colour, style = line_sample(image, first.x0, first.cy, h, reach)
-        has_key = colour is not None
+        # a box much wider than its text, or starting well left of the entries stacked with
+        # it, has swallowed the key left of the text
+        reach = max(0.0, (first.x1 - first.x0) - 0.65 * h * len(first.text),
+                    *[e[0].x0 - first.x0 for e in entries if 0.8 * h < e[0].x0 - first.x0 < 4 * h
+                      and 0 < abs(e[0].cy - first.cy) < 2.5 * h and e[0].text[:1].isalpha()])
+        key = find_key(image, first.x0, first.cy, h) or \
+            (find_key(image, first.x0, first.cy, h, reach) if reach else None)
+        has_key = key is not None
+        colour, style, key_end = key if key else (None, "", first.x0)
         if not has_key:
             colour = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
             if colour is None or chroma(colour) < 60:
                 continue  # neither a key beside it nor coloured text: not a legend entry
         score = min(w.score for w in entry)
-        if score < 0.9:
+        swallowed = key_end > first.x0 + 0.3 * h
+        if score < 0.75 or swallowed:
             # the whole-image OCR may have read the key as letters: read again right of it
-            start = first.x0 + reach if has_key else first.x0
-            text, score = _reread(image, entry, start) or (text, score)
-            text = clean_name(text)
-        if score < 0.75:
+            got = _reread(image, entry, max(first.x0, key_end), force=swallowed)
+            text, score = (clean_name(got[0]), got[1]) if got else (text, score)
+        if score < 0.6:
             continue  # censor ticks or a curve read as letters ("HItH"), not a name
         key = normalise_label(text)
         if key in seen:
             continue
         seen.add(key)
-        found.append((text, colour, style, has_key, k, entry))
+        found.append((_spelling(text, score, labels), colour, style, has_key, k, entry))
     if not found:
         return [""] * len(arms)
     if len(found) > len(arms):
@@ -314,16 +334,39 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     return names
 
 
-def _reread(image: np.ndarray, entry: list[OcrWord], start: float) -> tuple[str, float] | None:
+def _spelling(text: str, score: float, labels: list[tuple[str, float]]) -> str:
+    """The cleanest reading of a name printed twice (legend and table row label)."""
+    sims = [(name_similarity(lab, text), s, lab) for lab, s in labels]
+    same = [x for x in sims if x[0] == 1.0]
+    close = same or [x for x in sims if x[0] >= 0.8]
+    if len(same) >= 1 or len(close) == 1:  # one label it can only be (not "Stage I" for "II")
+        best = max(close, key=lambda x: x[1])
+        if best[1] >= score - 0.01:
+            return clean_name(best[2])
+    return text
+
+
+def _reread(image: np.ndarray, entry: list[OcrWord], start: float,
+            force: bool = False) -> tuple[str, float] | None:
     """Read an entry's text again from ``start`` (right of its key) with the recogniser alone:
-    ``(text, score)`` when that reads better than the whole-image OCR did."""
+    ``(text, score)`` when that reads better than the whole-image OCR did (or ``force``)."""
     from kmipd.digitize.ocr_fix import read_text
 
     got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1,
                             max(w.y1 for w in entry)))
-    if got is None or not got[0] or got[1] < min(w.score for w in entry):
+    if got is None or not got[0] or (got[1] < min(w.score for w in entry) and not force):
         return None
     return got
+
+
+def table_arm_name(given: str, legend: str, label: str, number: int) -> str:
+    """An arm's name in the risk table: the caller's, else the legend's unless the row's own
+    label says otherwise, else the row label, else ``"arm <number>"``."""
+    if given:
+        return given
+    if legend and (not label or name_similarity(legend, label) >= 0.75):
+        return legend
+    return label or legend or f"arm {number}"
 
 
 def _aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:

@@ -24,6 +24,7 @@ from kmipd.digitize.trace import (
     build_segments,
     chain_profile,
     column_runs,
+    final_drop,
     label_segments,
     line_width,
     width_modes,
@@ -97,6 +98,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True
+        y, vis = _with_final_drop(alpha, x0, y, vis, width)
         cover = vis.sum() / mask.shape[1]
         if cover < 0.03:
             break
@@ -115,6 +117,27 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                 busy |= np.abs(_level_at(o, xs) - c.y) <= 2 * c.width + 2
         c.style = line_style(c, cs, busy)
     return out
+
+
+def _with_final_drop(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray, width: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Append the curve's last drop (to 0 when the last patient has an event) to its levels."""
+    last = np.flatnonzero(np.isfinite(y))
+    if len(last) == 0:
+        return y, vis
+    x_end = x0 + int(last[-1])
+    drop = final_drop(alpha, x_end, float(y[last[-1]]), width)
+    if drop is None or drop[0] < x0 + int(last[-1]) - int(np.ceil(width)) - 2 or drop[0] <= x0:
+        return y, vis
+    k = drop[0] - x0
+    n = max(k + 1, len(y))
+    yy = np.full(n, np.nan)
+    yy[:len(y)] = y
+    yy[last[-1]:k] = np.where(np.isfinite(yy[last[-1]:k]), yy[last[-1]:k], y[last[-1]])
+    yy[k] = max(drop[1], float(np.nanmax(y[:k + 1])) if k < len(y) else drop[1])
+    vv = np.zeros(k + 1, bool)
+    vv[:min(len(vis), k + 1)] = vis[:k + 1]
+    return yy[:k + 1], vv
 
 
 def _widths(runs: Runs, height: int) -> list[float]:

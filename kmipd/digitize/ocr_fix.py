@@ -22,7 +22,7 @@ import numpy as np
 _ALLOWED = "0123456789,.() "
 _HEIGHT = 48  # the recogniser's input height
 _STRIDE = 8  # pixels of input width per output time step
-_GAP = 4 * _STRIDE  # white space between cells in the strip
+_GAP = 2 * _STRIDE  # white space between cells in the strip
 _MAX_STRIP = 3200  # longer strips are split: attention cost grows with length
 
 # Digit pairs that OCR engines (and low-resolution JPEG figures) swap, both ways.
@@ -34,6 +34,7 @@ COST_CONFUSION = 6.0  # cost (in nats) of a reading that only a known confusion 
 COST_DIGIT = 9.0  # a digit dropped or added by the reader
 MAX_REPAIR_COST = 8.0  # above this a row is flagged rather than rewritten
 MIN_MARGIN = 2.5  # a repair must beat every other explanation by this many nats
+SURVIVAL_TOL = 0.015  # how far a digitized survival may be off when bounding events
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def read_text(image: np.ndarray, box: Sequence[float]) -> tuple[str, float] | No
     if rec is None:
         return None
     session, _, chars = rec
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return None
     crop = _crop(image, box)
     width = int(math.ceil((crop.shape[1] + 2 * _GAP) / _STRIDE)) * _STRIDE
     strip = np.full((_HEIGHT, width), 255.0, dtype=np.float32)
@@ -114,7 +117,7 @@ def _crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
 
     x0, y0, x1, y1 = box
     h = max(y1 - y0, 4.0)
-    pad_x, pad_y = 0.2 * h, 0.12 * h
+    pad_x, pad_y = 0.15 * h, 0.12 * h
     H, W = image.shape[:2]
     a0, b0 = int(math.floor(x0 - pad_x)), int(math.floor(y0 - pad_y))
     a1, b1 = int(math.ceil(x1 + pad_x)), int(math.ceil(y1 + pad_y))
@@ -263,6 +266,35 @@ def confusion_variants(text: str) -> list[tuple[int, float]]:
     return sorted(out.items(), key=lambda c: c[1])
 
 
+def min_events(s0: float, s1: float, n1: int) -> int:
+    """Fewest events that take survival from ``s0`` to ``s1`` with ``n1`` still at risk after.
+
+    Every event multiplies survival by at least ``n1 / (n1 + 1)`` (the risk set then holds at
+    least the ``n1`` survivors and the one who dies), so ``d >= ln(s1/s0) / ln(n1/(n1+1))``.
+    """
+    if not (np.isfinite(s0) and np.isfinite(s1)) or n1 <= 0 or s0 <= 0:
+        return 0
+    ratio = min(1.0, (s1 + SURVIVAL_TOL) / max(s0 - SURVIVAL_TOL, 1e-9))
+    if ratio >= 1.0:
+        return 0
+    return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
+
+
+def step_at(t: np.ndarray, s: np.ndarray, times: np.ndarray, eps: float = 0.0) -> np.ndarray:
+    """Survival just before each of ``times`` (NaN past the curve's end) from step points ``t, s``.
+
+    The number at risk at time t still counts those who die at t, so the curve is read left of
+    any drop at t: at ``time - eps`` (``eps`` covers the pixel error of a digitized drop).
+    """
+    times = np.asarray(times, float)
+    out = np.full(times.shape, np.nan)
+    if len(t):
+        inside = (times >= t[0] - 1e-9) & (times <= t[-1] + 1e-9)
+        at = np.maximum(times[inside] - eps, t[0])
+        out[inside] = s[np.maximum(np.searchsorted(t, at, side="left") - 1, 0)]
+    return out
+
+
 Feasible = Callable[[int, int, int, int], bool]  # (cell i, cell j > i, count at i, count at j)
 
 
@@ -376,3 +408,41 @@ def _outside_longest_chain(seq: list[int], ok: Callable[[int, int], bool]) -> li
     total = sum(n_end[i] for i in range(n) if best[i] == top)
     return [i for i in range(n)
             if best[i] + tail[i] - 1 < top or n_end[i] * n_start[i] < total]
+
+
+def find_missed_cells(image: np.ndarray, y0: float, y1: float, taken: Sequence[float],
+                      columns: Sequence[float], step_px: float,
+                      mode: int = 0) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x0, y0, x1, y1)`` of cells the OCR missed in the row band ``y0..y1``.
+
+    ``columns`` are the x of every column (other rows' cells, ticks), ``taken`` those of the row's
+    own cells, both as aligned by ``mode`` (centre 0, left 1, right 2); ``step_px`` is the column
+    spacing. A column gets a cell where a compact blob of ink sits on it; a blank cell (the arm
+    has ended) gives nothing.
+    """
+    h = y1 - y0
+    band0 = max(int(y0), 0)
+    grey = np.asarray(image[band0:int(np.ceil(y1))], float)
+    grey = grey.mean(axis=2) if grey.ndim == 3 else grey
+    lo, hi = min(columns) - 0.3 * step_px, max(columns) + 0.3 * step_px
+    taken, out = list(taken), []
+    for x in sorted({round(c) for c in columns}):
+        if not lo <= x <= hi or (taken and min(abs(x - a) for a in taken) < 0.4 * step_px):
+            continue
+        a0, a1 = max(int(x - 0.45 * step_px), 0), min(int(x + 0.45 * step_px), grey.shape[1])
+        band = grey[:, a0:a1]
+        ink = (np.median(band) - band) > 60 if band.size else np.zeros((0, 0), bool)
+        xs = np.flatnonzero(ink.any(axis=0))
+        if xs.size == 0:
+            continue
+        # the blob of ink nearest the column, its pieces no further apart than a digit gap
+        runs = np.split(xs, np.flatnonzero(np.diff(xs) > 0.5 * h) + 1)
+        run = min(runs, key=lambda r: abs(a0 + (r[0] + r[-1]) / 2 - x))
+        b0, b1 = a0 + run[0], a0 + run[-1] + 1
+        ref = (b0 + b1) / 2 if mode == 0 else (b0 if mode == 1 else b1)
+        if abs(ref - x) > 0.3 * step_px or b1 - b0 > 0.8 * step_px or b1 - b0 < 0.15 * h:
+            continue
+        ys = np.flatnonzero(ink[:, run[0]:run[-1] + 1].any(axis=1))
+        out.append((float(b0), float(band0 + ys[0]), float(b1), float(band0 + ys[-1] + 1)))
+        taken.append(ref)
+    return out

@@ -220,8 +220,12 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     offs = np.arange(win)
     score = ln.copy()
     prev = np.full(n, -1)
+    # a censor mark at the foot of a drop ('+') puts its bar left of the drop, at the lower
+    # level: the lower segment then starts up to half a mark before the upper one ends
+    tick = int(np.ceil(3 * width)) + 4
     for j in range(n):
-        ok = (x1 < x0[j]) | ((x1 < x0[j] + overlap) & (x0 < x0[j]))
+        reach = np.where(y0[j] - y1 > width + 1, max(tick, overlap), overlap)
+        ok = (x1 < x0[j]) | ((x1 < x0[j] + reach) & (x0 < x0[j]))
         ok[j:] = False
         ok &= y0[j] >= y1 - 1.0
         ok &= (y0[j] - y1) >= -1.0
@@ -289,8 +293,8 @@ def chain_profile(segs: list[Segment], chain: list[int], width: float,
             # the stroke may overlap the segments' ends (a line crossing it splits the column's
             # run and leaves a short piece at the old level), so read a little into them
             ext = int(np.ceil(width)) + 1
-            lo = max(a - ext, segs[i].x0 + 1)
-            hi = min(b + ext, segs[j].x1 - 1)
+            lo = max(min(a, b) - ext, segs[i].x0 + 1)
+            hi = min(max(a, b) + ext, segs[j].x1 - 1)
             y[lo - x_start:hi - x_start + 1] = drop_levels(alpha, lo - 1, hi + 1, y1, y2, width)
     return x_start, y
 
@@ -314,7 +318,11 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     if not has.any():
         return np.full(len(cols), np.nan)
     t = np.argmax(on, axis=0)
-    bt = on.shape[0] - 1 - np.argmax(on[::-1], axis=0)
+    # the bottom edge of the ink joined to the top edge: a censor mark's bar on the lower level
+    # (a '+' at the foot of a drop) lies apart from it and must not pull the drop earlier
+    below_top = np.arange(on.shape[0])[:, None] >= t[None, :]
+    gap = below_top & ~on
+    bt = np.where(gap.any(axis=0), np.argmax(gap, axis=0) - 1, on.shape[0] - 1)
     k = np.arange(len(cols))
     above = np.where(t > 0, win[np.maximum(t - 1, 0), k], 0.0)
     below = np.where(bt < on.shape[0] - 1, win[np.minimum(bt + 1, on.shape[0] - 1), k], 0.0)
@@ -333,8 +341,12 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     r_in1 = int(np.floor(y2 - width / 2 - 1)) - r0
     if r_in1 - r_in0 >= 2:
         inner = win[r_in0:r_in1 + 1]
-        cov = (inner >= ALPHA_MIN).mean(axis=0)
-        stroke = cov >= 0.8
+        ink = inner >= ALPHA_MIN
+        cov = ink.mean(axis=0)
+        # a stroke runs down from the upper level; its lower part may be hidden under another
+        # arm's drop at the same time (whole-month data), so half of it suffices when unbroken
+        from_top = np.argmin(np.vstack([ink, np.zeros((1, ink.shape[1]), bool)]), axis=0)
+        stroke = (cov >= 0.8) | ((cov >= 0.4) & (from_top >= cov * ink.shape[0] - 0.5))
         if stroke.any():
             sx = np.flatnonzero(stroke)
             if sx[-1] - sx[0] <= 2 * width + 3 and stroke[sx[0]:sx[-1] + 1].all():
@@ -349,6 +361,37 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
         if s1 - s0 > 2 * width + 3:
             level[s0:s1] = np.nan
     return level
+
+
+def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tuple[int, float] | None:
+    """A vertical stroke down from the last level of a chain: the curve's final drop.
+
+    A chain ends with its last horizontal stretch; when the last patient has an event the curve
+    then drops (often to 0) and stops, and that stroke joins no later segment. It starts at the
+    line's level (a censor tick reaches as far above it as below) and is long. Returns the
+    stroke's column and the level at its foot, or None.
+    """
+    h, w = alpha.shape
+    ext = int(np.ceil(width)) + 2
+    r = int(np.clip(round(y_end), 0, h - 1))
+    best = None
+    for x in range(max(x_end - ext, 0), min(x_end + ext + 1, w)):
+        on = alpha[:, x] >= ALPHA_MIN
+        hit = np.flatnonzero(on[max(r - int(width) - 1, 0):r + int(width) + 2])
+        if len(hit) == 0:
+            continue
+        k = max(r - int(width) - 1, 0) + int(hit[0])
+        top = k - int(np.argmin(on[k::-1])) + 1 if not on[:k + 1].all() else 0
+        bot = k + int(np.argmin(on[k:])) - 1 if not on[k:].all() else h - 1
+        below, above = bot + 0.5 - y_end, y_end - (top - 0.5)
+        if best is None or below > best[2]:
+            best = (x, above, below)
+    if best is None:
+        return None
+    x, above, below = best
+    if below < max(4 * width + 4, 0.04 * h) or above > width + 2:
+        return None
+    return x, y_end + below - width / 2
 
 
 def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.ndarray:
