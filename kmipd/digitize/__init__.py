@@ -85,13 +85,15 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     image, source = _as_image(path_or_image, page)
     image = _working_size(image)
     warnings: list[str] = []
-    words = read_words(image)
-    box = find_plot_box(image, panel=panel)
-    x_ticks, y_ticks = find_ticks(image, box, "x"), find_ticks(image, box, "y")
-    cal = calibrate(image, box, words, x_ticks=x_ticks, y_ticks=y_ticks, x_range=x_range, y_range=y_range)
+    words = _optional("OCR", read_words, [image], [], warnings)
+    box = _required("finding the plot box", find_plot_box, image, panel=panel)
+    x_ticks = _optional("x tick marks", find_ticks, [image, box, "x"], np.zeros(0), warnings)
+    y_ticks = _optional("y tick marks", find_ticks, [image, box, "y"], np.zeros(0), warnings)
+    cal = _required("axis calibration", calibrate, image, box, words, x_ticks=x_ticks, y_ticks=y_ticks,
+                    x_range=x_range, y_range=y_range)
     mapping = cal.mapping
     warnings += cal.warnings
-    arms, more = _extract_arms(image, box, n_arms, text_boxes_inside(words, box))
+    arms, more = _required("curve tracing", _extract_arms, image, box, n_arms, text_boxes_inside(words, box))
     warnings += more
     if not arms:
         raise KmipdError(
@@ -100,11 +102,12 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
             "it; check that this is a KM plot, or give --arms."
         )
     legend = _read_legend(image, box, arms, words, warnings)
-    arms = name_arms(arms, legend, mapping)
+    arms = _required("naming the arms", name_arms, arms, legend, mapping)
     at_risk, flags = _read_at_risk(image, box, mapping, arms, words, warnings)
     t0 = time_origin(mapping, box)
-    curves = curves_frame(arms, mapping, t0=t0)
-    censor = censor_frame(arms, mapping, t0=t0)
+    curves = _required("building the curves table", curves_frame, arms, mapping, t0=t0)
+    censor = _optional("censor marks", censor_frame, [arms, mapping, t0],
+                       pd.DataFrame(columns=["arm", "time", "survival"]), warnings)
     conf = dict(cal.confidence)
     conf["plot_box"] = 1.0 if len(x_ticks) >= 2 and len(y_ticks) >= 2 else 0.6
     conf["curves"] = float(np.mean([a.confidence for a in arms]))
@@ -115,8 +118,29 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
         legend=legend, confidence=conf, warnings=warnings,
     )
     if overlay:
-        result.overlay = draw_overlay(image, result)
+        result.overlay = _optional("overlay", draw_overlay, [image, result], None, warnings)
     return result
+
+
+def _required(stage: str, fn, *args, **kwargs):
+    """Run a stage the result cannot do without: its own KmipdError passes, any other failure
+    (a bug meeting an odd figure) becomes a one-line KmipdError naming the stage."""
+    try:
+        return fn(*args, **kwargs)
+    except KmipdError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported to the user, never a traceback
+        raise KmipdError(f"{stage} failed on this figure ({type(exc).__name__}: {exc}); "
+                         "please report it with the image.") from exc
+
+
+def _optional(stage: str, fn, args: list, default, warnings: list[str]):
+    """Run a stage the result can do without; a failure becomes a warning and ``default``."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the rest of the figure is still worth reading
+        warnings.append(f"{stage} failed ({type(exc).__name__}: {exc}); went on without it.")
+        return default
 
 
 def _as_image(path_or_image, page: int) -> tuple[np.ndarray, str]:
@@ -176,6 +200,8 @@ def plausible_text(text: str, score: float) -> bool:
         return False  # symbols only, or letters outside Latin: glyphs made of ticks
     if score >= _SURE_TEXT:  # "p=", "HR", "A"; a lone digit is more likely a tick read as "1"
         return alnum >= (1 if len(text) > 1 else 2) or text.isalpha()
+    if text.isdigit():  # a table cell or tick label; ticks read as "111" score lower
+        return len(text) >= 2 and score >= 0.75
     if len(text) < 3:
         return False
     return bool(_WORD.match(text) or _NUMBER.search(text))

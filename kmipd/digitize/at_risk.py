@@ -1,12 +1,13 @@
 """Read the number-at-risk table printed under a Kaplan-Meier plot.
 
-The table is found from the OCR words below the x axis: lines of whole numbers whose positions
-fall on the time axis, under the tick labels (which are recognised and skipped because each
-number sits at its own time). Each cell's column is the x tick it is centred (or left- or
-right-aligned) on; each row goes to an arm by its label text, its colour, or its order. Every
-cell is read again from the image with :func:`kmipd.digitize.ocr_fix.read_cells`, and a row
-that breaks the rules of a risk table is repaired or flagged by
-:func:`kmipd.digitize.ocr_fix.repair_row`.
+The table is found from the OCR words below the x axis: the first block of lines of whole
+numbers under the tick labels (a line whose numbers are the times at their own positions is an
+axis, not a row). Each cell's column is the x tick it is centred (or left- or right-aligned) on,
+or the time in a header ("0 year  1 year ..."); "(censored)" counts, SE and percentage rows are
+not counts at risk. Cells the OCR missed are found from the ink on their column. Each row goes
+to an arm by its label, its colour, the curve its counts can follow, or its order. Every cell is
+read again with :func:`kmipd.digitize.ocr_fix.read_cells`, and a row that breaks the rules of a
+risk table is repaired or flagged by :func:`kmipd.digitize.ocr_fix.repair_row`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.legend import ink_colour, match_to_arms, read_legend, table_arm_name
+from kmipd.digitize.legend import (
+    ink_colour,
+    match_by_curves,
+    match_to_arms,
+    read_legend,
+    table_arm_name,
+)
 from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.ocr_fix import (
     CellReading,
+    counts_fit,
     find_missed_cells,
+    max_at_risk,
     min_events,
     parse_count,
     read_cells,
@@ -51,26 +60,12 @@ class AtRiskReading:
     cells_read: int = 0
 
 
-@dataclass
-class _Token:
-    text: str
-    kind: str  # "count", "paren", "decimal", "text"
-    x0: float
-    y0: float
-    x1: float
-    y1: float
+@dataclass(frozen=True)
+class _Token(OcrWord):
+    """A piece of an OCR word: ``kind`` is "count", "paren" (a censored count), "decimal" or
+    "text"."""
 
-    @property
-    def cx(self) -> float:
-        return 0.5 * (self.x0 + self.x1)
-
-    @property
-    def cy(self) -> float:
-        return 0.5 * (self.y0 + self.y1)
-
-    @property
-    def h(self) -> float:
-        return self.y1 - self.y0
+    kind: str = "text"
 
 
 @dataclass
@@ -89,7 +84,7 @@ def split_tokens(words: list[OcrWord]) -> list[_Token]:
     for w in words:
         if re.search(r"[A-Za-z]", w.text) and not w.text.startswith("("):
             # "miR-137", "Stage 2a": a number glued to letters belongs to the label
-            out.append(_Token(w.text, "text", w.x0, w.y0, w.x1, w.y1))
+            out.append(_Token(w.text, w.score, w.x0, w.y0, w.x1, w.y1, "text"))
             continue
         parts = [m for m in _SPLIT.finditer(w.text)]
         n = max(len(w.text), 1)
@@ -103,7 +98,7 @@ def split_tokens(words: list[OcrWord]) -> list[_Token]:
                 kind = "decimal" if parse_count(t) is None else "count"
             else:
                 kind = "text"
-            out.append(_Token(t, kind, x0, w.y0, x1, w.y1))
+            out.append(_Token(t, w.score, x0, w.y0, x1, w.y1, kind))
     return out
 
 
@@ -113,8 +108,8 @@ def group_lines(tokens: list[_Token]) -> list[list[_Token]]:
     for t in sorted(tokens, key=lambda t: t.cy):
         if lines:
             ref = np.median([u.cy for u in lines[-1]])
-            hh = np.median([u.h for u in lines[-1]])
-            if abs(t.cy - ref) < 0.45 * max(min(hh, t.h), 4.0):
+            hh = np.median([u.height for u in lines[-1]])
+            if abs(t.cy - ref) < 0.45 * max(min(hh, t.height), 4.0):
                 lines[-1].append(t)
                 continue
         lines.append([t])
@@ -122,15 +117,22 @@ def group_lines(tokens: list[_Token]) -> list[list[_Token]]:
 
 
 def tick_values(mapping: AxisMapping, lines: list[list[_Token]], box: PlotBox) -> np.ndarray:
-    """The labelled x tick values: from the calibration, else from the tick-label line."""
-    ticks = [t.value for t in mapping.x.ticks if t.value is not None and t.used]
-    if len(ticks) >= 2:
-        return np.unique(np.asarray(ticks, float))
-    for line in lines:
-        if line and min(t.y0 for t in line) > box.bottom - 2 and is_axis_line(line, mapping, box):
-            vals = [parse_count(t.text) for t in line if t.kind == "count"]
-            return np.unique(np.asarray([v for v in vals if v is not None], float))
-    return np.zeros(0)
+    """The x tick values: from the calibration, else from the tick-label line; an even run of
+    ticks is carried on to the ends of the axis (a "0" shared with the y axis, or unread)."""
+    ticks = np.unique([t.value for t in mapping.x.ticks if t.value is not None and t.used])
+    if ticks.size < 2:
+        line = next((ln for ln in lines if min(t.y0 for t in ln) > box.bottom - 2
+                     and is_axis_line(ln, mapping, box)), [])
+        vals = [parse_count(t.text) for t in line if t.kind == "count"]
+        ticks = np.unique([v for v in vals if v is not None]).astype(float)
+    if ticks.size >= 3 and np.ptp(np.diff(ticks)) < 0.1 * np.median(np.diff(ticks)):
+        step = float(np.median(np.diff(ticks)))
+        lo, hi = sorted(float(v) for v in mapping.time([box.left, box.right]))
+        while ticks[0] - step >= lo - 0.1 * step:
+            ticks = np.r_[ticks[0] - step, ticks]
+        while ticks[-1] + step <= hi + 0.1 * step:
+            ticks = np.r_[ticks, ticks[-1] + step]
+    return ticks
 
 
 def is_axis_line(line: list[_Token], mapping: AxisMapping, box: PlotBox) -> bool:
@@ -152,14 +154,14 @@ def _snap(times: np.ndarray, ticks: np.ndarray) -> np.ndarray:
     near = np.abs(times[:, None] - ticks[None, :])
     j = near.argmin(axis=1)
     close = near[np.arange(len(times)), j] < 0.3 * step
-    if close.all():  # the usual table: one column under each tick (uneven last tick included)
-        return ticks[j]
-    for k in (1, 2, 3, 4, 5, 6, 10, 12):
-        grid = np.round(times / (step / k)) * (step / k)
-        if np.all(np.abs(grid - times) < 0.2 * step / k):
-            return grid
-    out = times.copy()
-    out[close] = ticks[j[close]]
+    # the usual table has one column under each tick (an uneven last tick included); columns
+    # between ticks go to the coarsest even fraction of the tick step that fits them all
+    out = np.where(close, ticks[j], times)
+    for k in (2, 3, 4, 5, 6, 10, 12):
+        grid = np.round(times[~close] / (step / k)) * (step / k)
+        if np.all(np.abs(grid - times[~close]) < 0.2 * step / k):
+            out[~close] = grid
+            break
     return out
 
 
@@ -182,7 +184,7 @@ def header_times(line: list[_Token]) -> list[tuple[float, float]] | None:
     cols = []
     for a, b in zip(line, line[1:]):
         if a.kind == "count" and b.kind == "text" and _UNIT.match(b.text) and \
-                b.x0 - a.x1 < 1.0 * a.h:
+                b.x0 - a.x1 < 1.0 * a.height:
             cols.append((0.5 * (a.x0 + b.x1), float(parse_count(a.text) or 0)))
     n_counts = sum(t.kind == "count" for t in line)
     return cols if len(cols) >= 2 and len(cols) == n_counts else None
@@ -216,8 +218,13 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
     block, rows = [], []
     for line, inside in numeric:
         y = np.median([t.cy for t in line])
-        h = np.median([t.h for t in line])
-        if block and y - block[-1][2] > max(3.2 * h, 2.2 * _pitch(block) if len(block) > 1 else 0):
+        h = np.median([t.height for t in line])
+        gap = y - block[-1][2] if block else 0.0
+        # a tall survminer table spaces its rows widely: a second row far down still belongs
+        # when its numbers stand in the first row's columns
+        if block and gap > max(3.2 * h, 2.2 * _pitch(block) if len(block) > 1 else 0) and not (
+                len(block) == 1 and gap < max(12 * h, 0.2 * box.height)
+                and _same_columns(block[0][1], inside, mapping, step)):
             break
         block.append((line, inside, y))
     header = None
@@ -236,7 +243,7 @@ def find_rows(lines: list[list[_Token]], box: PlotBox, mapping: AxisMapping,
             continue
         anchors = []
         for t in counts:
-            nxt = [u for u in inside if u.kind == "paren" and 0 <= u.x0 - t.x1 < 1.2 * t.h]
+            nxt = [u for u in inside if u.kind == "paren" and 0 <= u.x0 - t.x1 < 1.2 * t.height]
             anchors.append((t.x0, max([t.x1] + [u.x1 for u in nxt[:1]])))
         lb = (min(t.x0 for t in label_toks), min(t.y0 for t in label_toks),
               max(t.x1 for t in label_toks), max(t.y1 for t in label_toks)) if label_toks else None
@@ -260,8 +267,8 @@ def _unglue(line: list[_Token], mapping: AxisMapping, ticks: np.ndarray,
             taken = any(u.kind == "count" and abs(float(mapping.time(u.cx)) - ticks[k]) < 0.3 * step
                         for u in line)
             if abs(ticks[k] - time) < 0.15 * step and not taken:
-                out += [_Token(m.group(1), "text", t.x0, t.y0, cut, t.y1),
-                        _Token(m.group(2), "count", cut, t.y0, t.x1, t.y1)]
+                out += [_Token(m.group(1), t.score, t.x0, t.y0, cut, t.y1, "text"),
+                        _Token(m.group(2), t.score, cut, t.y0, t.x1, t.y1, "count")]
                 continue
         out.append(t)
     return out
@@ -276,9 +283,18 @@ def _add_wrapped_labels(rows: list[_Row], lines: list[list[_Token]]) -> None:
             y = np.median([t.cy for t in line])
             first = row.cells[0]
             if row.y1 < y < limit and all(t.kind == "text" for t in line) and \
-                    line[0].x0 < first.x0 - first.h and line[-1].x1 < first.cx:
+                    line[0].x0 < first.x0 - first.height and line[-1].x1 < first.cx:
                 row.label = f"{row.label} {' '.join(t.text for t in line)}".strip()
                 break
+
+
+def _same_columns(a: list[_Token], b: list[_Token], mapping: AxisMapping, step: float) -> bool:
+    """Most numbers of ``b`` sit at the time of a number of ``a``."""
+    ta = np.array([float(mapping.time(t.cx)) for t in a if t.kind == "count"])
+    tb = [float(mapping.time(t.cx)) for t in b if t.kind == "count"]
+    if ta.size == 0 or not tb:
+        return False
+    return np.mean([np.abs(ta - t).min() < 0.35 * step for t in tb]) >= 0.6
 
 
 def _pitch(block) -> float:
@@ -294,20 +310,25 @@ def _curve_survival(arm: ArmTrace, mapping: AxisMapping, times: np.ndarray) -> n
     return step_at(t[order], np.asarray(mapping.survival(pts[order, 1]), float), times, eps)
 
 
-def _cell_reads(image: np.ndarray, cells: list[_Token]) -> list[CellReading]:
-    """Re-read every cell; the whole-image OCR text stays a costly option (or the only one,
-    without the recogniser)."""
-    readings = read_cells(image, [(t.x0, t.y0, t.x1, t.y1) for t in cells])
+def _cell_reads(image: np.ndarray, cells: list[_Token], again: bool = False) -> list[CellReading]:
+    """The cells' readings. A confident whole-image OCR word is taken as read; a cell found from
+    ink, an unsure word, or (``again``) a row that breaks the rules is read again with the
+    recogniser alone, which also gives the second-best readings a repair needs. The OCR word
+    then stays a costly option."""
+    values = [parse_count(t.text) if t.text != "?" else None for t in cells]
+    redo = [k for k, (t, v) in enumerate(zip(cells, values)) if again or v is None or t.score < 0.95]
+    readings = read_cells(image, [(cells[k].x0, cells[k].y0, cells[k].x1, cells[k].y1)
+                                  for k in redo]) if redo else []
+    fresh = dict(zip(redo, readings or []))
     out = []
-    for k, tok in enumerate(cells):
-        v = parse_count(tok.text) if tok.text != "?" else None
-        if readings is None:
-            out.append(CellReading(tok.text, 0.5, ((v, 0.0),) if v is not None else ()))
-        elif v is not None and v not in dict(readings[k].candidates):
-            r = readings[k]
+    for k, (tok, v) in enumerate(zip(cells, values)):
+        r = fresh.get(k)
+        if r is None:
+            out.append(CellReading(tok.text, tok.score, ((v, 0.0),) if v is not None else ()))
+        elif v is not None and v not in dict(r.candidates):
             out.append(CellReading(r.text, r.prob, r.candidates + ((v, 4.0),)))
         else:
-            out.append(readings[k])
+            out.append(r)
     return out
 
 
@@ -350,12 +371,18 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         lb = r.label_box or (max(0.0, r.cells[0].x0 - 6 * (r.y1 - r.y0)), r.y0,
                              r.cells[0].x0 - 0.3 * (r.y1 - r.y0), r.y1)
         colours.append(ink_colour(image, *lb) or ink_colour(image, r.cells[0].x0, r.y0, r.cells[-1].x1, r.y1))
-    assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
-    if len(rows) > len(arms) and arms:
-        warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
     for r in rows if not header else []:
         _fill_gaps(image, r, rows, mapping, ticks, mode)
     flat = _cell_reads(image, [t for r in rows for t in r.cells])
+    assign, basis = match_to_arms([r.label for r in rows], colours, arms, names)
+    if basis == "order" and len(arms) > 1:
+        it = iter(flat)
+        counts = [[next(it).value for _ in r.cells] for r in rows]
+        times = [_row_times(r, header, mapping, ticks, mode) for r in rows]
+        surv = [[_curve_survival(arm, mapping, t) for arm in arms] for t in times]
+        assign, basis = match_by_curves(counts, surv, assign)
+    if len(rows) > len(arms) and arms:
+        warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
     records, flags, first_times = [], [], []
     for i, row in enumerate(rows):
         reads, flat = flat[:len(row.cells)], flat[len(row.cells):]
@@ -370,9 +397,12 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         surv = _curve_survival(arms[a], mapping, times) if a is not None else times * np.nan
 
         def ok(p: int, q: int, u: int, v: int, surv=surv) -> bool:
-            return u >= v and u - v >= min_events(surv[p], surv[q], v)
+            return counts_fit(surv[p], surv[q], u, v)
 
         values, status = repair_row(reads, ok)
+        if any(s != "ok" for s in status):
+            reads = _cell_reads(image, row.cells, again=True)  # n-best readings for the repair
+            values, status = repair_row(reads, ok)
         for k, rd in enumerate(reads):
             if values[k] is None:
                 continue
@@ -385,7 +415,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
             if status[k] != "flagged":
                 records.append((arm_name, float(times[k]), int(values[k])))
     if basis == "order" and len(arms) > 1:
-        warnings.append("table rows assigned to arms by order (no matching labels or colours)")
+        warnings.append("table rows assigned to arms by order (no labels, colours or curves tell)")
     if ticks.size and first_times and min(first_times) > ticks.min() + 1e-9:
         warnings.append("the table has no column at the first x tick (no count at time 0)")
     table = pd.DataFrame(records, columns=["arm", "time", "n_at_risk"])
@@ -417,7 +447,7 @@ def _fill_gaps(image: np.ndarray, row: _Row, rows: list[_Row], mapping: AxisMapp
     for b in find_missed_cells(image, row.y0, row.y1, [_ref(a, mode) for a in row.anchors],
                                cols, step_px, mode):
         k = int(np.searchsorted([c.x0 for c in row.cells], b[0]))
-        row.cells.insert(k, _Token("?", "count", *b))
+        row.cells.insert(k, _Token("?", 0.0, *b, "count"))
         row.anchors.insert(k, (b[0], b[2]))
 
 
@@ -463,6 +493,9 @@ def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFram
             elif n[k - 1] - n[k] < (d := min_events(s[k - 1], s[k], int(n[k]))):
                 reason = (f"drops by {n[k - 1] - n[k]} since time {t[k - 1]:g} but the curve "
                           f"shows at least {d} events")
+            elif n[k] > (m := max_at_risk(s[k - 1], s[k], int(n[k - 1]))):
+                reason = (f"more at risk than the curve allows after {n[k - 1]} at time "
+                          f"{t[k - 1]:g} (at most {int(m)})")
             if reason:
                 out.append({"arm": arm, "time": float(t[k]), "read": str(n[k]), "value": int(n[k]),
                             "action": "flagged", "reason": reason})

@@ -170,8 +170,13 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     options = []
     for k, members in groups.items():
         a = np.where(np.isin(labels, members), alpha, 0.0).astype(np.float32)
-        options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
-                                                  blind_cols=~valid.all(axis=0)))
+        try:
+            options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
+                                                      blind_cols=~valid.all(axis=0)))
+        except Exception as exc:  # noqa: BLE001 - one odd colour must not lose the other arms
+            rgb = tuple(int(v) for v in kept[k].rgb)
+            warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "
+                            "skipped it.")
     chosen, more = linestyle.choose_arms(options, region.shape[1], n_arms)
     warnings += more
     arms = _finish(chosen, region, (ox, oy))
@@ -265,11 +270,11 @@ def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
 def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: np.ndarray,
                   runs=None) -> tuple[np.ndarray, int]:
     """Extend an arm that first shows up right of the common start along the curve it hides
-    under: the nearest curve above its first level (not the topmost, which may be far above).
+    under (the top one of the curves at or above its first level): both start at time 0.
 
     The first visible piece may be the left bar of a censor mark ('+') at the foot of the arm's
-    hidden drop: the drop is then where the covering curve drops, or where the arm's own stroke
-    shows, up to half a mark to the right.
+    hidden drop: with a mark's upright there, the drop is where the covering curve drops, or
+    where the arm's own stroke shows, up to half a mark to the right.
     """
     first = float(y[x_first])
     tol = 3 * width + 2
@@ -277,8 +282,7 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
     cand = np.isfinite(at) & (at <= first + tol)
     if not cand.any():
         return y, x_first
-    k = int(np.flatnonzero(cand)[np.argmax(at[cand])])
-    follow = stack[k]
+    follow = np.fmin.reduce(np.where(cand[:, None], stack, np.nan), axis=0)
     seg = follow[start:x_first]
     if not np.isfinite(seg).any():
         return y, x_first
@@ -297,7 +301,11 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
             break
     else:
         stop = x_first
-    if stop > x_first:
+    # only when a censor mark sits there (its vertical bar crosses the level): otherwise the
+    # piece is the arm's own line and it did show up at x_first
+    mark = runs is not None and any(_stroke_at(runs, x, first - width - 1, first + width + 1)
+                                    for x in range(stop - 1, stop + 2))
+    if stop > x_first and mark:
         y[x_first:stop] = np.minimum(follow[x_first:stop], first)
     return y, start
 

@@ -1,9 +1,11 @@
 """Read the legend, and tell which arm a legend entry or a risk-table row belongs to.
 
-A legend entry is matched to an arm by its sample -- the short line (in the arm's colour and line
-style) or the coloured text next to it -- and otherwise by order, since plotting programs list the
-legend in the order they draw the curves. Labels are kept as printed ("sex=1" stays "sex=1");
-only a leading legend title such as survminer's "Strata" is dropped.
+A legend entry is matched to an arm by its key -- the short line (in the arm's colour and line
+style) or the coloured text -- and otherwise by order, since plotting programs list the legend in
+the order they draw the curves. Labels are kept as printed ("sex=1" stays "sex=1"); only a title
+such as survminer's "Strata" and trailing numbers ("(n = 120): 8.9 (6.9-10.9)") are dropped. A
+name printed again as a risk-table row label is taken in its cleaner reading. Table rows go to
+arms by label, colour, or (:func:`match_by_curves`) the curve their counts can follow.
 """
 
 from __future__ import annotations
@@ -117,13 +119,20 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
     if n == 0 or m == 0:
         return [None] * n, "order"
     sim = np.array([[name_similarity(lab, nm) for nm in names] for lab in labels]).reshape(n, m)
-    if sim.size and (sim.max(axis=1) >= 0.75).sum() >= min(n, m) - 1 and sim.max() >= 0.75:
+    if sim.size and sim.max() >= 0.75:
         rows, cols = linear_sum_assignment(-sim)
         out: list[int | None] = [None] * n
         for r, c in zip(rows, cols):
-            out[r] = int(c) if sim[r, c] >= 0.5 else None
-        if sum(o is not None for o in out) >= min(n, m) - (1 if min(n, m) > 2 else 0):
-            return out, "name"
+            out[r] = int(c) if sim[r, c] >= 0.75 else None
+        # the items no name tells: among the arms left, by colour or else by order
+        rest = [i for i in range(n) if out[i] is None]
+        free = [j for j in range(m) if j not in out]
+        if rest and free:
+            sub, _ = match_to_arms([labels[i] for i in rest], [colours[i] for i in rest],
+                                   [arms[j] for j in free], [""] * len(free))
+            for i, j in zip(rest, sub):
+                out[i] = free[j] if j is not None else None
+        return out, "name"
     if arms_distinct_by_colour(arms) and all(c is not None and chroma(c) >= 40 for c in colours):
         cost = np.array([[colour_distance(c, a.colour) for a in arms] for c in colours])
         rows, cols = linear_sum_assignment(cost)
@@ -133,6 +142,40 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
                 out[r] = int(c)
             return out, "colour"
     return [i if i < m else None for i in range(n)], "order"
+
+
+def match_by_curves(counts: list[list[int | None]], surv: list[list[np.ndarray]],
+                    assign: list[int | None]) -> tuple[list[int | None], str]:
+    """Table rows to arms by which curve each row's counts can follow.
+
+    ``counts[r]`` are row ``r``'s counts and ``surv[r][j]`` arm ``j``'s survival just before each
+    of that row's times. The share still at risk never exceeds the share surviving (censoring
+    only lowers it) and each drop holds at least the events the curve shows. ``assign`` (by
+    order) is kept unless another assignment fits clearly better.
+    """
+    from kmipd.digitize.ocr_fix import min_events
+
+    n_arms = len(surv[0]) if surv else 0
+    cost = np.zeros((len(counts), n_arms))
+    for r, n in enumerate(counts):
+        ok = [k for k, v in enumerate(n) if v is not None]
+        if len(ok) < 2 or not n[ok[0]]:
+            continue
+        v = [n[k] for k in ok]
+        for j in range(n_arms):
+            s = np.asarray(surv[r][j], float)[ok]
+            excess = np.array(v) / v[0] - s / s[0] - 0.03
+            short = [max(0, min_events(s[k], s[k + 1], v[k + 1]) - (v[k] - v[k + 1])) / max(v[k], 1)
+                     for k in range(len(v) - 1)]
+            cost[r, j] = np.nansum(np.clip(excess, 0, None)) + sum(short)
+    rows, cols = linear_sum_assignment(cost)
+    given = sum(cost[r, a] for r, a in enumerate(assign) if a is not None and a < n_arms)
+    if cost[rows, cols].sum() < given - 0.08:
+        out: list[int | None] = [None] * len(counts)
+        for r, c in zip(rows, cols):
+            out[r] = int(c)
+        return out, "curves"
+    return assign, "order"
 
 
 def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
@@ -163,7 +206,7 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
     gap = max(2, int(0.25 * h))
     best, best_key = 0.0, None
     for y, k0, k1, filled in _thin_runs(ink, tall, 0.45 * h):
-        if k1 - k0 + 1 < 0.6 * h or filled / (k1 - k0 + 1) < 0.3 or a0 + k1 < x_end - 1.6 * h:
+        if k1 - k0 + 1 < 0.4 * h or filled / (k1 - k0 + 1) < 0.3 or a0 + k1 < x_end - 1.6 * h:
             continue
         if a0 + k1 > x_end + 0.3 * h and (ink[:, k1 + 1:k1 + 1 + gap].any() or
                                           ink[:, max(k0 - gap, 0):k0].any()):

@@ -108,6 +108,9 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                          vis, width, runs, coverage=float(cover))
         cand.confidence = float(np.clip(vis.sum() / max(len(vis), 1), 0.0, 1.0))
         out.append(cand)
+    from kmipd.digitize.untangle import untangle
+
+    untangle(out, alpha)
     for c in out:
         # where another curve of this colour runs along, its ink fills this one's dash gaps
         xs = c.x_start + np.arange(len(c.y))
@@ -127,9 +130,13 @@ def _with_final_drop(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray,
         return y, vis
     x_end = x0 + int(last[-1])
     drop = final_drop(alpha, x_end, float(y[last[-1]]), width)
-    if drop is None or drop[0] < x0 + int(last[-1]) - int(np.ceil(width)) - 2 or drop[0] <= x0:
+    if drop is None:
         return y, vis
-    k = drop[0] - x0
+    # a level holds from the left edge of its column: the drop at sub-pixel xd starts the
+    # column whose left edge is nearest
+    k = int(np.floor(drop[0] + 0.5)) - x0
+    if k <= 0 or k < last[-1] - int(np.ceil(width)) - 2:
+        return y, vis
     n = max(k + 1, len(y))
     yy = np.full(n, np.nan)
     yy[:len(y)] = y
@@ -288,13 +295,19 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
         # (a censor mark's bar may stick out left of the drop it sits on: look a bit right too)
         sel = (r.x >= cols[0] - slack) & (r.x <= cols[-1] + 3 * c.width + 6)
         lo, hi = int(top + tol), int(y_first - c.width - 1)
+        near = np.arange(cols[0], cols[-1] + int(3 * c.width) + 7)
         if hi > lo:
             rows = np.zeros(hi - lo, bool)
             for t, b in zip(r.top[sel], r.bottom[sel]):
                 rows[max(t - lo, 0):max(b + 1 - lo, 0)] = True
+            # the upper part of its drop may lie under another arm's drop drawn on top
+            for a in accepted:
+                ya = _level_at(a, near)
+                ya = ya[np.isfinite(ya)]
+                if len(ya):
+                    rows[max(int(ya.min()) - lo, 0):max(int(np.ceil(ya.max())) + 1 - lo, 0)] = True
             if rows.mean() >= 0.8:  # a staircase of its own ink from the top down to here
                 return True
-        near = np.arange(cols[0], cols[-1] + int(3 * c.width) + 7)
         for a in accepted:
             ya = _level_at(a, near)
             ya = ya[np.isfinite(ya)]

@@ -1,13 +1,12 @@
 """Read small numbers (at-risk counts) reliably, and repair a row of counts that cannot be right.
 
-The whole-image OCR reads each detected word through rapidocr's angle classifier, which turns
-short digit strings upside down now and then ("99" comes back as "66", "90" as "06", with full
-confidence). Counts are therefore read again here from the image, by the recogniser alone, with
-its output restricted to the characters a count cell can hold; the decoder keeps several readings
-per cell with their probabilities, so that a row that breaks the rules of a risk table (counts
-never rise, they drop at least by the events the curve shows) can be mended by the reading that
-the recogniser itself found second most likely -- or by a known digit confusion -- and flagged
-when no single reading explains it.
+A cell is read again from the image by rapidocr's recogniser alone (no detector, no angle
+classifier, which turned "99" into "66" with full confidence), with its output restricted to the
+characters a count cell can hold. The decoder keeps several readings per cell with their
+probabilities, so that a row that breaks the rules of a risk table (counts never rise; they drop
+at least by the events the curve shows) is mended by the reading the recogniser itself found
+next most likely, or by a known digit confusion, and flagged when no single reading explains it.
+Cells the OCR detector missed are found from the ink on their column.
 """
 
 from __future__ import annotations
@@ -278,6 +277,22 @@ def min_events(s0: float, s1: float, n1: int) -> int:
     if ratio >= 1.0:
         return 0
     return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
+
+
+def max_at_risk(s0: float, s1: float, n0: int) -> float:
+    """Most that can be at risk at a later time, given ``n0`` at risk when survival was ``s0``.
+
+    Events keep (number at risk) / (survival) constant and censoring only lowers it, so
+    ``n1 <= n0 * s1 / s0`` (survival read just before each time; inf when the curve says nothing).
+    """
+    if not (np.isfinite(s0) and np.isfinite(s1)) or s0 <= SURVIVAL_TOL:
+        return math.inf
+    return n0 * min(1.0, (s1 + SURVIVAL_TOL) / (s0 - SURVIVAL_TOL)) + 1.0
+
+
+def counts_fit(s0: float, s1: float, n0: int, n1: int) -> bool:
+    """Whether ``n0`` then ``n1`` at risk agree with survival ``s0`` then ``s1`` (NaN: no curve)."""
+    return n0 >= n1 and n0 - n1 >= min_events(s0, s1, n1) and n1 <= max_at_risk(s0, s1, n0)
 
 
 def step_at(t: np.ndarray, s: np.ndarray, times: np.ndarray, eps: float = 0.0) -> np.ndarray:

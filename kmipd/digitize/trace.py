@@ -54,7 +54,10 @@ def column_runs(alpha: np.ndarray, thr: float = ALPHA_MIN) -> Runs:
     The centroid and mass take one pixel of anti-aliased rim above and below the run, so that a
     line drawn at a fractional position gets its true centre.
     """
-    a = np.asarray(alpha, np.float32)
+    a = np.nan_to_num(np.asarray(alpha, np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    if a.ndim != 2 or a.size == 0:
+        e = np.zeros(0, int)
+        return Runs(e, e, e, np.zeros(0), np.zeros(0), np.zeros(0))
     h, w = a.shape
     at = np.ascontiguousarray(a.T)  # column-major: runs of one column are contiguous
     m = at >= thr
@@ -71,12 +74,14 @@ def column_runs(alpha: np.ndarray, thr: float = ALPHA_MIN) -> Runs:
     lo[1:] = np.maximum(lo[1:], hi[:-1])
     flat = at.ravel()
     ys = np.tile(np.arange(h, dtype=np.float32), w)
-    bounds = np.column_stack([lo, hi]).ravel()
+    # every index must lie inside the padded array (reduceat raises otherwise)
+    bounds = np.clip(np.column_stack([lo, hi]).ravel(), 0, h * w)
     mass = np.add.reduceat(np.r_[flat, 0], bounds)[::2].astype(float)
     mom = np.add.reduceat(np.r_[flat * ys, 0], bounds)[::2].astype(float)
     mass = np.where(hi > lo, mass, 0.0)
     centre = mom / np.maximum(mass, 1e-9)
-    peak = np.maximum.reduceat(np.r_[flat, 0], np.column_stack([xs * h + ts, xs * h + bs + 1]).ravel())[::2]
+    peak = np.maximum.reduceat(np.r_[flat, 0], np.clip(np.column_stack([xs * h + ts, xs * h + bs + 1]).ravel(),
+                                                        0, h * w))[::2]
     return Runs(xs, ts, bs, centre, mass, peak.astype(float))
 
 
@@ -220,12 +225,8 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     offs = np.arange(win)
     score = ln.copy()
     prev = np.full(n, -1)
-    # a censor mark at the foot of a drop ('+') puts its bar left of the drop, at the lower
-    # level: the lower segment then starts up to half a mark before the upper one ends
-    tick = int(np.ceil(3 * width)) + 4
     for j in range(n):
-        reach = np.where(y0[j] - y1 > width + 1, max(tick, overlap), overlap)
-        ok = (x1 < x0[j]) | ((x1 < x0[j] + reach) & (x0 < x0[j]))
+        ok = (x1 < x0[j]) | ((x1 < x0[j] + overlap) & (x0 < x0[j]))
         ok[j:] = False
         ok &= y0[j] >= y1 - 1.0
         ok &= (y0[j] - y1) >= -1.0
@@ -318,11 +319,7 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     if not has.any():
         return np.full(len(cols), np.nan)
     t = np.argmax(on, axis=0)
-    # the bottom edge of the ink joined to the top edge: a censor mark's bar on the lower level
-    # (a '+' at the foot of a drop) lies apart from it and must not pull the drop earlier
-    below_top = np.arange(on.shape[0])[:, None] >= t[None, :]
-    gap = below_top & ~on
-    bt = np.where(gap.any(axis=0), np.argmax(gap, axis=0) - 1, on.shape[0] - 1)
+    bt = on.shape[0] - 1 - np.argmax(on[::-1], axis=0)
     k = np.arange(len(cols))
     above = np.where(t > 0, win[np.maximum(t - 1, 0), k], 0.0)
     below = np.where(bt < on.shape[0] - 1, win[np.minimum(bt + 1, on.shape[0] - 1), k], 0.0)
@@ -341,12 +338,8 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     r_in1 = int(np.floor(y2 - width / 2 - 1)) - r0
     if r_in1 - r_in0 >= 2:
         inner = win[r_in0:r_in1 + 1]
-        ink = inner >= ALPHA_MIN
-        cov = ink.mean(axis=0)
-        # a stroke runs down from the upper level; its lower part may be hidden under another
-        # arm's drop at the same time (whole-month data), so half of it suffices when unbroken
-        from_top = np.argmin(np.vstack([ink, np.zeros((1, ink.shape[1]), bool)]), axis=0)
-        stroke = (cov >= 0.8) | ((cov >= 0.4) & (from_top >= cov * ink.shape[0] - 0.5))
+        cov = (inner >= ALPHA_MIN).mean(axis=0)
+        stroke = cov >= 0.8
         if stroke.any():
             sx = np.flatnonzero(stroke)
             if sx[-1] - sx[0] <= 2 * width + 3 and stroke[sx[0]:sx[-1] + 1].all():
@@ -363,35 +356,42 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     return level
 
 
-def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tuple[int, float] | None:
+def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tuple[float, float] | None:
     """A vertical stroke down from the last level of a chain: the curve's final drop.
 
     A chain ends with its last horizontal stretch; when the last patient has an event the curve
     then drops (often to 0) and stops, and that stroke joins no later segment. It starts at the
     line's level (a censor tick reaches as far above it as below) and is long. Returns the
-    stroke's column and the level at its foot, or None.
+    stroke's (sub-pixel) column and the level at its foot, or None.
     """
     h, w = alpha.shape
     ext = int(np.ceil(width)) + 2
     r = int(np.clip(round(y_end), 0, h - 1))
-    best = None
+    xs, aboves, belows = [], [], []
     for x in range(max(x_end - ext, 0), min(x_end + ext + 1, w)):
         on = alpha[:, x] >= ALPHA_MIN
-        hit = np.flatnonzero(on[max(r - int(width) - 1, 0):r + int(width) + 2])
+        lo = max(r - int(width) - 1, 0)
+        hit = np.flatnonzero(on[lo:r + int(width) + 2])
         if len(hit) == 0:
             continue
-        k = max(r - int(width) - 1, 0) + int(hit[0])
+        k = lo + int(hit[0])
         top = k - int(np.argmin(on[k::-1])) + 1 if not on[:k + 1].all() else 0
         bot = k + int(np.argmin(on[k:])) - 1 if not on[k:].all() else h - 1
-        below, above = bot + 0.5 - y_end, y_end - (top - 0.5)
-        if best is None or below > best[2]:
-            best = (x, above, below)
-    if best is None:
+        xs.append(x)
+        aboves.append(y_end - (top - 0.5))
+        belows.append(bot + 0.5 - y_end)
+    if not xs:
         return None
-    x, above, below = best
-    if below < max(4 * width + 4, 0.04 * h) or above > width + 2:
+    below = np.array(belows)
+    i = int(np.argmax(below))
+    if below[i] < max(4 * width + 4, 0.04 * h) or aboves[i] > width + 2:
         return None
-    return x, y_end + below - width / 2
+    # the stroke's columns (anti-aliased sides included) placed by their coverage
+    cols = np.array(xs)[below >= 0.8 * below[i]]
+    r0, r1 = int(np.ceil(y_end + width)), int(np.floor(y_end + below[i] - width))
+    wts = alpha[r0:max(r1, r0 + 1), cols].sum(axis=0) if r1 > r0 else np.ones(len(cols))
+    xd = float(np.average(cols, weights=np.maximum(wts, 1e-6)))
+    return xd, y_end + below[i] - width / 2
 
 
 def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.ndarray:
