@@ -137,6 +137,17 @@ def test_censor_marks_become_censoring_times():
     assert np.isin(np.round(result.censor_times, 6), np.round(marks, 6)).mean() > 0.8
 
 
+def test_table_running_past_the_curve_end_is_ignored():
+    # tables often print 0 (or more) at ticks after the last digitized point (a CI run broke on this)
+    ipd = load_ipd("leukemia")
+    curves, table = exact_digitization(ipd)
+    end = curves.groupby("arm")["time"].max()
+    extra = pd.DataFrame({"arm": end.index, "time": end.to_numpy() + 5.0, "n_at_risk": 0})
+    rebuilt = reconstruct(curves, at_risk=pd.concat([table, extra], ignore_index=True))
+    assert rebuilt.groupby("arm")["event"].sum().to_dict() == ipd.groupby("arm")["event"].sum().to_dict()
+    assert (rebuilt.groupby("arm")["time"].max() <= end + 1e-9).all()
+
+
 def test_output_is_deterministic_and_sorted():
     ipd = load_ipd("lung")
     curves, table = simulate_digitization(ipd, seed=1)

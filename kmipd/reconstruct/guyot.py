@@ -168,9 +168,9 @@ def guyot(
     notes: list[str] = []
     t, s = insert_points(np.asarray(time, float), np.asarray(survival, float), risk_time)
     keep = risk_time <= t[-1]
-    if (n_risk[~keep] > 0).any():  # zeros after the end are just the table running on
+    if (n_risk[~keep] > 0).any():  # zeros after the end are just the table running on: no note
         notes.append(f"ignored {int((n_risk[~keep] > 0).sum())} at-risk count(s) after the end of the curve")
-        risk_time, n_risk = risk_time[keep], n_risk[keep]
+    risk_time, n_risk = risk_time[keep], n_risk[keep]
     marks = None if censor_times is None else np.sort(np.asarray(censor_times, float))
     n_int = risk_time.size
     lower = np.searchsorted(t, risk_time, side="left")
