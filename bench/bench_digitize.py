@@ -79,8 +79,9 @@ def _norm(name) -> str:
 
 
 def _ends(curves: pd.DataFrame, x_end: float, drawn: dict | None = None) -> dict[str, float]:
+    # an arm drawn past the axis limit is clipped by the plot: score only what can be seen
     drawn = drawn or {}
-    return {arm: float(drawn.get(arm, min(rows["time"].max(), x_end)))
+    return {arm: float(min(drawn.get(arm, rows["time"].max()), x_end))
             for arm, rows in curves.groupby("arm", sort=False)}
 
 

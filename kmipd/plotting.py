@@ -401,4 +401,6 @@ def _tick_pixels(fig, ax, x_ticks, y_ticks) -> dict[str, list[tuple[float, float
 def _rc(font: str):
     import matplotlib as mpl
 
-    return mpl.rc_context({"font.family": font, "axes.linewidth": 0.9})
+    # no pixel snapping: lines sit where the data put them (R and journal art do not snap), so
+    # the truth is exact to a fraction of a pixel
+    return mpl.rc_context({"font.family": font, "axes.linewidth": 0.9, "path.snap": False})

@@ -172,7 +172,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
         a = np.where(np.isin(labels, members), alpha, 0.0).astype(np.float32)
         try:
             options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
-                                                      blind_cols=~valid.all(axis=0)))
+                                                      blind_cols=~valid.all(axis=0), ink=ink))
         except Exception as exc:  # noqa: BLE001 - one odd colour must not lose the other arms
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "
@@ -301,10 +301,13 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
             break
     else:
         stop = x_first
-    # only when a censor mark sits there (its vertical bar crosses the level): otherwise the
-    # piece is the arm's own line and it did show up at x_first
-    mark = runs is not None and any(_stroke_at(runs, x, first - width - 1, first + width + 1)
-                                    for x in range(stop - 1, stop + 2))
+    # only when a censor mark sits there (its vertical bar crosses the level), or when no stroke
+    # of the arm's own joins the covering curve to the piece (nothing hides a vertical there):
+    # otherwise the piece is the arm's own line and it did show up at x_first
+    mark = runs is not None and (
+        any(_stroke_at(runs, x, first - width - 1, first + width + 1) for x in range(stop - 1, stop + 2))
+        or not any(_stroke_at(runs, x, lvl + width + 1, first - width - 1)
+                   for x in range(x_first - 1, x_first + 2)))
     if stop > x_first and mark:
         y[x_first:stop] = np.minimum(follow[x_first:stop], first)
     return y, start

@@ -54,11 +54,13 @@ class Candidate:
 
 
 def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, colour_id: int = 0,
-                     max_chains: int | None = None, blind_cols: np.ndarray | None = None
-                     ) -> list[Candidate]:
+                     max_chains: int | None = None, blind_cols: np.ndarray | None = None,
+                     ink: np.ndarray | None = None) -> list[Candidate]:
     """Up to ``max_chains`` curves traced in one colour's coverage image, best first.
 
-    ``blind_cols`` flags columns partly hidden by text boxes (gaps there cost little).
+    ``blind_cols`` flags columns partly hidden by text boxes (gaps there cost little); ``ink``
+    (bool, the region's line pixels of every colour) lets a drop hidden under another arm's
+    stroke count as a drop.
     """
     if max_chains is None:
         max_chains = 2 if colour.chromatic else 3
@@ -69,7 +71,10 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     comps = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
     cs = np.zeros((mask.shape[0] + 1, mask.shape[1]), np.int32)
     cs[1:] = np.cumsum(mask, axis=0)
-    free_cs = None
+    free_cs = support_cs = None
+    if ink is not None:
+        support_cs = np.zeros_like(cs)
+        support_cs[1:] = np.cumsum(ink | mask, axis=0)
     if blind_cols is not None:
         free_cs = np.r_[0, np.cumsum(~blind_cols)]
     # the width decides which runs are line crossings; when the colour holds lines of several
@@ -79,7 +84,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     for width in _widths(runs, mask.shape[0]):
         segs = build_segments(runs, width)
         label_segments(segs, comps)
-        chain = best_chain(segs, width, cs, free_cs=free_cs)
+        chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
         cover = len(np.unique(np.concatenate([segs[i].x for i in chain]))) if chain else 0
         if best is None or cover > 2 * best[0]:
             best = (cover, width, segs)
@@ -91,7 +96,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     for rank in range(max_chains):
         avail = [i for i in range(len(segs)) if i not in used]
         chain = [avail[k] for k in best_chain([segs[i] for i in avail], width, cs,
-                                                   free_cs=free_cs)]
+                                                   free_cs=free_cs, support_cs=support_cs)]
         if not chain:
             break
         x0, y = chain_profile(segs, chain, width, alpha)
@@ -313,6 +318,14 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
             ya = ya[np.isfinite(ya)]
             if len(ya) and ya.min() < y_first - tol and ya.max() >= y_first - tol:
                 return True
+        # it does not begin at the axis but a little right of it, just under another arm: it
+        # ran hidden under that arm from the top (guide lines and stubs begin at the axis)
+        if first > start + 2 * c.width + 4:
+            for a in accepted:
+                ya = _level_at(a, near)
+                ya = ya[np.isfinite(ya)]
+                if len(ya) and ((ya <= y_first + tol) & (ya >= y_first - 3 * tol)).any():
+                    return True
         return False
     return any(np.nanmin(np.r_[_level_at(a, cols), np.inf]) <= y_first + tol for a in accepted)
 

@@ -194,7 +194,8 @@ def label_segments(segs: list[Segment], components: np.ndarray) -> None:
 
 
 def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
-               free_cs: np.ndarray | None = None, gap_cost: float = 0.3, drop_cost: float = 0.5,
+               free_cs: np.ndarray | None = None, support_cs: np.ndarray | None = None,
+               gap_cost: float = 0.3, drop_cost: float = 0.5,
                link_cost: float = 0.3, tone_cost: float = 40.0) -> list[int]:
     """Indices of the segment chain (left to right, never rising) that covers the most columns.
 
@@ -206,6 +207,8 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     worth chaining. Joining segments of clearly different darkness costs ``tone_cost`` per unit
     of difference beyond 0.2 (a black and a grey arm cross but do not merge). ``free_cs`` (cumulative count of columns not blanked by a text box, with a
     leading 0) makes gaps through blanked columns nearly free: nothing can be seen there.
+    ``support_cs`` (like ``mask_cs``, of the ink of every curve) lets another curve's stroke
+    carry a drop: where arms drop at the same time, the one drawn on top hides the others'.
     """
     n = len(segs)
     if n == 0:
@@ -248,15 +251,20 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
         big = (dy > 2 * width) & ~joined & ~blind
         if big.any():
             bi = idx[big]
-            cols = np.concatenate([x1[bi][:, None] + 1 + offs[None, :],
-                                   np.broadcast_to(x0[j] - 1 - offs, (len(bi), win))], axis=1)
-            cols = np.where((cols > x1[bi][:, None]) & (cols < x0[j]), cols, -1)
+            # the stroke can sit on the segments' last columns (the run there is a corner)
+            cols = np.concatenate([x1[bi][:, None] + 1 - overlap + offs[None, :],
+                                   np.broadcast_to(x0[j] - 1 + overlap - offs, (len(bi), win))], axis=1)
+            cols = np.where((cols > x1[bi][:, None] - overlap) & (cols < x0[j] + overlap), cols, -1)
             r0 = y1[bi] + width / 2 + 1
             r1 = np.full(len(bi), y0[j] - width / 2 - 1)
-            sup = vertical_cover(mask_cs, cols, np.round(r0), np.round(r1))
+            sup = vertical_cover(mask_cs if support_cs is None else support_cs, cols,
+                                 np.round(r0), np.round(r1))
             cost[big] += np.where(sup < 0.6, drop_cost * dy[big], 0.0)
-        # an overlapping predecessor only counts for the columns it adds
-        cand = score[idx] - cost - np.where(x1[idx] >= x0[j], x1[idx] - x0[j] + 1, 0)
+        # an overlapping predecessor only counts for the columns it adds; across a drop the
+        # overlap counts against the link (a step's lower level cannot start before the upper
+        # one ends: such a piece is a censor mark's arm at the foot of the drop)
+        back = np.where(x1[idx] >= x0[j], x1[idx] - x0[j] + 1, 0)
+        cand = score[idx] - cost - np.where(dy > 2 * width, 2, 1) * back
         k = int(np.argmax(cand))
         if cand[k] > 0:
             score[j] = ln[j] + cand[k]
