@@ -27,6 +27,9 @@ CASES = {
     "ci_band": ("lung", dict(style="ci_band", x_label="Months", time_scale=12 / 365.25)),
     "four_arms": ("larynx", dict(style="thick_multi", x_label="Years")),
     "jpeg": ("lymphoma", dict(style="small_jpeg", x_label="Days", table=False)),
+    # three arms dropping together at whole years: each hides the others' drops and levels
+    "tied_grey": ("dd_regime", dict(style="ggplot_grey", x_label="Years", table=False)),
+    "tied_thick": ("dd_regime", dict(style="thick_multi", x_label="Years", table=False)),
 }
 
 
@@ -76,13 +79,17 @@ def figures(tmp_path_factory):
 
 
 @pytest.mark.parametrize("key, bound", [("colour", 0.012), ("bw", 0.012), ("grey_panel", 0.012),
-                                        ("ci_band", 0.012), ("four_arms", 0.02), ("jpeg", 0.02)])
+                                        ("ci_band", 0.012), ("four_arms", 0.02), ("jpeg", 0.02),
+                                        ("tied_grey", 0.03), ("tied_thick", 0.03)])
 def test_arms_and_accuracy(figures, key, bound):
     fig = figures[key]
     arms, _ = extract_arms(fig.image, fig.box)
     assert len(arms) == len(fig.truth.arms)
     errors = fig.match(arms)
     assert max(errors.values()) < bound, errors
+    # a grid time can fall on a drop shared by all arms, so one arm may lose a point; the typical
+    # arm must still be close (arms hidden under each other used to take the wrong level)
+    assert np.median(list(errors.values())) < 0.6 * bound, errors
 
 
 def test_output_contract(figures):
