@@ -1,0 +1,213 @@
+"""Figure -> IPD end to end (issue 4's last target): does the rebuilt IPD give the true hazard ratio?
+
+For every figure whose true IPD is known and that prints a numbers-at-risk table:
+
+- ``kmipd``: the catalogue of :func:`kmipd.plotting.test_figure_cases` rendered from lifelines
+  data (figures without a table are skipped);
+- ``r``: ``../shared/r-figures`` (R: survminer, base graphics), with their ``ipd.csv``;
+- ``real``: entries of ``../shared/real-figures/manifest.json`` with a true IPD and a table.
+
+the figure is digitized with no overrides (:func:`kmipd.digitize`), rebuilt with the table read
+from it (:func:`kmipd.reconstruct`, censor marks used), and compared with the true IPD:
+Cox log hazard ratio of each arm against the first true arm, total events per arm, and the mean
+absolute difference of the KM curves over each arm's follow-up. Arms are paired by name (the
+legend) or, failing that, by least curve distance. The same is done with the table ignored and
+only each arm's true N given, to show what the table is worth.
+
+Target (issue 4): median |log HR(rebuilt) - log HR(true)| <= 0.05 over figures.
+
+Run: ``python bench/bench_end_to_end.py [--only SUBSTRING]``; prints a table per figure and a
+summary, writes ``bench/results/end_to_end.json``. Shared folders are read in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+
+from kmipd.compare import match_arms, split_arms, step_survival
+from kmipd.datasets import load_ipd
+from kmipd.plotting import km_steps, render_km_figure, test_figure_cases
+from kmipd.simulate import km_curve
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "bench" / "results" / "end_to_end.json"
+TARGET_DLOGHR = 0.05
+
+
+@dataclass
+class Case:
+    """A figure and the IPD it was drawn from (times in the figure's x units)."""
+
+    id: str
+    source: str
+    image: Path
+    ipd: pd.DataFrame  # arm,time,event
+
+
+def kmipd_cases(folder: Path) -> list[Case]:
+    out = []
+    for case_id, name, kw in test_figure_cases():
+        fig = render_km_figure(load_ipd(name), folder / f"{case_id}.png", **kw)
+        if fig.has_table:
+            out.append(Case(case_id, "kmipd", fig.path, fig.ipd[["arm", "time", "event"]]))
+    return out
+
+
+def r_cases() -> list[Case]:
+    base = SHARED / "r-figures"
+    if not (base / "index.json").is_file():
+        return []
+    out = []
+    for name in json.loads((base / "index.json").read_text()):
+        d = base / name
+        truth = json.loads((d / "truth.json").read_text())
+        if truth["risk_table"] and (d / "ipd.csv").is_file():
+            ipd = pd.read_csv(d / "ipd.csv").astype({"arm": str})
+            out.append(Case(name, "r", d / truth["figure"], ipd[["arm", "time", "event"]]))
+    return out
+
+
+def real_cases() -> list[Case]:
+    base = SHARED / "real-figures"
+    if not (base / "manifest.json").is_file():
+        return []
+    out = []
+    for e in json.loads((base / "manifest.json").read_text())["entries"]:
+        spec = e["truth"].get("ipd")
+        if not spec or not e["truth"].get("at_risk"):
+            continue
+        raw = pd.read_csv(base / spec["path"])
+        c = spec["columns"]
+        arm = (raw[c["arm"]].astype(str).map({str(k): v for k, v in spec["arm_values"].items()})
+               if c.get("arm") else e["arms"][0])
+        ipd = pd.DataFrame({"arm": arm, "time": raw[c["time"]].astype(float),
+                            "event": (raw[c["event"]] > 0).astype(int)}).dropna()
+        if ipd["arm"].nunique() >= 2:
+            out.append(Case(e["id"], "real", base / e["image"], ipd))
+    return out
+
+
+def log_hrs(ipd: pd.DataFrame, arms: list[str]) -> dict[str, float]:
+    """Cox log HR of each arm after the first against the first (one model per pair)."""
+    out = {}
+    for arm in arms[1:]:
+        d = ipd[ipd["arm"].isin([arms[0], arm])]
+        frame = pd.DataFrame({"time": d["time"], "event": d["event"],
+                              "x": (d["arm"] == arm).astype(float)})
+        out[arm] = float(CoxPHFitter().fit(frame, "time", "event").params_["x"])
+    return out
+
+
+def km_mae(a: pd.DataFrame, b: pd.DataFrame, t_max: float) -> float:
+    grid = np.linspace(0.0, t_max, 400)
+    sa = step_survival(*km_curve(a["time"], a["event"]), grid)
+    sb = step_survival(*km_curve(b["time"], b["event"]), grid)
+    return float(np.mean(np.abs(sa - sb)))
+
+
+def compare(case: Case, rebuilt: pd.DataFrame, pairs: dict[str, str]) -> dict:
+    """Rebuilt IPD (arms renamed to the true names) against the truth."""
+    arms = list(dict.fromkeys(case.ipd["arm"]))
+    rebuilt = rebuilt.assign(arm=rebuilt["arm"].map(pairs))
+    if set(rebuilt["arm"].dropna()) != set(arms):
+        return {"error": "arms not paired"}
+    true_hr, got_hr = log_hrs(case.ipd, arms), log_hrs(rebuilt, arms)
+    rec = {"dloghr": {a: got_hr[a] - true_hr[a] for a in true_hr}}
+    rec["dloghr_max"] = float(max(abs(v) for v in rec["dloghr"].values()))
+    ev_true = case.ipd.groupby("arm")["event"].sum()
+    ev_got = rebuilt.groupby("arm")["event"].sum()
+    rec["events_err"] = float(max(abs(ev_got[a] - ev_true[a]) / max(ev_true[a], 1) for a in arms))
+    rec["km_mae"] = float(max(km_mae(case.ipd[case.ipd["arm"] == a], rebuilt[rebuilt["arm"] == a],
+                                     float(case.ipd.loc[case.ipd["arm"] == a, "time"].max()))
+                              for a in arms))
+    return rec
+
+
+def run_case(case: Case, digitize, reconstruct) -> dict:
+    rec: dict = {"id": case.id, "source": case.source}
+    t0 = time.perf_counter()
+    try:
+        dig = digitize(case.image)
+    except Exception as exc:  # noqa: BLE001 - a failure is a result here
+        return rec | {"error": f"digitize: {type(exc).__name__}: {exc}"}
+    rec["digitize_s"] = time.perf_counter() - t0
+    found, truth = split_arms(dig.curves), split_arms(km_steps(case.ipd))
+    if len(found) != len(truth):
+        return rec | {"error": f"{len(found)} arms found, {len(truth)} true"}
+    pairs = match_arms(found, truth, by_name=bool(dig.legend))
+    marks = dig.censor_marks if len(dig.censor_marks) else None
+    if dig.at_risk is not None:
+        ipd = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks)
+        rec["table"] = compare(case, ipd, pairs)
+    else:
+        rec["table"] = {"error": "no at-risk table read"}
+    n_true = case.ipd.groupby("arm").size()
+    n = {f: int(n_true[a]) for f, a in pairs.items()}
+    rec["n_only"] = compare(case, reconstruct(dig.curves, n=n, censor_marks=marks), pairs)
+    return rec
+
+
+def summarise(records: list[dict], key: str) -> dict:
+    ok = [r[key] for r in records if key in r and "error" not in r[key]]
+    if not ok:
+        return {"figures": 0}
+    d = np.array([r["dloghr_max"] for r in ok])
+    return {"figures": len(ok), "failed": len(records) - len(ok),
+            "dloghr_median": float(np.median(d)), "dloghr_worst": float(d.max()),
+            "events_err_median": float(np.median([r["events_err"] for r in ok])),
+            "km_mae_median": float(np.median([r["km_mae"] for r in ok]))}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", help="run only figures whose id contains this")
+    args = ap.parse_args(argv)
+    from kmipd.digitize import digitize
+    from kmipd.reconstruct import reconstruct
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = kmipd_cases(Path(tmp)) + r_cases() + real_cases()
+        if args.only:
+            cases = [c for c in cases if args.only in c.id]
+        records = [run_case(c, digitize, reconstruct) for c in cases]
+    print(f"\n{'figure':<42} {'|dlogHR| table':>15} {'events':>7} {'KM MAE':>7} {'|dlogHR| N only':>16}")
+    def cell(x: dict, k: str, f: str) -> str:
+        return format(x[k], f) if k in x else "-"
+
+    for r in records:
+        t, n = r.get("table", {}), r.get("n_only", {})
+        print(f"{r['id'][:42]:<42} {cell(t, 'dloghr_max', '.4f'):>15} {cell(t, 'events_err', '.3f'):>7} "
+              f"{cell(t, 'km_mae', '.4f'):>7} {cell(n, 'dloghr_max', '.4f'):>16}  "
+              f"{r.get('error', t.get('error', ''))}")
+    summary = {"table": summarise(records, "table"), "n_only": summarise(records, "n_only")}
+    by_source = {s: {"table": summarise([r for r in records if r["source"] == s], "table"),
+                     "n_only": summarise([r for r in records if r["source"] == s], "n_only")}
+                 for s in dict.fromkeys(r["source"] for r in records)}
+    print("\nSummary (max over an arm's comparisons per figure; medians over figures)")
+    print(pd.DataFrame({f"{s}/{k}": v for s, d in {"all": summary, **by_source}.items()
+                        for k, v in d.items()}).T.to_string(float_format=lambda v: f"{v:.4f}"))
+    med = summary["table"].get("dloghr_median", np.inf)
+    verdict = "PASS" if med <= TARGET_DLOGHR else "FAIL"
+    print(f"\nmedian |dlogHR| with the table read: {med:.4f}  target {TARGET_DLOGHR}  {verdict}")
+    result = {"generated": time.strftime("%Y-%m-%d %H:%M:%S"), "target_dloghr": TARGET_DLOGHR,
+              "verdict": verdict, "summary": summary, "by_source": by_source, "figures": records}
+    if not args.only:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(result, indent=1, default=float))
+        print(f"wrote {OUT.relative_to(ROOT)}")
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
