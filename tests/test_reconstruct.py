@@ -18,7 +18,13 @@ from kmipd.compare import step_survival
 from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
 from kmipd.reconstruct import clean_curve, reconstruct, reconstruct_arm
-from kmipd.simulate import exact_digitization, km_curve, simulate_digitization
+from kmipd.simulate import (
+    at_risk_counts,
+    exact_digitization,
+    km_curve,
+    nice_ticks,
+    simulate_digitization,
+)
 
 exact_inputs = exact_digitization
 
@@ -146,6 +152,20 @@ def test_table_running_past_the_curve_end_is_ignored():
     rebuilt = reconstruct(curves, at_risk=pd.concat([table, extra], ignore_index=True))
     assert rebuilt.groupby("arm")["event"].sum().to_dict() == ipd.groupby("arm")["event"].sum().to_dict()
     assert (rebuilt.groupby("arm")["time"].max() <= end + 1e-9).all()
+
+
+def test_zero_at_risk_after_the_end_makes_the_last_drops_events():
+    # a sparse table: its last tick inside the curve is well before the end and the next one,
+    # past the end, counts 0: nobody is left, so that stretch's drops are all events
+    ipd = load_ipd("larynx")
+    curves, _ = exact_digitization(ipd)
+    ticks = nice_ticks(ipd["time"].max() * 1.05, 5)
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": ticks, "n_at_risk": at_risk_counts(g["time"], ticks)})
+                       for arm, g in ipd.groupby("arm")], ignore_index=True)
+    assert (table.groupby("arm")["n_at_risk"].last() == 0).any()
+    rebuilt = reconstruct(curves, at_risk=table)
+    events = rebuilt.groupby("arm")["event"].sum()
+    assert events.to_dict() == ipd.groupby("arm")["event"].sum().to_dict()
 
 
 def test_output_is_deterministic_and_sorted():

@@ -63,6 +63,28 @@ def insert_points(time: np.ndarray, survival: np.ndarray, at: np.ndarray) -> tup
     return t[order], s[order]
 
 
+def _within_curve(risk_time: np.ndarray, n_risk: np.ndarray, t_end: float, notes: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The table's ticks up to the curve's end.
+
+    A table runs on to the axis' end, past the last patient. The first tick after the end that
+    counts 0 still tells that nobody was left: it moves to just after the end of the curve (a
+    last drop at the end stays inside the interval), so the last interval ends with 0 at risk
+    and its drops are events, not censorings. Other ticks after the end are dropped; non-zero
+    ones with a note, as they disagree with the curve.
+    """
+    after = risk_time > t_end
+    if (n_risk[after] > 0).any():
+        notes.append(f"ignored {int((n_risk[after] > 0).sum())} at-risk count(s) after the end of the curve")
+    keep = ~after
+    first = np.flatnonzero(after)
+    if first.size and n_risk[first[0]] == 0 and (n_risk[keep] > 0).all() and risk_time[keep][-1] < t_end:
+        risk_time = risk_time.copy()
+        risk_time[first[0]] = t_end + 1e-9 * max(abs(t_end), 1.0)
+        keep[first[0]] = True
+    return risk_time[keep], n_risk[keep]
+
+
 def _spread(lo: float, hi: float, count: int, marks: np.ndarray | None) -> np.ndarray:
     """``count`` censoring times in [lo, hi): the censor marks there first, then evenly spread."""
     if count <= 0:
@@ -166,11 +188,11 @@ def guyot(
     risk_time = np.asarray(risk_time, dtype=float)
     n_risk = np.asarray(n_risk, dtype=int).copy()
     notes: list[str] = []
-    t, s = insert_points(np.asarray(time, float), np.asarray(survival, float), risk_time)
-    keep = risk_time <= t[-1]
-    if (n_risk[~keep] > 0).any():  # zeros after the end are just the table running on: no note
-        notes.append(f"ignored {int((n_risk[~keep] > 0).sum())} at-risk count(s) after the end of the curve")
-    risk_time, n_risk = risk_time[keep], n_risk[keep]
+    time, survival = np.asarray(time, float), np.asarray(survival, float)
+    risk_time, n_risk = _within_curve(risk_time, n_risk, float(time[-1]), notes)
+    if risk_time[-1] > time[-1]:  # "0 at risk" just after the end: the curve holds till there
+        time, survival = np.r_[time, risk_time[-1]], np.r_[survival, survival[-1]]
+    t, s = insert_points(time, survival, risk_time)
     marks = None if censor_times is None else np.sort(np.asarray(censor_times, float))
     n_int = risk_time.size
     lower = np.searchsorted(t, risk_time, side="left")
