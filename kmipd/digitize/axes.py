@@ -275,29 +275,39 @@ def find_ticks(image: np.ndarray, box: PlotBox, axis: str = "x", *, min_length: 
     """
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
-    return _axis_ticks(ink_mask(image), box, axis, min_length)
+    grey = to_grey(image)
+    darkness = (255.0 - grey.astype(np.float32)) / 255.0
+    return _axis_ticks(grey < INK_THRESHOLD, box, axis, min_length, darkness)
 
 
 def _has_ticks(mask: np.ndarray, box: PlotBox, axis: str) -> bool:
     return len(_axis_ticks(mask, box, axis, 2)) >= 2
 
 
-def _axis_ticks(mask: np.ndarray, box: PlotBox, axis: str, min_length: int) -> np.ndarray:
+def _axis_ticks(mask: np.ndarray, box: PlotBox, axis: str, min_length: int,
+                darkness: np.ndarray | None = None) -> np.ndarray:
     if axis == "y":
         # turn the problem so the y axis becomes a bottom axis: image rows become columns and
         # "left of the axis" becomes "below it"
         mask = mask.T[::-1, :]
+        darkness = None if darkness is None else darkness.T[::-1, :]
         lo, hi, edge = box.top, box.bottom, mask.shape[0] - 1 - box.left
     else:
         lo, hi, edge = box.left, box.right, box.bottom
-    ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=True)
+    ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=True, darkness=darkness)
     if len(ticks) < 2:
-        ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=False)
+        ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=False, darkness=darkness)
     return ticks
 
 
-def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int, outward: bool) -> np.ndarray:
-    """Tick centres on a horizontal axis at row ``edge`` spanning columns ``lo..hi``."""
+def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int, outward: bool,
+                 darkness: np.ndarray | None = None) -> np.ndarray:
+    """Tick centres on a horizontal axis at row ``edge`` spanning columns ``lo..hi``.
+
+    With ``darkness`` (0 white .. 1 black, same layout as ``mask``) a tick's centre is the
+    centroid of its ink, anti-aliased neighbour columns included: a thin tick drawn between two
+    pixel columns is placed between them, not on the darker one.
+    """
     h, w = mask.shape
     lo, hi = max(0, lo - 3), min(w - 1, hi + 3)
     span = mask[:, lo:hi + 1]
@@ -314,6 +324,8 @@ def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int,
     stop = start + step * reach
     if not (0 <= start < h):
         return np.zeros(0)
+    band_rows = np.arange(start, stop, step)
+    band_rows = band_rows[(band_rows >= 0) & (band_rows < h)]
     band = span[start:stop:step] if step > 0 else span[start:max(stop, -1):step]
     if band.shape[0] == 0:
         return np.zeros(0)
@@ -330,7 +342,10 @@ def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int,
         if cols.size > max(6, 0.02 * (hi - lo)):  # too wide for a tick: text or a legend key
             continue
         weights = run[cols].astype(float)
-        centres.append(lo + float((cols * weights).sum() / weights.sum()))
+        centre = float((cols * weights).sum() / weights.sum())
+        if darkness is not None:
+            centre = _ink_centroid(darkness, band_rows, lo, cols, int(run[cols].max())) - lo
+        centres.append(lo + centre)
         lengths.append(float(run[cols].max()))
     if not centres:
         return np.zeros(0)
@@ -340,3 +355,16 @@ def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int,
     major = lengths >= min(0.75 * top, top - 1.5)
     return np.sort(centres[major])
 
+
+
+def _ink_centroid(darkness: np.ndarray, band_rows: np.ndarray, lo: int, cols: np.ndarray,
+                  length: int) -> float:
+    """Darkness-weighted column centre (image columns) of a tick over the rows it spans."""
+    rows = band_rows[:max(length - 1, 1)]  # the tick's tip is anti-aliased on its own
+    c = np.arange(max(lo + cols[0] - 2, 0), min(lo + cols[-1] + 3, darkness.shape[1]))
+    ink = darkness[np.ix_(rows, c)].mean(axis=0)
+    base = min(float(ink[0]), float(ink[-1]))  # a grey panel or a faint neighbour
+    w = np.clip(ink - base, 0.0, None)
+    if w.sum() <= 0:
+        return float(lo + (cols[0] + cols[-1]) / 2)
+    return float((c * w).sum() / w.sum())
