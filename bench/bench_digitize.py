@@ -7,7 +7,8 @@ Figures:
 - ``r``: ``../shared/r-figures`` (12 figures drawn by R: survminer, base graphics, JPEG).
 - ``real``: entries of ``../shared/real-figures/manifest.json`` with true IPD (``--all-real``:
   also those with only a numbers-at-risk table); curves scored only up to each arm's
-  ``drawn_end``.
+  ``drawn_end``; a panel of a multi-panel image is digitized as that panel; at-risk cells the
+  truth file marks "not printed" (taken from the paper) are not scored.
 
 Shared folders are read in place (never copied) and skipped when absent.
 
@@ -19,7 +20,8 @@ Per figure, with :func:`kmipd.digitize.digitize` called without axis overrides:
   tick maps within 1% of the axis range, otherwise (``ticks`` proxy) the ticks used carry true
   values, the fit residual is under 1% of the axis length and the percent flag is right;
 - numbers-at-risk cells read exactly (a blank read where the truth is 0 counts as right),
-  wrong cells flagged in ``at_risk_flags`` or silent; arm names right;
+  wrong cells flagged in ``at_risk_flags`` (a flag's arm mapped to the true arm as the table's
+  rows are) or silent; arm names right;
 - wall time of the library call (after an OCR warm-up) and of ``kmipd digitize`` (subprocess)
   on a few figures.
 
@@ -72,6 +74,7 @@ class Case:
     percent: bool = False
     x_ticks: list[float] | None = None
     tick_px: dict | None = None
+    panel: int = 0  # which plot of a multi-panel image (0 = top-left)
 
 
 def _norm(name) -> str:
@@ -123,6 +126,10 @@ def _real_at_risk(base: Path, spec: dict | None, arms: list[str]) -> pd.DataFram
     frame = pd.read_csv(base / spec["path"])
     for col, val in (spec.get("rows_where") or {}).items():
         frame = frame[frame[col].astype(str) == str(val)]
+    # cells the truth file marks as not printed in the figure (taken from the paper) cannot be read
+    text = frame.select_dtypes(include="object")
+    if not text.empty:
+        frame = frame[~text.apply(lambda c: c.str.contains("not printed", case=False, na=False)).any(axis=1)]
     cols = spec["columns"]
     if spec["layout"] == "wide":
         parts = [pd.DataFrame({"arm": arm, "time": frame[cols["time"]], "n_at_risk": frame[c]})
@@ -161,8 +168,16 @@ def real_cases(all_real: bool = False) -> list[Case]:
             e["id"], "real", e["id"].split("/")[0], base / e["image"], curves, list(e["arms"]),
             _ends(curves, x_range[1], truth.get("drawn_end")) if curves is not None else {},
             _real_at_risk(base, truth.get("at_risk"), e["arms"]), x_range,
-            (float(e["y_range"][0]), float(e["y_range"][1])), bool(e["percent_axis"])))
+            (float(e["y_range"][0]), float(e["y_range"][1])), bool(e["percent_axis"]),
+            panel=_panel_index(e.get("panel"))))
     return cases
+
+
+def _panel_index(panel) -> int:
+    """Manifest panel letter ("A", "B", ...) -> the digitizer's panel index (reading order)."""
+    if panel is None:
+        return 0
+    return ord(str(panel).strip().upper()[0]) - ord("A") if str(panel).strip()[:1].isalpha() else int(panel)
 
 
 def calibration(case: Case, dig) -> dict:
@@ -205,12 +220,15 @@ def at_risk_score(case: Case, dig, pairs: dict[str, str]) -> dict:
     to_true = {f: pairs.get(f, by_norm.get(_norm(f))) for f in found["arm"].astype(str).unique()}
     found = found.assign(true_arm=found["arm"].astype(str).map(to_true))
     tol = 0.005 * (case.x_range[1] - case.x_range[0])
-    flags = [(str(f.get("arm")), f.get("time")) for f in (dig.at_risk_flags or [])]
+    # a flag names the found arm: map it to the true arm as the table's rows are
+    flags = [(pairs.get(str(f.get("arm")), by_norm.get(_norm(f.get("arm")), str(f.get("arm")))),
+              f.get("time"))
+             for f in (dig.at_risk_flags or [])]
     right = wrong_flagged = wrong_silent = 0
     for arm, t, n in case.at_risk[["arm", "time", "n_at_risk"]].itertuples(index=False):
         hit = found[(found["true_arm"] == arm) & ((found["time"] - t).abs() <= tol)]
         ok = (len(hit) == 0 and n == 0) or (len(hit) > 0 and int(hit["n_at_risk"].iloc[0]) == n)
-        flagged = any(a in (arm, *hit["arm"].astype(str)) and ft is not None
+        flagged = any(a == arm and ft is not None
                       and abs(float(ft) - t) <= tol for a, ft in flags)
         right += ok
         wrong_flagged += (not ok) and flagged
@@ -270,7 +288,7 @@ def run_library(cases: list[Case]) -> list[dict]:
         else:
             t0 = time.perf_counter()
             try:
-                dig = digitize(case.image)
+                dig = digitize(case.image, panel=case.panel)
                 rec["library_s"] = time.perf_counter() - t0
                 rec.update(score(case, dig))
             except Exception as exc:  # noqa: BLE001
@@ -320,6 +338,7 @@ def _row(recs: list[dict]) -> dict:
         "calibration": sum(r["calibration"]["ok"] for r in ok) / len(recs) if recs else None,
         "at_risk_cells": cells,
         "at_risk_exact": sum(r["at_risk"].get("right", 0) for r in ok) / cells if cells else None,
+        "at_risk_flagged_wrong": sum(r["at_risk"].get("wrong_flagged", 0) for r in ok),
         "at_risk_silent_wrong": sum(r["at_risk"].get("wrong_silent", 0) for r in ok),
         "names": sum(r["names_right"] for r in ok) / n_true if n_true else None,
         "library_s": float(np.median(lib)) if lib else None,
@@ -348,7 +367,8 @@ def _print_tables(records: list[dict], groups: dict, verdict: dict) -> None:
                      "arms": f"{r.get('n_found', '-')}/{r.get('n_true', '-')}",
                      "calib": {True: "ok", False: "BAD"}.get(cal.get("ok"), "-"),
                      "at_risk": f"{ar.get('right', '-')}/{ar.get('cells', '-')}" if ar.get("cells") else "-",
-                     "silent": ar.get("wrong_silent", "-"), "names": r.get("names_right", "-"),
+                     "flagged": ar.get("wrong_flagged", "-"), "silent": ar.get("wrong_silent", "-"),
+                     "names": f"{r['names_right']}/{r['n_true']}" if "names_right" in r else "-",
                      "s": _fmt(r.get("library_s"), ".2f"), "error": r.get("error", "")[:50]})
     with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_rows", 500):
         print("\nPer figure\n" + pd.DataFrame(rows).to_string(index=False))

@@ -1,4 +1,5 @@
-"""kmipd.digitize.at_risk / ocr_fix: read the number-at-risk table, repair or flag bad cells."""
+"""kmipd.digitize.at_risk (with at_risk_layout, at_risk_rules, at_risk_transposed, at_risk_size
+and ocr_cells): read the number-at-risk table, repair or flag bad cells."""
 
 from __future__ import annotations
 
@@ -16,14 +17,9 @@ from kmipd.digitize.at_risk import (
     min_events,
     read_at_risk_table,
 )
-from kmipd.digitize.ocr_fix import (
-    CellReading,
-    confusion_variants,
-    parse_count,
-    read_cells,
-    reading_from_texts,
-    repair_row,
-)
+from kmipd.digitize.at_risk_rules import confusion_variants, repair_row
+from kmipd.digitize.at_risk_size import check_first_counts, printed_sizes
+from kmipd.digitize.ocr_cells import CellReading, parse_count, read_cells, reading_from_texts
 from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox, TickReading
 
 R_FIGURES = Path(__file__).resolve().parents[2] / "shared" / "r-figures"
@@ -390,3 +386,95 @@ def test_ocr_runs_offline(monkeypatch, tmp_path):
     assert "97" in [w.text for w in read_words(img)]
     assert [r.value for r in read_cells(img, [(w.x0, w.y0, w.x1, w.y1) for w in words[3:]])] == \
         [128, 97, 5]
+
+
+def test_old_import_paths_still_work():
+    from kmipd.digitize import ocr_fix
+
+    assert ocr_fix.repair_row is repair_row and ocr_fix.parse_count is parse_count
+    assert ocr_fix.min_events is min_events
+
+
+# --- rows that nothing places, tables printed one column per arm, printed arm sizes -------------
+
+def test_rows_placed_by_order_alone_are_kept_but_marked_unsure(rendered):
+    # black arms without traces and with names the labels do not repeat: nothing tells which row
+    # is which arm, so the counts are kept in order and every cell says so
+    fig = rendered["colour"]
+    image, words = ocr_figure(str(fig.path), 0.55)
+    box, mapping = known_axes(image, words, fig.x_ticks)
+    arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name=n) for n in ("arm1", "arm2")]
+    reading = read_at_risk_table(image, box, mapping, arms, words)
+    truth = fig.at_risk.replace({"arm": dict(zip(fig.arms, ["arm1", "arm2"]))})
+    s = score(reading, truth)
+    assert s["exact"] == s["cells"], s
+    unsure = {(f["arm"], f["time"]) for f in reading.flags if f["action"] == "unsure"}
+    assert unsure == {(r.arm, float(r.time)) for r in truth.itertuples()}
+    assert all("order" in f["reason"] for f in reading.flags)
+
+
+def test_labelled_rows_are_not_marked_unsure(rendered):
+    reading = _read_rendered(rendered["colour"])
+    assert not [f for f in reading.flags if f["action"] == "unsure"]
+
+
+def _transposed_figure(path):
+    """Real data (rossi) drawn by kmipd.plotting with its numbers at risk typed into the plot as
+    a table of one column per arm ("weeks  Financial aid  No aid" over "10  210  208" ...)."""
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import numbers_at_risk, plot_km
+
+    ipd = load_ipd("rossi")
+    fig = plot_km(ipd, style="colour_plus", show_table=False, x_label="Weeks")
+    ax = fig.axes[0]
+    ticks = ax.get_xticks()
+    times = [float(t) for t in ticks if 0 < t < ticks[-1]]
+    truth = numbers_at_risk(ipd, times)
+    arms = list(dict.fromkeys(ipd["arm"]))
+    xs, y0, dy = [0.05, 0.22, 0.42], 0.42, 0.06
+    ax.text(xs[0], y0, "weeks", transform=ax.transAxes, fontsize=9)
+    for arm, x in zip(arms, xs[1:]):
+        ax.text(x, y0, arm, transform=ax.transAxes, fontsize=9)
+    for i, t in enumerate(times):
+        ax.text(xs[0], y0 - (i + 1) * dy, f"{t:g}", transform=ax.transAxes, fontsize=9)
+        for arm, x in zip(arms, xs[1:]):
+            n = truth[(truth["arm"] == arm) & (truth["time"] == t)]["n_at_risk"].iloc[0]
+            ax.text(x, y0 - (i + 1) * dy, str(int(n)), transform=ax.transAxes, fontsize=9)
+    fig.savefig(path, dpi=100, bbox_inches="tight", facecolor="white")
+    return truth
+
+
+def test_table_printed_one_column_per_arm_inside_the_plot(tmp_path):
+    from kmipd.digitize import digitize
+
+    truth = _transposed_figure(tmp_path / "transposed.png")
+    dig = digitize(tmp_path / "transposed.png", overlay=False)
+    got = dig.at_risk.sort_values(["arm", "time"]).reset_index(drop=True)
+    want = truth.sort_values(["arm", "time"]).reset_index(drop=True)
+    assert got["arm"].tolist() == want["arm"].tolist()
+    assert got["time"].tolist() == want["time"].tolist()
+    assert got["n_at_risk"].tolist() == want["n_at_risk"].tolist()
+
+
+def test_arm_sizes_printed_with_the_names_check_the_first_counts(tmp_path):
+    # legend and row labels "Male (n = 138)": the size printed beside a name is its first count
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import render_km_figure
+
+    ipd = load_ipd("lung")
+    sizes = ipd.groupby("arm").size()
+    rename = {a: f"{a} (n = {int(n)})" for a, n in sizes.items()}
+    fig = render_km_figure(ipd, tmp_path / "sizes.png", style="colour_plus", rename=rename)
+    image, words = ocr_figure(str(fig.path))
+    names = list(sizes.index)
+    assert printed_sizes(words, names) == {i: int(sizes[a]) for i, a in enumerate(names)}
+    first = [(r.arm, float(r.time), int(r.n_at_risk)) for r in fig.at_risk.itertuples()]
+    by_name = {rename[a]: int(n) for a, n in sizes.items()}
+    assert check_first_counts(first, by_name, 0.0, 1.0) == ([], [])
+    # a first count misread by one digit is caught by the printed size
+    wrong = [(a, t, n + 100 if t == 0 and a == rename[names[0]] else n) for a, t, n in first]
+    flags, _ = check_first_counts(wrong, by_name, 0.0, 1.0)
+    assert [(f["arm"], f["value"], f["action"]) for f in flags] == \
+        [(rename[names[0]], int(sizes[names[0]]) + 100, "unsure")]
+    _, warnings = check_first_counts([r for r in first if r[1] > 0], by_name, 0.0, 1.0)
+    assert len(warnings) == 2 and all("no count at time 0" in w for w in warnings)

@@ -1,4 +1,5 @@
-"""kmipd.digitize.legend: legend entries matched to arms by their key, else by order."""
+"""kmipd.digitize.legend (with legend_keys, legend_match, legend_text, legend_table): legend
+entries matched to arms by their key, else by order; names from the risk table's row labels."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from kmipd.digitize.legend import (
     normalise_label,
     read_legend,
 )
+from kmipd.digitize.legend_keys import swallowed_key, text_start
+from kmipd.digitize.legend_match import assign_items
+from kmipd.digitize.legend_text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.result import ArmTrace, PlotBox
 
 BOX = PlotBox(left=50, top=10, right=500, bottom=300)
@@ -117,3 +122,114 @@ def test_survminer_strata_legend():
     arms = [arm((0, 191, 196)), arm((248, 118, 109))]  # survminer's default hues, reversed
     assert read_legend(image, BOX, arms, words) == ["Male", "Female"]
     assert load_rgb(folder / truth["figure"]).shape == image.shape
+
+
+# --- keys inside OCR boxes, colours that tell, words that are curve ink --------------------------
+
+def test_key_swallowed_by_the_ocr_box_is_found_before_the_letters():
+    img = _key_image("solid", (40, 40, 220))
+    word = OcrWord("—Arm", 0.9, 58, 12, 170, 46)  # the box starts at the key, not the text
+    start = text_start(img, word)
+    assert 110 <= start <= 124
+    colour, style, end = swallowed_key(img, word, word.height)
+    assert np.abs(np.subtract(colour, (40, 40, 220))).max() < 40 and style == "solid"
+    assert end <= start
+    assert swallowed_key(img, OcrWord("Arm", 0.9, 118, 12, 170, 46), 34) is None
+
+
+def test_black_key_tells_the_black_arm_from_the_red_one():
+    arms = [arm((200, 30, 30)), arm((0, 0, 0))]
+    assign, bases = assign_items(["x", "y"], [(60, 60, 60), (190, 40, 30)], arms, ["", ""])
+    assert (assign, bases) == ([1, 0], ["colour", "colour"])
+    # black text beside both rows tells nothing
+    assign, bases = assign_items(["x", "y"], [(20, 20, 20), (25, 25, 25)], arms, ["", ""])
+    assert bases == ["order", "order"]
+
+
+def test_one_row_left_goes_to_the_one_arm_left():
+    arms = [arm((0, 0, 0)), arm((0, 0, 0))]
+    assign, bases = assign_items(["Placebo", "Drug"], [None, None], arms, ["", "Drug"])
+    assert (assign, bases) == ([0, 1], ["name", "name"])
+
+
+def test_text_in_an_arm_colour():
+    red_blue = [arm((200, 30, 30)), arm((30, 30, 200))]
+    assert arm_coloured_text((190, 40, 40), red_blue, True)
+    assert not arm_coloured_text((40, 120, 30), red_blue, True)  # a green annotation
+    grey = [arm((160, 160, 160)), arm((0, 0, 0))]
+    assert arm_coloured_text((165, 165, 165), grey, False)
+    assert not arm_coloured_text((10, 10, 10), grey, False)  # black: any label's colour
+
+
+def test_words_on_a_curve_are_not_a_label():
+    curve = ArmTrace((0, 0, 0), "solid", np.array([[0.0, 100.0], [300.0, 100.0]]))
+    on = [OcrWord("EE", 0.5, 100, 90, 140, 112), OcrWord("L", 0.5, 144, 90, 160, 112)]
+    beside = [OcrWord("Placebo", 0.99, 100, 104 + 20, 180, 124 + 20)]
+    assert on_curve(on, [curve]) and not on_curve(beside, [curve])
+
+
+def test_capital_i_misread_as_l():
+    assert capital_i("Post-ICl") == "Post-ICI" and capital_i("HlV") == "HIV"
+    assert capital_i("Placebo") == "Placebo" and capital_i("Al") == "Al"
+
+
+# --- names read from rendered figures of real data -----------------------------------------------
+
+def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
+    # "Treatment" is also a common legend title; with its own key beside it, it is an arm
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import render_km_figure
+
+    fig = render_km_figure(load_ipd("rossi"), tmp_path / "t.png", style="colour_plus", table=False,
+                           rename={"No aid": "Control", "Financial aid": "Treatment"})
+    image, words = ocr_figure(str(fig.path))
+    arms = [arm(_rgb(fig.colours[a])) for a in fig.arms[::-1]]
+    assert read_legend(image, BOX, arms, words) == fig.arms[::-1]
+
+
+def _box(image, words, x_ticks):
+    from test_at_risk import known_axes
+
+    return known_axes(image, words, x_ticks)[0]
+
+
+def test_single_arm_without_legend_is_named_by_its_table_row(tmp_path):
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import render_km_figure
+
+    ipd = load_ipd("lung")
+    fig = render_km_figure(ipd[ipd["arm"] == "Female"], tmp_path / "one.png", style="bw_dashed",
+                           legend=False)
+    image, words = ocr_figure(str(fig.path))
+    assert read_legend(image, _box(image, words, fig.x_ticks), [arm((0, 0, 0))], words) == ["Female"]
+
+
+def test_coloured_table_labels_name_arms_without_a_legend(tmp_path):
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import render_km_figure
+
+    fig = render_km_figure(load_ipd("lung"), tmp_path / "g.png", style="ggplot_grey", legend=False)
+    image, words = ocr_figure(str(fig.path))
+    arms = [arm(_rgb(fig.colours[a])) for a in fig.arms[::-1]]
+    assert read_legend(image, _box(image, words, fig.x_ticks), arms, words) == fig.arms[::-1]
+
+
+def test_arm_missing_from_the_legend_is_named_by_the_row_left(tmp_path):
+    # the legend shows one arm (the other is labelled in the plot, or not at all): the table's
+    # other row label names the other arm, even though it is contained in the first's
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import plot_km
+
+    fig = plot_km(load_ipd("gbsg2"), style="colour_plus", x_label="Days")
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    names = [t.get_text() for t in legend.get_texts()]
+    colours = [_rgb(line.get_color()) for line in ax.get_lines()[::2]]
+    handles = legend.legend_handles
+    legend.remove()
+    ax.legend(handles[1:], names[1:], loc="upper right")
+    fig.savefig(tmp_path / "k.png", dpi=100, bbox_inches="tight", facecolor="white")
+    image, words = ocr_figure(str(tmp_path / "k.png"))
+    box = _box(image, words, list(ax.get_xticks()))
+    arms = [arm(c) for c in colours[::-1]]
+    assert read_legend(image, box, arms, words) == names[::-1]
