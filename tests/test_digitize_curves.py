@@ -16,8 +16,8 @@ import pytest
 
 from kmipd.datasets import load_ipd
 from kmipd.digitize.curves import extract_arms
+from kmipd.digitize.profile import steps_from_profile
 from kmipd.digitize.result import PlotBox
-from kmipd.digitize.trace import steps_from_profile
 from kmipd.plotting import render_km_figure
 
 CASES = {

@@ -14,8 +14,9 @@ import pytest
 from kmipd.digitize import plausible_text, text_boxes_inside
 from kmipd.digitize.curves import extract_arms
 from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.profile import final_drop
 from kmipd.digitize.result import PlotBox
-from kmipd.digitize.trace import column_runs, final_drop
+from kmipd.digitize.trace import column_runs
 from kmipd.errors import KmipdError
 
 

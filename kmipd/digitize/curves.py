@@ -16,9 +16,11 @@ from scipy.optimize import isotonic_regression
 
 from kmipd.digitize import colours as col
 from kmipd.digitize import linestyle
+from kmipd.digitize.arm_choice import choose_arms
 from kmipd.digitize.censor import find_censor_marks
+from kmipd.digitize.profile import steps_from_profile
 from kmipd.digitize.result import ArmTrace, PlotBox
-from kmipd.digitize.trace import column_runs, line_width, steps_from_profile
+from kmipd.digitize.trace import column_runs, line_width
 
 #: Plot areas larger than this (px) are traced at a reduced size, for speed.
 MAX_AREA = 900_000
@@ -177,7 +179,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "
                             "skipped it.")
-    chosen, more = linestyle.choose_arms(options, region.shape[1], n_arms)
+    chosen, more = choose_arms(options, region.shape[1], n_arms)
     warnings += more
     arms = _finish(chosen, region, (ox, oy))
     return arms, warnings
