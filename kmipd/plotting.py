@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from kmipd.compare import step_survival
+from kmipd.plot_truth import draw_ticks_unsnapped, image_height, tick_pixels
 from kmipd.simulate import at_risk_counts, km_curve
 
 __all__ = ["STYLES", "RenderedFigure", "km_steps", "numbers_at_risk", "plot_km",
@@ -360,7 +361,7 @@ def render_km_figure(ipd: pd.DataFrame, path: str | Path, *, style: str = "colou
     with _rc(font):
         fig, ax = _new_figure(spec, width, dpi, ipd["arm"].nunique(), table, kw["font_scale"])
         out = _plot(ipd, ax, style, show_table=table, x_label=x_label, **kw)
-        _draw_ticks_unsnapped(ax)
+        draw_ticks_unsnapped(ax)
         path = Path(path)
         if spec["fmt"] == "jpg":
             path = path.with_suffix(".jpg")
@@ -368,7 +369,7 @@ def render_km_figure(ipd: pd.DataFrame, path: str | Path, *, style: str = "colou
         extra = {"pil_kwargs": {"quality": spec["quality"]}} if spec["fmt"] == "jpg" else {}
         fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=_PAD, facecolor="white",
                     **extra)
-        tick_px = _tick_pixels(fig, ax, out["x_ticks"], ax.get_yticks(), _image_height(path))
+        tick_px = tick_pixels(fig, ax, out["x_ticks"], ax.get_yticks(), image_height(path), _PAD)
     x_ticks = out["x_ticks"]
     return RenderedFigure(
         path=path, style=style, curves=out["steps"], at_risk=out["at_risk"],
@@ -387,56 +388,6 @@ def _new_figure(spec: dict, width: float, dpi: float, n_arms: int, table: bool,
     FigureCanvasAgg(fig)
     bottom = table_h / (plot_h + table_h)
     return fig, fig.add_axes((0.13, bottom, 0.83, (1 - bottom) * 0.93))
-
-
-def _draw_ticks_unsnapped(ax) -> None:
-    """Redraw the major tick marks as plain lines at their exact positions.
-
-    Agg draws tick marks as markers and always rounds markers to whole pixels, while the curves
-    are drawn where the data put them; R, SAS and journal art place both exactly. Left as they
-    are, the ticks would be up to half a pixel off the truth.
-    """
-    import matplotlib as mpl
-    from matplotlib.lines import Line2D
-
-    length_pt, width_pt = mpl.rcParams["xtick.major.size"], mpl.rcParams["xtick.major.width"]
-    bbox = ax.get_window_extent()
-    to_px = ax.figure.dpi / 72.0
-    colour = mpl.rcParams["xtick.color"]
-    x_lo, x_hi = sorted(ax.get_xlim())
-    y_lo, y_hi = sorted(ax.get_ylim())
-    kw = dict(color=colour, linewidth=width_pt, solid_capstyle="butt", clip_on=False)
-    for x in ax.get_xticks():
-        if x_lo <= x <= x_hi:
-            ax.add_line(Line2D([x, x], [0.0, -length_pt * to_px / bbox.height],
-                               transform=ax.get_xaxis_transform(), **kw))
-    for y in ax.get_yticks():
-        if y_lo <= y <= y_hi:
-            ax.add_line(Line2D([0.0, -length_pt * to_px / bbox.width], [y, y],
-                               transform=ax.get_yaxis_transform(), **kw))
-    pad = mpl.rcParams["xtick.major.pad"] + length_pt  # labels stay where they were
-    ax.tick_params(which="both", length=0, pad=pad)
-
-
-def _image_height(path: Path) -> int:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return int(im.size[1])
-
-
-def _tick_pixels(fig, ax, x_ticks, y_ticks, height_px: int) -> dict[str, list[tuple[float, float]]]:
-    """Image pixels of the ticks in a figure saved with ``bbox_inches="tight"``.
-
-    Agg's canvas is a whole number of pixels tall and draws upwards from its bottom edge, so
-    rows count down from the saved image's real height, not from the (fractional) box top.
-    """
-    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(_PAD)
-    dpi = fig.dpi
-    x = ax.transData.transform(np.c_[x_ticks, np.zeros(len(x_ticks))])[:, 0] - box.x0 * dpi
-    y = height_px - (ax.transData.transform(np.c_[np.zeros(len(y_ticks)), y_ticks])[:, 1] - box.y0 * dpi)
-    return {"x": [(float(v), float(p)) for v, p in zip(x_ticks, x, strict=True)],
-            "y": [(float(v), float(p)) for v, p in zip(y_ticks, y, strict=True)]}
 
 
 def _rc(font: str):
