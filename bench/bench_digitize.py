@@ -44,13 +44,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from figure_sources import panel_index, r_figures, real_entries, real_ipd
 
 from kmipd.compare import curve_rmse, match_arms, split_arms
 from kmipd.datasets import load_ipd
 from kmipd.plotting import km_steps, render_km_figure, test_figure_cases
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "results" / "digitize.json"
 TARGETS = {"rmse_median": 0.006, "rmse_worst": 0.02, "arms_right": 1.0, "calibration": 0.95,
            "at_risk_exact": 0.98, "names": 0.95, "library_s": 1.0, "cli_s": 3.0}
@@ -102,13 +102,8 @@ def kmipd_cases(folder: Path) -> list[Case]:
 
 def r_cases() -> list[Case]:
     """The R-drawn figures of ``../shared/r-figures``."""
-    base = SHARED / "r-figures"
-    if not (base / "index.json").is_file():
-        return []
     cases = []
-    for name in json.loads((base / "index.json").read_text()):
-        d = base / name
-        truth = json.loads((d / "truth.json").read_text())
+    for name, d, truth in r_figures():
         curves = pd.read_csv(d / "curves.csv")
         arms = [a["name"] for a in truth["arms"]]
         x_max = float(truth["x_max"])
@@ -144,23 +139,15 @@ def _real_at_risk(base: Path, spec: dict | None, arms: list[str]) -> pd.DataFram
 
 def real_cases(all_real: bool = False) -> list[Case]:
     """Entries of ``../shared/real-figures/manifest.json`` (true IPD; all with ``all_real``)."""
-    base = SHARED / "real-figures"
-    if not (base / "manifest.json").is_file():
-        return []
+    base, entries = real_entries()
     cases = []
-    for e in json.loads((base / "manifest.json").read_text())["entries"]:
+    for e in entries:
         truth = e["truth"]
         if not truth.get("ipd") and not (all_real and truth.get("at_risk")):
             continue
         curves = None
-        if truth.get("ipd"):
-            spec = truth["ipd"]
-            raw = pd.read_csv(base / spec["path"])
-            c = spec["columns"]
-            arm = (raw[c["arm"]].astype(str).map({str(k): v for k, v in spec["arm_values"].items()})
-                   if c.get("arm") else e["arms"][0])
-            ipd = pd.DataFrame({"arm": arm, "time": raw[c["time"]].astype(float),
-                                "event": (raw[c["event"]] > 0).astype(int)}).dropna()
+        ipd = real_ipd(base, e)
+        if ipd is not None:
             ipd["arm"] = pd.Categorical(ipd["arm"], categories=e["arms"])
             curves = km_steps(ipd.sort_values("arm", kind="stable").astype({"arm": str}))
         x_range = (float(e["x_range"][0]), float(e["x_range"][1]))
@@ -169,15 +156,8 @@ def real_cases(all_real: bool = False) -> list[Case]:
             _ends(curves, x_range[1], truth.get("drawn_end")) if curves is not None else {},
             _real_at_risk(base, truth.get("at_risk"), e["arms"]), x_range,
             (float(e["y_range"][0]), float(e["y_range"][1])), bool(e["percent_axis"]),
-            panel=_panel_index(e.get("panel"))))
+            panel=panel_index(e.get("panel"))))
     return cases
-
-
-def _panel_index(panel) -> int:
-    """Manifest panel letter ("A", "B", ...) -> the digitizer's panel index (reading order)."""
-    if panel is None:
-        return 0
-    return ord(str(panel).strip().upper()[0]) - ord("A") if str(panel).strip()[:1].isalpha() else int(panel)
 
 
 def calibration(case: Case, dig) -> dict:

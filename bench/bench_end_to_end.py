@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from figure_sources import panel_index, r_figures, real_entries, real_ipd
 from lifelines import CoxPHFitter
 
 from kmipd.compare import match_arms, split_arms, step_survival
@@ -40,7 +41,6 @@ from kmipd.plotting import km_steps, render_km_figure, test_figure_cases
 from kmipd.simulate import km_curve
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "results" / "end_to_end.json"
 TARGET_DLOGHR = 0.05
 
@@ -53,6 +53,7 @@ class Case:
     source: str
     image: Path
     ipd: pd.DataFrame  # arm,time,event
+    panel: int = 0
 
 
 def kmipd_cases(folder: Path) -> list[Case]:
@@ -65,13 +66,8 @@ def kmipd_cases(folder: Path) -> list[Case]:
 
 
 def r_cases() -> list[Case]:
-    base = SHARED / "r-figures"
-    if not (base / "index.json").is_file():
-        return []
     out = []
-    for name in json.loads((base / "index.json").read_text()):
-        d = base / name
-        truth = json.loads((d / "truth.json").read_text())
+    for name, d, truth in r_figures():
         if truth["risk_table"] and (d / "ipd.csv").is_file():
             ipd = pd.read_csv(d / "ipd.csv").astype({"arm": str})
             out.append(Case(name, "r", d / truth["figure"], ipd[["arm", "time", "event"]]))
@@ -79,22 +75,12 @@ def r_cases() -> list[Case]:
 
 
 def real_cases() -> list[Case]:
-    base = SHARED / "real-figures"
-    if not (base / "manifest.json").is_file():
-        return []
+    base, entries = real_entries()
     out = []
-    for e in json.loads((base / "manifest.json").read_text())["entries"]:
-        spec = e["truth"].get("ipd")
-        if not spec or not e["truth"].get("at_risk"):
-            continue
-        raw = pd.read_csv(base / spec["path"])
-        c = spec["columns"]
-        arm = (raw[c["arm"]].astype(str).map({str(k): v for k, v in spec["arm_values"].items()})
-               if c.get("arm") else e["arms"][0])
-        ipd = pd.DataFrame({"arm": arm, "time": raw[c["time"]].astype(float),
-                            "event": (raw[c["event"]] > 0).astype(int)}).dropna()
-        if ipd["arm"].nunique() >= 2:
-            out.append(Case(e["id"], "real", base / e["image"], ipd))
+    for e in entries:
+        ipd = real_ipd(base, e)
+        if ipd is not None and e["truth"].get("at_risk") and ipd["arm"].nunique() >= 2:
+            out.append(Case(e["id"], "real", base / e["image"], ipd, panel_index(e.get("panel"))))
     return out
 
 
@@ -138,7 +124,7 @@ def run_case(case: Case, digitize, reconstruct) -> dict:
     rec: dict = {"id": case.id, "source": case.source}
     t0 = time.perf_counter()
     try:
-        dig = digitize(case.image)
+        dig = digitize(case.image, panel=case.panel)
     except Exception as exc:  # noqa: BLE001 - a failure is a result here
         return rec | {"error": f"digitize: {type(exc).__name__}: {exc}"}
     rec["digitize_s"] = time.perf_counter() - t0
