@@ -163,8 +163,10 @@ def run(
             paths = validation.to_folder(outdir)
             files["validation_csv"], files["validation_json"] = paths["csv"], paths["json"]
             warnings["validate"].extend(validation.warnings)
-            n_fail = len(validation.failures)
-            done(f"{len(validation.table) - n_fail}/{len(validation.table)} checks passed")
+            n_fail, n_ne = len(validation.failures), len(validation.not_estimable)
+            n_checked = len(validation.table) - n_ne
+            extra = f", {n_ne} not estimable at this follow-up" if n_ne else ""
+            done(f"{n_checked - n_fail}/{n_checked} checks passed{extra}")
     else:
         say("[3/4] validate: skipped (no reported file)")
 

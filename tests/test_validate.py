@@ -90,6 +90,8 @@ def test_exact_statistics_pass(gbsg2, tmp_path):
     assert result.passed, result.format()
     assert list(table.columns[:7]) == ["statistic", "arm", "reported", "reconstructed",
                                        "difference", "tolerance", "pass"]
+    assert list(table.columns[7:]) == ["scale", "status"] and (table["status"] == "pass").all()
+    assert not result.notes and result.data_cut is None  # the IPD is at the report's follow-up
     # 2 arms x (n, events, median, 2 CI, 2 landmarks, 2 landmark CI) + follow-up + hr, 2 CI, 2 p
     assert len(table) == 2 * 9 + 1 + 5
     assert np.allclose(table["difference"].fillna(0), 0, atol=1e-9)
@@ -157,6 +159,9 @@ def test_arm_names_match_ignoring_case_and_ipd_arm_alias(gbsg2):
     ({"arms": {REF: {}}, "comparison": {"logrank_p": 1.5}}, ["p-value"]),
     ({"arms": {REF: {}}, "tolerance": {"landmark": -1}}, [">= 0"]),
     ({"source": {"citation": "x"}}, ["no statistics", "[arms"]),
+    ({"study": {"median_follow_up": -3}, "arms": {REF: {}}}, ["median_follow_up", "a time > 0"]),
+    ({"study": {"median_follow_up": "NA"}, "arms": {REF: {}}}, ["median_follow_up", "a time > 0"]),
+    ({"study": {"n": -1}, "arms": {REF: {}}}, ["[study] n", "count >= 0"]),
 ])
 def test_bad_reported_raises_one_line(gbsg2, data, words):
     ipd, _ = gbsg2

@@ -1,256 +1,231 @@
-"""Build a RESORT-like IPD and draw it as a journal-style Kaplan-Meier figure.
+"""Build a RESORT-like trial in calendar time, cut it three times, and draw the 2019 cut.
 
 The RESORT publication's figure (Procopio et al., Eur Urol Oncol 2019;2(6):699-707,
 recurrence-free survival) cannot be redistributed, so this script makes a synthetic stand-in:
-36 observation and 33 sorafenib patients whose Kaplan-Meier estimate reproduces the published
-numbers (medians 37 vs 21 months with 95% CI lower bounds 20 and 11 and upper bounds not reached,
-12/24/36-month RFS 74/59/50% vs 63/49/41%, log-rank p = 0.404, median follow-up 38 months),
-then draws it with :func:`kmipd.plotting.render_km_figure` (style "journal").
+one invented trial of 36 observation and 33 sorafenib patients, followed in calendar time and
+analysed at the three data cuts the trial was reported at:
 
-How the IPD is built (all deterministic):
+* ``interim`` (ASCO 2018, ``reported_interim.toml``): median follow-up 21 months;
+* ``primary`` (the 2019 paper, ``reported.toml``): median follow-up 38 months;
+* ``extended`` (Mennitto 2021, ``reported_extended.toml``): median follow-up 42 months.
 
-1. Entry dates are spread over the 5-year accrual (Nov 2012 - Nov 2017) and every patient's
-   potential follow-up runs to a common data cut-off (a few early drop-outs end it sooner);
-   patients without an event are censored there.
-2. A target survival curve per arm passes through the published landmarks; walking along a fine
-   time grid, an event is given to an at-risk patient whenever that brings the Kaplan-Meier step
-   closer to the target (so the KM never strays more than half a step from it).
-3. A seeded random search over the target's free knots (between and after the landmarks), the
-   cut-off, entry dates and drop-outs minimises the distance of the IPD's own lifelines
-   statistics to the published ones (plus a soft pull towards the 2021 report's 48-month values,
-   so that the tails keep falling).
+Each cut's IPD reproduces every number of its own report within ``kmipd.validate``'s default
+tolerances (checked here, with ``kmipd.validate`` itself, every time the script runs); the 2019
+cut (``ipd.csv``) is drawn as ``figure.png`` with :func:`kmipd.plotting.render_km_figure`
+(style "journal").
 
-Run from the repository root: ``python figures/resort/make_figure.py`` (about a minute); it rewrites
-``ipd.csv`` and ``figure.png`` next to this file and prints the fit.
+The model (all deterministic, times on a 0.1-month grid), with its parameters in
+``trial_params.json``:
+
+1. Each patient has a randomisation date ``entry`` (tenths of a month after the first
+   randomisation; accrual speeds up over time and ends at least 3 months before the interim
+   cut, as all 68 patients of the interim analysis were randomised), an event time (or none)
+   and possibly a loss to follow-up (``dropouts``: patient index, months in tenths); at a cut at
+   calendar time ``C`` (``cuts``) the patient is followed for ``min(C - entry, loss)``: an event
+   within that window is seen, otherwise the patient is censored at its end. So the three IPD
+   are truncations of one trial.
+2. The 2019 analysis is intention-to-treat (69 patients); the interim and extended analyses
+   count 68, as the extended report explains: one sorafenib patient never started therapy and
+   is left out of both (``mitt = 0`` in ``trial.csv``).
+3. Event times are given cut by cut: for each cut a target curve per arm (``targets``: knots
+   through its report's numbers) is tracked; walking along the time grid, an event is given to
+   an at-risk patient whenever that brings that cut's Kaplan-Meier step closer to the target,
+   only to patients whose time is beyond what the previous cut saw of them (a later cut adds
+   events, it never rewrites one), the patient of highest ``frailty`` first.
+
+The parameters were found once by a seeded random search over the targets' free knots, the cut
+dates, entry dates, frailties and losses to follow-up; the 2019 knots at the published
+landmarks and medians are the published numbers (observation's 36-month 50% is aimed at 50.4%,
+still printed as 50%, so that a redrawing reads the 37-month median back).
+
+Run from the repository root: ``python figures/resort/make_figure.py`` (a few seconds); it
+rewrites ``ipd.csv``, ``ipd_interim.csv``, ``ipd_extended.csv``, ``trial.csv`` and ``figure.png``
+next to this file, prints each cut's validation table, and exits 1 if any line fails.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.statistics import logrank_test
-from lifelines.utils import median_survival_times
 
 HERE = Path(__file__).resolve().parent
-SEED = 9  # fixed: the same IPD on every run (the best fit among the seeds tried)
 ARMS = {"Observation": 36, "Sorafenib": 33}
-# Published 2019 numbers (months; survival as fractions). Observation's 36-month 50% is aimed at
-# 50.4% (still printed as 50%): with a median of 37 months, survival sits just above 50% until
-# then, and a plateau a fraction of a pixel above the 50% line would make the median read from
-# any redrawing of the figure flip between 37 months and the step before.
-LANDMARKS = {"Observation": {12: 0.74, 24: 0.59, 36: 0.504},
-             "Sorafenib": {12: 0.63, 24: 0.49, 36: 0.41}}
-# Not a 2019 number: the 48-month RFS of the 2021 extended follow-up (44% vs 32%), a soft target
-# that keeps the tails falling as the real curves do instead of flattening after the median.
-TAIL = {"Observation": {48: 0.44}, "Sorafenib": {48: 0.32}}
-MEDIAN = {"Observation": 37.0, "Sorafenib": 21.0}
-MEDIAN_CI_LOWER = {"Observation": 20.0, "Sorafenib": 11.0}
-LOGRANK_P = 0.404
-MEDIAN_FOLLOW_UP = 38.0
-ACCRUAL = 60.0  # months from first to last randomisation
-GRID = np.round(np.arange(0.1, 80.0, 0.1), 1)  # event times on a 0.1-month (~3 day) grid
-
-def _base_target(arm: str) -> dict[float, float]:
-    """A first guess of the target through the landmarks; the knots not in FIXED are searched.
-
-    The steep fixed drop just before 37 (21) months forces the event that takes the curve below
-    50% to fall exactly at the published median; observation's knot at 35 months keeps the step
-    onto the 50% plateau close to it, so that the plateau is short.
-    """
-    if arm == "Observation":
-        return {0: 1.0, 4: 0.93, 8: 0.83, 12: 0.74, 16: 0.68, 20: 0.63, 24: 0.59, 30: 0.56,
-                35: 0.535, 36.9: 0.505, 37: 0.46, 48: 0.44, 60: 0.43, 80: 0.42}
-    return {0: 1.0, 4: 0.88, 8: 0.74, 11: 0.66, 12: 0.63, 16: 0.57, 20.9: 0.515, 21: 0.47,
-            24: 0.488, 30: 0.45, 36: 0.41, 48: 0.32, 60: 0.31, 80: 0.30}
+CUTS = ("interim", "primary", "extended")
+REPORTED = {"interim": "reported_interim.toml", "primary": "reported.toml",
+            "extended": "reported_extended.toml"}
+OUTPUT = {"interim": "ipd_interim.csv", "primary": "ipd.csv", "extended": "ipd_extended.csv"}
+EXCLUDED = ("Sorafenib", 20)  # the patient left out of the interim and extended analyses
+BIG = 10**6  # "no event" on the 0.1-month grid
+GMAX = 1000  # the grid: 0.1 .. 100 months, in tenths
 
 
-FIXED = {"Observation": {0, 12, 24, 35, 36.9, 37}, "Sorafenib": {0, 12, 20.9, 21, 24, 36}}
+def load_params(path: Path = HERE / "trial_params.json") -> dict:
+    """The trial's parameters: ``cuts`` and, per arm, entries, frailties, dropouts, targets."""
+    raw = json.loads(path.read_text())
+    params = {"cuts": tuple(int(c) for c in raw["cuts"])}
+    for arm in ARMS:
+        a = raw[arm]
+        params[arm] = {"entry": tuple(a["entry"]), "frailty": tuple(a["frailty"]),
+                       "dropouts": tuple(tuple(d) for d in a["dropouts"]),
+                       "targets": {cut: {float(k): v for k, v in a["targets"][cut].items()}
+                                   for cut in CUTS}}
+    return params
 
 
-def build_arm(target: dict[float, float], follow_up: np.ndarray, frailty: np.ndarray,
-              arm: str) -> pd.DataFrame:
-    """Give events to at-risk patients so that the KM tracks ``target`` (see module docstring).
+def simulate(params: dict) -> dict:
+    """arm -> :func:`simulate_arm` output, for the whole trial."""
+    return {arm: simulate_arm(arm, params[arm], params["cuts"],
+                              {cut: goal_curve(params[arm]["targets"][cut]) for cut in CUTS})
+            for arm in ARMS}
 
-    The event goes to the at-risk patient of highest ``frailty``, a fixed number per patient, so
-    that changing one patient's follow-up changes the others' fates little (the search needs
-    small moves).
-    """
+
+def goal_curve(target: dict[float, float]) -> np.ndarray:
+    """The target on the 0.1-month grid (index = tenths), made non-increasing."""
     knots = np.array(sorted(target))
     values = np.minimum.accumulate(np.array([target[k] for k in knots]))
-    goal = np.interp(GRID, knots, values)
-    n = follow_up.size
-    event_time = np.full(n, np.nan)
-    s = 1.0
-    for t, g in zip(GRID, goal, strict=True):
-        while True:
-            at_risk = np.flatnonzero(np.isnan(event_time) & (follow_up >= t))
-            r = at_risk.size
-            if r == 0 or not g < s * (1.0 - 0.5 / r):
-                break
-            event_time[at_risk[np.argmax(frailty[at_risk])]] = t
-            s *= 1.0 - 1.0 / r
-    event = ~np.isnan(event_time)
-    time = np.where(event, event_time, follow_up)
-    return pd.DataFrame({"arm": arm, "time": np.round(time, 1), "event": event.astype(int)})
+    return np.interp(np.arange(GMAX + 1) / 10.0, knots, values)
 
 
-def statistics(ipd: pd.DataFrame) -> dict:
-    """The published statistics, computed from ``ipd`` with lifelines."""
-    out = {}
-    for arm in ARMS:
-        out.update(arm_statistics(ipd[ipd["arm"] == arm], arm))
-    obs, sor = (ipd[ipd["arm"] == a] for a in ARMS)
-    out["logrank p"] = float(logrank_test(obs["time"], sor["time"], obs["event"], sor["event"]).p_value)
-    reverse = KaplanMeierFitter().fit(ipd["time"], 1 - ipd["event"])  # reverse KM follow-up
-    out["median follow-up"] = float(reverse.median_survival_time_)
-    out["max follow-up"] = float(ipd["time"].max())
-    return out
+def build_stage(goal: np.ndarray, follow: np.ndarray, prev: np.ndarray, event_time: np.ndarray,
+                rank: np.ndarray) -> np.ndarray:
+    """Give events at one cut so that its KM tracks ``goal`` (see the module docstring, step 3).
 
-
-def _z(p: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.isf(p / 2))
-
-
-def arm_loss(stats: dict, arm: str) -> float:
-    """Distance of one arm to its published numbers (4 per pp^2, 4 per month^2 of median, 1 per
-    month^2 of the median's lower confidence bound, 1 per pp^2 of the soft tail target)."""
-    pp = [100 * (stats[f"{arm} S({t})"] - v) for t, v in LANDMARKS[arm].items()]
-    # A landmark that does not round to the published percent costs extra.
-    total = sum(4 * d**2 + (10.0 if abs(d) >= 0.5 else 0.0) for d in pp)
-    total += sum((100 * (stats[f"{arm} S({t})"] - v)) ** 2 for t, v in TAIL[arm].items())
-    median = stats[f"{arm} median"]
-    total += 4 * (median - MEDIAN[arm]) ** 2 if np.isfinite(median) else 1e4
-    lo, hi = stats[f"{arm} median CI"]
-    total += (lo - MEDIAN_CI_LOWER[arm]) ** 2 if np.isfinite(lo) else 1e4
-    return total + (0.0 if np.isinf(hi) else 1e3)
-
-
-def loss(stats: dict) -> float:
-    """Distance to every published number (plus 4 per 0.1 squared on the p-value's z scale, 1 per
-    month squared of median follow-up)."""
-    total = sum(arm_loss(stats, arm) for arm in ARMS)
-    total += (20 * (_z(stats["logrank p"]) - _z(LOGRANK_P))) ** 2
-    return total + (stats["median follow-up"] - MEDIAN_FOLLOW_UP) ** 2
-
-
-def arm_statistics(d: pd.DataFrame, arm: str) -> dict:
-    """One arm's published statistics from lifelines."""
-    kmf = KaplanMeierFitter().fit(d["time"], d["event"])
-    times = [*LANDMARKS[arm], *TAIL[arm]]
-    out = {f"{arm} S({t})": float(kmf.survival_function_at_times([t]).iloc[0]) for t in times}
-    out[f"{arm} median"] = float(kmf.median_survival_time_)
-    lo, hi = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
-    out[f"{arm} median CI"] = (float(lo), float(hi))
-    out[f"{arm} events"] = int(d["event"].sum())
-    return out
-
-
-def new_arm(arm: str, seed: int) -> dict:
-    """Random patients of one arm: randomisation dates stratified over accrual, frailties."""
-    rng = np.random.default_rng(seed)
-    n = ARMS[arm]
-    return {"entry": tuple(np.round((np.arange(n) + rng.uniform(0, 1, n)) * ACCRUAL / n, 1)),
-            "frailty": tuple(rng.uniform(0, 1, n)), "dropouts": ((3, 5.0), (7, 9.0))}
-
-
-def make_arm(arm: str, params: dict, cutoff: float) -> pd.DataFrame:
-    """One arm: follow-up from randomisation to the cut-off, shortened for the early drop-outs
-    (patient index, time) listed in ``params``."""
-    follow_up = np.round(cutoff - np.asarray(params["entry"]), 1)
-    for index, t in params["dropouts"]:
-        follow_up[index] = min(follow_up[index], t)
-    return build_arm(params["target"], follow_up, np.asarray(params["frailty"]), arm)
-
-
-def make_ipd(params: dict) -> pd.DataFrame:
-    """IPD for one point of the search: per arm target, patients and drop-outs; the cut-off."""
-    return pd.concat([make_arm(arm, params[arm], params["cutoff"]) for arm in ARMS],
-                     ignore_index=True)
-
-
-def _mutate(rng: np.random.Generator, params: dict, arm: str, step: float,
-            tail_only: bool = False) -> dict:
-    """A neighbour of ``params``: new patients, one moved entry date, a moved drop-out, or a
-    moved target knot (only knots after the median with ``tail_only``)."""
-    cand = {"cutoff": params["cutoff"], **{a: dict(params[a]) for a in ARMS}}
-    mine = cand[arm] = {**params[arm], "target": dict(params[arm]["target"])}
-    move = 1.0 if tail_only else rng.uniform()
-    if move < 0.05:
-        mine.update({k: v for k, v in new_arm(arm, int(rng.integers(1, 2**31))).items()
-                     if k != "dropouts"})
-    elif move < 0.3:
-        entry = list(mine["entry"])
-        i = int(rng.integers(len(entry)))
-        entry[i] = float(np.round(np.clip(entry[i] + rng.normal(0, 4.0), 0, ACCRUAL), 1))
-        mine["entry"] = tuple(entry)
-    elif move < 0.4:
-        dropouts = list(mine["dropouts"])
-        if dropouts and (len(dropouts) >= 4 or rng.uniform() < 0.5):
-            dropouts.pop(int(rng.integers(len(dropouts))))
-        if len(dropouts) < 4 and rng.uniform() < 0.7:
-            dropouts.append((int(rng.integers(ARMS[arm])), float(np.round(rng.uniform(1, 24), 1))))
-        mine["dropouts"] = tuple(dropouts)
-    else:
-        free = [k for k in mine["target"] if k not in FIXED[arm]
-                and (not tail_only or k > max(FIXED[arm]))]
-        k = free[int(rng.integers(len(free)))]
-        mine["target"][k] = float(np.clip(mine["target"][k] + rng.normal(0, step), 0.05, 1.0))
-    return cand
-
-
-def search(arm_iterations: int = 800, joint_iterations: int = 600,
-           polish_iterations: int = 200) -> tuple[pd.DataFrame, float]:
-    """Seeded random local search: each arm on its own numbers, then both on all of them."""
-    rng = np.random.default_rng(SEED)
-    params = {"cutoff": 68.0, **{a: {"target": _base_target(a), **new_arm(a, SEED + i)}
-                                 for i, a in enumerate(ARMS)}}
-    for arm in ARMS:  # stage 1: one KM fit per step, so cheap
-        best = arm_loss(arm_statistics(make_arm(arm, params[arm], params["cutoff"]), arm), arm)
-        for i in range(arm_iterations):
-            cand = _mutate(rng, params, arm, 0.03 if i < arm_iterations // 2 else 0.01)
-            value = arm_loss(arm_statistics(make_arm(arm, cand[arm], cand["cutoff"]), arm), arm)
-            if value < best:
-                params, best = cand, value
-    best = loss(statistics(make_ipd(params)))
-    for _ in range(joint_iterations):  # stage 2: the comparison and follow-up as well
-        arm = str(rng.choice(list(ARMS)))
-        if rng.uniform() < 0.2:
-            cand = {**params, "cutoff": float(np.clip(params["cutoff"] + rng.normal(0, 1.0), 60, 80))}
+    ``follow``: each patient's follow-up at this cut (tenths; < 0 when not analysed);
+    ``prev``: what the previous cut saw of the patient (new events only after it);
+    ``event_time``: events given at earlier cuts (BIG = none); ``rank``: 0 = first to get one.
+    Equivalent to walking the 0.1-month grid and, at each step, giving events while
+    ``goal < S * (1 - 0.5 / at_risk)``; it jumps from one time where something changes (a
+    censoring, an earlier cut's event, a patient becoming eligible, the goal crossing the
+    threshold) to the next.
+    """
+    T = [int(v) for v in event_time]
+    follow, prev, rank = follow.tolist(), prev.tolist(), rank.tolist()
+    neg_goal = (-goal).tolist()
+    queue = []  # (time, kind, patient): 0 = leaves (censored the step before), 1 = eligible, 2 = event
+    r = 0
+    for i, f in enumerate(follow):
+        if f < 1:
+            continue
+        r += 1
+        if T[i] < BIG:
+            queue.append((T[i], 2, i))
         else:
-            cand = _mutate(rng, params, arm, 0.01)
-        value = loss(statistics(make_ipd(cand)))
-        if value < best:
-            params, best = cand, value
-    for _ in range(polish_iterations):  # stage 3: the tails, which move only the p-value
-        cand = _mutate(rng, params, str(rng.choice(list(ARMS))), 0.01, tail_only=True)
-        value = loss(statistics(make_ipd(cand)))
-        if value < best:
-            params, best = cand, value
-    return make_ipd(params), best
+            queue.append((f + 1, 0, i))
+            if prev[i] < f:
+                queue.append((max(prev[i], 0) + 1, 1, i))
+    heapq.heapify(queue)
+    left, candidates = [False] * len(T), []
+    s = 1.0
+    while queue or candidates:
+        t = queue[0][0] if queue else GMAX + 1
+        if candidates and r > 0:  # the first step where the goal falls below the threshold
+            threshold = s * (1.0 - 0.5 / r)
+            t = min(t, bisect.bisect_right(neg_goal, -threshold))
+        if t > GMAX or r == 0:
+            break
+        deaths = 0
+        while queue and queue[0][0] == t:
+            _, kind, i = heapq.heappop(queue)
+            if kind == 0 and not left[i]:
+                left[i] = True
+                r -= 1
+            elif kind == 1:
+                heapq.heappush(candidates, (rank[i], i))
+            elif kind == 2:
+                deaths += 1
+        if deaths:
+            s *= 1.0 - deaths / r
+            r -= deaths
+        while candidates and (left[candidates[0][1]]):
+            heapq.heappop(candidates)
+        while r > 0 and candidates and neg_goal[t] > -s * (1.0 - 0.5 / r):
+            _, i = heapq.heappop(candidates)
+            T[i], left[i] = t, True
+            s *= 1.0 - 1.0 / r
+            r -= 1
+            while candidates and left[candidates[0][1]]:
+                heapq.heappop(candidates)
+    return np.array(T, dtype=np.int64)
+
+
+def simulate_arm(arm: str, p: dict, cuts: tuple[int, int, int],
+                 goals: dict[str, np.ndarray]) -> dict:
+    """One arm of the trial: per cut ``(time, event, analysed)`` per patient, time in tenths."""
+    entry = np.asarray(p["entry"], dtype=np.int64)
+    n = entry.size
+    loss = np.full(n, BIG, dtype=np.int64)
+    for i, d in p["dropouts"]:
+        loss[i] = min(loss[i], d)
+    rank = np.argsort(np.argsort(-np.asarray(p["frailty"]), kind="stable"), kind="stable")
+    active = {cut: np.ones(n, dtype=bool) for cut in CUTS}
+    if arm == EXCLUDED[0]:
+        active["interim"][EXCLUDED[1]] = active["extended"][EXCLUDED[1]] = False
+    T = np.full(n, BIG, dtype=np.int64)
+    seen = np.zeros(n, dtype=np.int64)
+    out = {"entry": entry}
+    for cut, c in zip(CUTS, cuts, strict=True):
+        follow = np.minimum(c - entry, loss)
+        T = build_stage(goals[cut], np.where(active[cut], follow, -1), seen, T, rank)
+        seen = np.where(active[cut], follow, seen)
+        out[cut] = (np.minimum(T, follow), T <= follow, active[cut].copy())
+    out["event_time"] = T
+    return out
+
+
+def frames(sims: dict) -> dict[str, pd.DataFrame]:
+    """Per cut IPD (``arm, time, event``, months), sorted as the files are written."""
+    out = {}
+    for cut in CUTS:
+        parts = [pd.DataFrame({"arm": arm, "time": time[keep] / 10.0, "event": event[keep].astype(int)})
+                 for arm, (time, event, keep) in ((a, s[cut]) for a, s in sims.items())]
+        ipd = pd.concat(parts, ignore_index=True)
+        out[cut] = ipd.sort_values(["arm", "time", "event"], ascending=[True, True, False],
+                                   kind="stable").reset_index(drop=True)
+    return out
+
+
+def trial_table(sims: dict) -> pd.DataFrame:
+    """``trial.csv``: one row per patient, entry date and what each cut saw (blank: not analysed)."""
+    rows = []
+    for arm, sim in sims.items():
+        for i, entry in enumerate(sim["entry"]):
+            row = {"arm": arm, "entry": entry / 10.0, "mitt": int((arm, i) != EXCLUDED)}
+            for cut in CUTS:
+                time, event, analysed = sim[cut]
+                row[f"time_{cut}"] = time[i] / 10.0 if analysed[i] else np.nan
+                row[f"event_{cut}"] = int(event[i]) if analysed[i] else pd.NA
+            rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["arm", "entry"], kind="stable")
+    table.insert(0, "id", [f"P{k + 1:02d}" for k in range(len(table))])
+    return table
 
 
 def main() -> int:
-    ipd, value = search()
-    ipd = ipd.sort_values(["arm", "time", "event"], ascending=[True, True, False], kind="stable")
-    ipd.to_csv(HERE / "ipd.csv", index=False, float_format="%.1f")
-    stats = statistics(ipd)
-    print(f"search loss {value:.3f}")
-    for key, v in stats.items():
-        print(f"  {key:28s} {v}")
     from kmipd.plotting import render_km_figure
+    from kmipd.validate.checks import validate
 
+    params = load_params()
+    sims = simulate(params)
+    ipds = frames(sims)
+    results = {cut: validate(ipds[cut], HERE / REPORTED[cut]) for cut in CUTS}
+    cuts = ", ".join(f"{cut} {c / 10:g}" for cut, c in zip(CUTS, params["cuts"], strict=True))
+    print(f"data cuts at months {cuts} after the first randomisation")
+    for cut, ipd in ipds.items():
+        ipd.to_csv(HERE / OUTPUT[cut], index=False, float_format="%.1f")
+        print(f"\n{OUTPUT[cut]} vs {REPORTED[cut]}:\n{results[cut].format()}")
+    trial_table(sims).to_csv(HERE / "trial.csv", index=False, float_format="%.1f")
     render_km_figure(
-        ipd, HERE / "figure.png", style="journal", x_label="Months",
+        ipds["primary"], HERE / "figure.png", style="journal", x_label="Months",
         y_label="Recurrence-free survival (%)", x_ticks=np.arange(0, 73, 6),
     )
-    print(f"wrote {HERE / 'ipd.csv'} and {HERE / 'figure.png'}")
-    return 0
+    print(f"\nwrote {', '.join(OUTPUT.values())}, trial.csv and figure.png to {HERE}")
+    return 0 if all(result.passed for result in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -21,9 +21,19 @@ from scipy.stats import norm
 
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, read_ipd
-from kmipd.validate.reported import ComparisonReport, PValue, Reported, load_reported
+from kmipd.validate.data_cut import DataCut, at_report_follow_up
+from kmipd.validate.reported import ArmReport, ComparisonReport, PValue, Reported, load_reported
+from kmipd.validate.table import (  # noqa: F401  (format_value, COLUMNS: re-exported)
+    COLUMNS,
+    FAIL,
+    NOT_ESTIMABLE,
+    PASS,
+    format_table,
+    format_value,
+    json_value,
+    statuses,
+)
 
-COLUMNS = ("statistic", "arm", "reported", "reconstructed", "difference", "tolerance", "pass", "scale")
 # A relative slack so that a value printed to two decimals that sits exactly on a tolerance
 # edge (e.g. 0.74 vs 0.765) is not failed by binary rounding.
 _EPS = 1e-9
@@ -36,19 +46,28 @@ class ValidationResult:
     Attributes
     ----------
     table : DataFrame
-        Columns ``statistic, arm, reported, reconstructed, difference, tolerance, pass, scale``.
-        ``difference`` is reconstructed - reported on the comparison ``scale`` ("absolute",
-        "log" for hazard ratios, "z" for p-values); ``tolerance`` is on the same scale.
-        Not-reached values (medians, CI bounds) are ``inf``.
+        Columns ``statistic, arm, reported, reconstructed, difference, tolerance, pass, scale,
+        status``. ``difference`` is reconstructed - reported on the comparison ``scale``
+        ("absolute", "log" for hazard ratios, "z" for p-values); ``tolerance`` is on the same
+        scale. Not-reached values (medians, CI bounds) are ``inf``. ``status`` is "pass",
+        "fail" or "not estimable" (a landmark or median beyond the IPD's follow-up: ``pass`` is
+        False, but it is not counted as a failure).
     reported : Reported
         The parsed reported file.
     warnings : list of str
         Things that make a comparison less meaningful (e.g. a landmark beyond follow-up).
+    notes : list of str
+        How to read the table: the emulated data cut it was computed at, or a report at
+        clearly shorter or longer follow-up than the IPD's.
+    data_cut : DataCut or None
+        The emulated data cut (``validate(..., emulate_cut=True)``), else None.
     """
 
     table: pd.DataFrame
     reported: Reported
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data_cut: DataCut | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -57,48 +76,64 @@ class ValidationResult:
 
     @property
     def passed(self) -> bool:
-        """True when every reported statistic is within its tolerance."""
-        return bool(self.table["pass"].all())
+        """True when no reported statistic is outside its tolerance (N/E lines do not fail)."""
+        return not bool((statuses(self.table) == FAIL).any())
 
     @property
     def failures(self) -> pd.DataFrame:
         """The rows that failed."""
-        return self.table[~self.table["pass"]]
+        return self.table[statuses(self.table) == FAIL]
+
+    @property
+    def not_estimable(self) -> pd.DataFrame:
+        """The rows the IPD cannot estimate (beyond its follow-up)."""
+        return self.table[statuses(self.table) == NOT_ESTIMABLE]
 
     def format(self) -> str:
-        """The table as aligned plain text, ``PASS``/``FAIL`` per line and a summary line."""
-        return format_table(self.table)
+        """The notes, then the table as aligned plain text (``PASS``/``FAIL``/``N/E`` per line)
+        and a summary line."""
+        return "\n".join([*(f"note: {n}" for n in self.notes), format_table(self.table)])
 
     def __str__(self) -> str:
         return self.format()
 
     def to_dict(self) -> dict:
         """JSON-ready content of ``validation.json``."""
-        rows = [{k: _json_value(v) for k, v in row.items()}
+        rows = [{k: json_value(v) for k, v in row.items()}
                 for row in self.table.to_dict(orient="records")]
+        cut = None
+        if self.data_cut is not None:
+            cut = {k: json_value(v) for k, v in vars(self.data_cut).items() if k != "ipd"}
         return {
             "passed": self.passed,
             "n_checks": int(len(self.table)),
-            "n_failed": int((~self.table["pass"]).sum()),
+            "n_failed": int(len(self.failures)),
+            "n_not_estimable": int(len(self.not_estimable)),
             "reported_file": self.reported.path,
             "source": self.reported.source,
             "time_unit": self.reported.time_unit,
+            "data_cut": cut,
+            "notes": self.notes,
             "rows": rows,
             "warnings": self.warnings,
         }
 
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
-        """Write ``validation.csv`` and ``validation.json`` into ``outdir``."""
+        """Write ``validation.csv`` and ``validation.json`` into ``outdir`` (and, at an
+        emulated data cut, the cut IPD as ``ipd_at_report_cut.csv``)."""
         from kmipd.io import write_table
 
         outdir = Path(outdir)
         paths = {"csv": write_table(self.table, outdir / "validation.csv")}
         paths["json"] = outdir / "validation.json"
         paths["json"].write_text(json.dumps(self.to_dict(), indent=2))
+        if self.data_cut is not None:
+            paths["cut_ipd"] = write_table(self.data_cut.ipd, outdir / "ipd_at_report_cut.csv")
         return paths
 
 
-def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
+def validate(ipd: pd.DataFrame | str | Path, reported, *,
+             emulate_cut: bool = False) -> ValidationResult:
     """Check IPD against the statistics a paper reports.
 
     Parameters
@@ -107,6 +142,13 @@ def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
         Columns ``arm, time, event`` (a path is read with :func:`kmipd.io.read_ipd`).
     reported : path, dict or Reported
         The reported-statistics TOML file (see :func:`~kmipd.validate.reported.load_reported`).
+    emulate_cut : bool
+        When the report's ``[study] median_follow_up`` is shorter than the IPD's (an earlier
+        data cut, e.g. an interim analysis), compare at an emulated data cut: see
+        :mod:`kmipd.validate.data_cut` (uniform accrual, administrative censoring; the cut is
+        moved back until the median follow-up matches). The time tolerance stays that of the
+        full IPD. Off by default; without it, a report at clearly shorter follow-up is pointed
+        out in :attr:`ValidationResult.notes`.
 
     Returns
     -------
@@ -116,20 +158,27 @@ def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
     Raises
     ------
     KmipdError
-        On unreadable IPD or reported file, or a reported arm that is not in the IPD.
+        On unreadable IPD or reported file, a reported arm that is not in the IPD, or (with
+        ``emulate_cut``) a report without a median follow-up or at a clearly longer one.
 
     Examples
     --------
     >>> result = validate("ipd.csv", "reported.toml")  # doctest: +SKIP
     >>> result.passed, result.failures  # doctest: +SKIP
+    >>> validate("ipd.csv", "reported_interim.toml", emulate_cut=True).notes  # doctest: +SKIP
     """
     frame = read_ipd(ipd) if isinstance(ipd, (str, Path)) else check_ipd(pd.DataFrame(ipd))
     rep = load_reported(reported)
     arms = _match_arms(rep, frame)
     tol = rep.tolerance
     alpha = 1.0 - rep.confidence_level
-    follow_up = float(frame["time"].max())
-    time_tol = tol.median_frac * follow_up
+    # A fixed fraction of the full IPD's time axis, also at an emulated cut: a reconstruction
+    # is off by a few pixels of the figure's axis.
+    time_tol = tol.median_frac * float(frame["time"].max())
+    frame, cut, notes = at_report_follow_up(
+        frame, rep.median_follow_up, time_tol, emulate=emulate_cut,
+        where=f"reported file {rep.path}" if rep.path else "the reported statistics",
+        time_unit=rep.time_unit)
     rows: list[dict] = []
     warnings: list[str] = []
 
@@ -140,34 +189,9 @@ def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
         reverse = KaplanMeierFitter().fit(frame["time"], 1 - frame["event"])
         rows.append(_row("median_follow_up", "all", rep.median_follow_up,
                          float(reverse.median_survival_time_), time_tol))
-
     for name, arm in rep.arms.items():
-        data = frame[frame["arm"] == arms[name]]
-        kmf = KaplanMeierFitter(alpha=alpha).fit(data["time"], data["event"], label=name)
-        if arm.n is not None:
-            rows.append(_row("n", name, arm.n, float(len(data)), tol.n))
-        if arm.events is not None:
-            rows.append(_row("events", name, arm.events, float(data["event"].sum()),
-                             max(1.0, tol.events_frac * arm.events)))
-        if arm.median is not None:
-            rows.append(_row("median", name, arm.median, float(kmf.median_survival_time_), time_tol))
-        if arm.median_ci is not None:
-            ci = median_survival_times(kmf.confidence_interval_).iloc[0]
-            for side, rep_value, value in zip(("lower", "upper"), arm.median_ci, ci.to_numpy(), strict=True):
-                rows.append(_row(f"median_ci_{side}", name, rep_value, float(value), time_tol))
-        last = float(data["time"].max())
-        for t in sorted(set(arm.landmarks) | set(arm.landmark_ci)):
-            if t > last:
-                warnings.append(f"arm {name!r}: landmark {t:g} is after the last time in the IPD "
-                                f"({last:g}); the IPD's survival there is carried forward.")
-        for t, value in arm.landmarks.items():
-            s = float(kmf.survival_function_at_times([t]).iloc[0])
-            rows.append(_row(f"survival_at_{t:g}", name, value, s, tol.landmark))
-        for t, (lo, hi) in arm.landmark_ci.items():
-            band = _ci_at(kmf, t)
-            rows.append(_row(f"survival_at_{t:g}_ci_lower", name, lo, band[0], tol.landmark_ci))
-            rows.append(_row(f"survival_at_{t:g}_ci_upper", name, hi, band[1], tol.landmark_ci))
-
+        rows.extend(_arm_rows(name, arm, frame[frame["arm"] == arms[name]], rep, time_tol,
+                              warnings))
     for comp in rep.comparisons:
         rows.extend(_comparison_rows(comp, rep, frame, arms, alpha))
 
@@ -177,7 +201,60 @@ def validate(ipd: pd.DataFrame | str | Path, reported) -> ValidationResult:
                          'median_follow_up, [arms."NAME"] tables or a [comparison].')
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["pass"] = table["pass"].astype(bool)
-    return ValidationResult(table=table, reported=rep, warnings=warnings)
+    return ValidationResult(table=table, reported=rep, warnings=warnings, notes=notes,
+                            data_cut=cut)
+
+
+def _arm_rows(name: str, arm: ArmReport, data: pd.DataFrame, rep: Reported, time_tol: float,
+              warnings: list[str]) -> list[dict]:
+    """One reported arm's lines. A landmark more than the time tolerance after the arm's last
+    time, or a median (CI bound) not reached by an IPD whose follow-up ends more than that
+    before the reported value, is not estimable (N/E) rather than failed."""
+    tol = rep.tolerance
+    kmf = KaplanMeierFitter(alpha=1.0 - rep.confidence_level).fit(data["time"], data["event"],
+                                                                  label=name)
+    last = float(data["time"].max()) if len(data) else 0.0
+    alive_at_end = float(kmf.survival_function_.iloc[-1, 0]) > 0 if len(data) else True
+    rows = []
+
+    def time_row(statistic: str, reported: float, value: float) -> dict:
+        if math.isinf(value) and math.isfinite(reported) and last + time_tol < reported:
+            return _not_estimable(statistic, name, reported, time_tol)
+        return _row(statistic, name, reported, value, time_tol)
+
+    if arm.n is not None:
+        rows.append(_row("n", name, arm.n, float(len(data)), tol.n))
+    if arm.events is not None:
+        rows.append(_row("events", name, arm.events, float(data["event"].sum()),
+                         max(1.0, tol.events_frac * arm.events)))
+    if arm.median is not None:
+        rows.append(time_row("median", arm.median, float(kmf.median_survival_time_)))
+    if arm.median_ci is not None:
+        ci = median_survival_times(kmf.confidence_interval_).iloc[0]
+        for side, rep_value, value in zip(("lower", "upper"), arm.median_ci, ci.to_numpy(),
+                                          strict=True):
+            rows.append(time_row(f"median_ci_{side}", rep_value, float(value)))
+    beyond = {t for t in set(arm.landmarks) | set(arm.landmark_ci)
+              if t > last + time_tol and alive_at_end}
+    for t in sorted(set(arm.landmarks) | set(arm.landmark_ci)):
+        if t in beyond:
+            warnings.append(f"arm {name!r}: landmark {t:g} is beyond the IPD's follow-up (last "
+                            f"time {last:g}); not estimable.")
+        elif t > last:
+            warnings.append(f"arm {name!r}: landmark {t:g} is after the last time in the IPD "
+                            f"({last:g}); the IPD's survival there is carried forward.")
+    for t, value in arm.landmarks.items():
+        stat = f"survival_at_{t:g}"
+        rows.append(_not_estimable(stat, name, value, tol.landmark) if t in beyond else
+                    _row(stat, name, value, float(kmf.survival_function_at_times([t]).iloc[0]),
+                         tol.landmark))
+    for t, bounds in arm.landmark_ci.items():
+        band = _ci_at(kmf, t)
+        for side, rep_value, value in zip(("lower", "upper"), bounds, band, strict=True):
+            stat = f"survival_at_{t:g}_ci_{side}"
+            rows.append(_not_estimable(stat, name, rep_value, tol.landmark_ci) if t in beyond
+                        else _row(stat, name, rep_value, value, tol.landmark_ci))
+    return rows
 
 
 def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
@@ -251,7 +328,14 @@ def _row(statistic: str, arm: str, reported: float, value: float, tolerance: flo
         ok = abs(diff) <= tolerance * (1 + _EPS) + _EPS
     return {"statistic": statistic, "arm": arm, "reported": float(reported),
             "reconstructed": float(value), "difference": diff, "tolerance": float(tolerance),
-            "pass": bool(ok), "scale": scale}
+            "pass": bool(ok), "scale": scale, "status": PASS if ok else FAIL}
+
+
+def _not_estimable(statistic: str, arm: str, reported: float, tolerance: float) -> dict:
+    """A line the IPD cannot speak to (beyond its follow-up): neither passed nor failed."""
+    return {"statistic": statistic, "arm": arm, "reported": float(reported),
+            "reconstructed": math.nan, "difference": math.nan, "tolerance": float(tolerance),
+            "pass": False, "scale": "absolute", "status": NOT_ESTIMABLE}
 
 
 def _p_row(statistic: str, arm: str, reported: PValue, value: float, tolerance: float) -> dict:
@@ -262,7 +346,7 @@ def _p_row(statistic: str, arm: str, reported: PValue, value: float, tolerance: 
         diff = 0.0
     return {"statistic": statistic, "arm": arm, "reported": reported.value, "reconstructed": value,
             "difference": diff, "tolerance": float(tolerance), "pass": bool(ok),
-            "scale": "z<" if reported.upper_bound else "z"}
+            "scale": "z<" if reported.upper_bound else "z", "status": PASS if ok else FAIL}
 
 
 def _z(p: float) -> float:
@@ -327,54 +411,3 @@ def _match_arms(rep: Reported, frame: pd.DataFrame) -> dict[str, str]:
     """Reported arm name -> IPD arm name."""
     mapping = match_arm_names([arm.label for arm in rep.arms.values()], dict.fromkeys(frame["arm"]))
     return {name: mapping[arm.label] for name, arm in rep.arms.items()}
-
-
-def format_value(statistic: str, value: float) -> str:
-    """A reported or reconstructed value as printed: ``NA`` when not reached, survival and HR
-    to 3 decimals, times, counts and p-values to 4 significant digits."""
-    if isinstance(value, float) and math.isinf(value):
-        return "NA"
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    return f"{value:.3f}" if statistic.startswith(("survival", "hr")) else f"{value:.4g}"
-
-
-def format_table(table: pd.DataFrame) -> str:
-    """Aligned plain-text rendering of a validation table, with a closing summary line."""
-    if table.empty:
-        return "no statistics checked"
-
-    cells = [("statistic", "arm", "reported", "rebuilt", "diff", "tol", "scale", "check")]
-    for row in table.to_dict(orient="records"):
-        stat = row["statistic"]
-        diff = row["difference"]
-        cells.append((
-            stat, str(row["arm"]), format_value(stat, row["reported"]),
-            format_value(stat, row["reconstructed"]),
-            "-" if isinstance(diff, float) and math.isnan(diff) else f"{diff:+.3g}",
-            f"{row['tolerance']:.3g}", row["scale"], "PASS" if row["pass"] else "FAIL",
-        ))
-    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
-    right = {2, 3, 4, 5}
-    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
-                       for i, (c, w) in enumerate(zip(cell, widths, strict=True))).rstrip() for cell in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    n_fail = int((~table["pass"]).sum())
-    lines.append(f"{len(table) - n_fail}/{len(table)} checks passed"
-                 + (f"; {n_fail} failed" if n_fail else ""))
-    return "\n".join(lines)
-
-
-def _json_value(value):
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "NA" if value > 0 else "-NA"
-        return value
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.validate.checks import ValidationResult, format_value
+from kmipd.validate.checks import ValidationResult
+from kmipd.validate.table import FAIL, NOT_ESTIMABLE, format_value, statuses
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;
@@ -29,8 +30,9 @@ h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.15em;border-bottom:1px solid
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}
 th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:right}
 th{background:#f6f8fa}td.l,th.l{text-align:left}
-tr.pass td{background:#f0fff4}tr.fail td{background:#fff0f0}
+tr.pass td{background:#f0fff4}tr.fail td{background:#fff0f0}tr.ne td{background:#f6f8fa}
 td.pass{color:#116329;font-weight:600}td.fail{color:#a40e26;font-weight:600}
+td.ne{color:#57606a;font-weight:600}
 td.off{background:#fff0c2}
 img{max-width:100%;border:1px solid #d0d7de}
 .grid{display:grid;grid-template-columns:1fr;gap:16px}
@@ -231,12 +233,19 @@ def _summary(validation: ValidationResult | None) -> str:
     if validation is None:
         return "<div class='badge none'>No reported statistics given: nothing validated</div>"
     table = validation.table
-    n_fail = int((~table["pass"]).sum())
-    cls, text = (("ok", f"All {len(table)} reported statistics reproduced") if n_fail == 0 else
-                 ("bad", f"{n_fail} of {len(table)} reported statistics not reproduced"))
+    status = statuses(table)
+    n_fail = int((status == FAIL).sum())
+    n_ne = int((status == NOT_ESTIMABLE).sum())
+    checked = len(table) - n_ne
+    cls, text = (("ok", f"All {checked} reported statistics reproduced") if n_fail == 0 else
+                 ("bad", f"{n_fail} of {checked} reported statistics not reproduced"))
+    if n_ne:
+        text += f" ({n_ne} more beyond the IPD's follow-up: not estimable)"
     src = validation.reported.source
     cite = " — ".join(_e(src[k]) for k in ("citation", "endpoint") if k in src)
-    return f"<div class='badge {cls}'>{text}</div>" + (f"<p class='muted'>{cite}</p>" if cite else "")
+    notes = "".join(f"<p class='muted'><b>Note:</b> {_e(n)}</p>" for n in validation.notes)
+    return (f"<div class='badge {cls}'>{text}</div>" + (f"<p class='muted'>{cite}</p>" if cite else "")
+            + notes)
 
 
 def _validation_table(validation: ValidationResult) -> str:
@@ -244,18 +253,20 @@ def _validation_table(validation: ValidationResult) -> str:
             "<th>reconstructed</th><th>difference</th><th>tolerance</th><th class='l'>scale</th>"
             "<th class='l'>check</th></tr>")
     rows = []
-    for r in validation.table.to_dict(orient="records"):
-        status = "pass" if r["pass"] else "fail"
+    for r, status in zip(validation.table.to_dict(orient="records"), statuses(validation.table),
+                         strict=True):
+        cls = {FAIL: "fail", NOT_ESTIMABLE: "ne"}.get(status, "pass")
+        label = "N/E" if status == NOT_ESTIMABLE else status.upper()
         diff = r["difference"]
         rows.append(
-            f"<tr class='{status}'><td class='l'>{_e(r['statistic'])}</td><td class='l'>{_e(r['arm'])}</td>"
+            f"<tr class='{cls}'><td class='l'>{_e(r['statistic'])}</td><td class='l'>{_e(r['arm'])}</td>"
             f"<td>{format_value(r['statistic'], r['reported'])}</td>"
             f"<td>{format_value(r['statistic'], r['reconstructed'])}</td>"
             f"<td>{'–' if math.isnan(diff) else f'{diff:+.3g}'}</td><td>{r['tolerance']:.3g}</td>"
-            f"<td class='l'>{_e(r['scale'])}</td><td class='l {status}'>{status.upper()}</td></tr>")
+            f"<td class='l'>{_e(r['scale'])}</td><td class='l {cls}'>{label}</td></tr>")
     legend = ("<p class='muted'>Survival as a fraction. Differences are reconstructed − reported on "
               "the stated scale: absolute; log for hazard ratios; z = Φ⁻¹(1 − p/2) for p-values. "
-              "NA: not reached.</p>")
+              "NA: not reached. N/E: not estimable, beyond the IPD's follow-up (not a failure).</p>")
     return f"<table>{head}{''.join(rows)}</table>{legend}"
 
 

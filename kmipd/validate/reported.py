@@ -224,6 +224,12 @@ def _parse(data: dict, where: str) -> Reported:
             raise KmipdError(f"{ctx}: [tolerance] {key} must be a number >= 0, got {value!r}.")
         tol[key] = number
 
+    for key in ("n", "median_follow_up"):
+        value = _optional(study, key, ctx, "[study]")
+        if value is not None and not (math.isfinite(value) and value >= 0
+                                      and (key == "n" or value > 0)):
+            what = "a count >= 0" if key == "n" else "a time > 0"
+            raise KmipdError(f"{ctx}: [study] {key} must be {what}, got {study[key]!r}.")
     level = _number(study.get("confidence_level", 0.95), ctx, "[study] confidence_level")
     if level > 1:  # written as 95
         level /= 100.0
