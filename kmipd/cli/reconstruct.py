@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from kmipd.cli.common import main_group, one_line_errors, parse_arm_values
-from kmipd.io import read_at_risk, read_curves, write_table
 
 
 @main_group.command("reconstruct")
@@ -21,8 +20,10 @@ from kmipd.io import read_at_risk, read_curves, write_table
 @one_line_errors
 def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, output) -> None:
     """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
+    # imported here, not at the top: every command module is loaded for any command
     import pandas as pd
 
+    from kmipd.io import read_at_risk, read_curves, write_table
     from kmipd.reconstruct import reconstruct
 
     curves = read_curves(curves_csv)

@@ -1,7 +1,7 @@
 """Offline OCR of figure text (tick labels, at-risk counts, legend) with rapidocr.
 
-The rapidocr engine ships its models in the wheel, so nothing is downloaded. Loading takes about a
-second, so one engine is created lazily and reused for the whole process.
+The rapidocr engine ships its models in the wheel, so nothing is downloaded. Loading takes about
+half a second, so one engine is created lazily and reused for the whole process.
 """
 
 from __future__ import annotations
@@ -9,8 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rapidocr import RapidOCR
 
 
 @dataclass(frozen=True)
@@ -48,26 +53,126 @@ class OcrWord:
         )
 
 
+#: Text lines recognised per onnxruntime call. rapidocr sends all of a figure's lines in one batch
+#: padded to the widest; run whole, a 50-line batch needs ~300 MB more memory than chunks of 8,
+#: and faulting in those fresh pages costs ~0.1 s. Chunks of 2 to 12 lines gave the whole batch's
+#: outputs bit for bit (RESORT figure), and chunks of 8 the same words, scores and boxes on 55
+#: figures; a chunk of 1 line did not (it differs in the 6th decimal), so a batch is only ever
+#: split into near-equal chunks of 4 or more.
+REC_CHUNK = 8
+
+
+class _ChunkedSession:
+    """rapidocr's recognition session, run on a batch a few lines at a time.
+
+    Only the batch is split; each line keeps the padded width rapidocr gave it, so what is read
+    does not change. Everything else (metadata, character list) is the wrapped session's.
+    """
+
+    def __init__(self, session, chunk: int = REC_CHUNK) -> None:
+        self._session = session
+        self._chunk = chunk
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        n = len(batch)
+        if n <= self._chunk:
+            return self._session(batch)
+        parts = np.array_split(batch, -(-n // self._chunk))  # near-equal sizes, all >= 2
+        return np.concatenate([self._session(np.ascontiguousarray(part)) for part in parts])
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+
+def _package_models(det_cfg, rec_cfg) -> dict[str, Path]:
+    """The detection and recognition model files rapidocr ships in its own package.
+
+    Resolved with rapidocr's own model table, so a rapidocr release that changes its default
+    models is followed; empty when this rapidocr lays things out differently (it then finds, and
+    if missing downloads, the models itself as before).
+    """
+    try:
+        import rapidocr
+        from rapidocr.inference_engine.base import FileInfo, InferSession
+
+        root = Path(rapidocr.__file__).resolve().parent / "models"
+        out = {}
+        for task, cfg in (("det", det_cfg), ("rec", rec_cfg)):
+            info = InferSession.get_model_url(FileInfo(
+                engine_type=cfg.engine_type, ocr_version=cfg.ocr_version, task_type=cfg.task_type,
+                lang_type=cfg.lang_type, model_type=cfg.model_type))
+            path = root / Path(str(info["model_dir"])).name
+            if not path.is_file():
+                return {}
+            out[task] = path
+        return out
+    except Exception:  # noqa: BLE001 - any other layout: leave the lookup to rapidocr
+        return {}
+
+
+_MODEL_FILES: dict[str, Path] = {}
+
+
+def model_files() -> dict[str, Path]:
+    """The model files :func:`engine` handed to rapidocr, by task (``"det"``, ``"rec"``).
+
+    Returns
+    -------
+    dict of str to Path
+        Files inside the installed rapidocr package; empty before the engine exists, or when
+        rapidocr's own lookup was left in charge (an unfamiliar rapidocr layout).
+    """
+    return dict(_MODEL_FILES)
+
+
 @lru_cache(maxsize=1)
-def engine():
-    """The process-wide rapidocr engine (created on first use, ~1 s)."""
+def engine() -> RapidOCR:
+    """The process-wide rapidocr engine, with its detection and recognition models loaded.
+
+    Created on first use (~0.5 s, mostly importing rapidocr). The models are the ones inside the
+    installed rapidocr package, given to it by path (:func:`model_files`): rapidocr then neither
+    hashes them nor has a download to fall back on, so OCR never touches the network. The angle
+    classifier is never loaded (see below). onnxruntime keeps rapidocr's settings: all graph
+    optimisations, and its default of one intra-op thread per physical core (2 on the project's
+    machine; the results do not depend on the thread count).
+
+    Returns
+    -------
+    rapidocr.RapidOCR
+        Called with a BGR image, returns rapidocr's result (boxes, texts, scores).
+    """
     from rapidocr import RapidOCR
 
     for name in ("RapidOCR", "rapidocr"):
         logging.getLogger(name).setLevel(logging.ERROR)
     # rapidocr's default ("min" side to 736 px) blows a 100x500 strip up to 736x3680 and takes
     # ~0.8 s; capping the longest side instead keeps figure text at its own scale and is ~10x faster.
-    # The angle classifier turns upright labels over ("90" -> "06") and figure text is upright;
-    # one large recognition batch beats many small ones.
+    # The angle classifier turns upright labels over ("90" -> "06") and figure text is upright.
+    # rapidocr pads every line of a recognition batch to the batch's widest line, so the batch size
+    # is part of what is read (batches of 8 read some real figures' tables differently): 64 keeps a
+    # figure's lines in one batch, and _ChunkedSession only splits the computation.
     params = {
         "Global.log_level": "error", "Global.use_cls": False,
         "Det.limit_type": "max", "Det.limit_side_len": 2048,
         "Rec.rec_batch_num": 64, "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
     }
     try:
-        return RapidOCR(params=params)
+        ocr = RapidOCR(params=params)
     except Exception:  # a rapidocr 3.x without that setting
         return RapidOCR()
+    models = _package_models(ocr.cfg.Det, ocr.cfg.Rec)
+    if models:
+        ocr.cfg.Det.model_path = str(models["det"])
+        ocr.cfg.Rec.model_path = str(models["rec"])
+    _MODEL_FILES.clear()
+    _MODEL_FILES.update(models)
+    try:  # both models are needed for every read: load them now, not inside the first call
+        ocr._load_det_model()
+        rec = ocr._load_rec_model()
+        rec.session = _ChunkedSession(rec.session)
+    except AttributeError:  # another rapidocr layout: it loads its models lazily itself
+        pass
+    return ocr
 
 
 def _box_bounds(box) -> tuple[float, float, float, float]:
