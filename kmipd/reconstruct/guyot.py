@@ -67,22 +67,13 @@ def _within_curve(risk_time: np.ndarray, n_risk: np.ndarray, t_end: float, notes
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The table's ticks up to the curve's end.
 
-    A table runs on to the axis' end, past the last patient. The first tick after the end that
-    counts 0 still tells that nobody was left: it moves to just after the end of the curve (a
-    last drop at the end stays inside the interval), so the last interval ends with 0 at risk
-    and its drops are events, not censorings. Other ticks after the end are dropped; non-zero
-    ones with a note, as they disagree with the curve.
+    A table runs on to the axis' end, past the last patient: its ticks after the end are
+    dropped; non-zero ones with a note, as they disagree with the curve.
     """
     after = risk_time > t_end
     if (n_risk[after] > 0).any():
         notes.append(f"ignored {int((n_risk[after] > 0).sum())} at-risk count(s) after the end of the curve")
-    keep = ~after
-    first = np.flatnonzero(after)
-    if first.size and n_risk[first[0]] == 0 and (n_risk[keep] > 0).all() and risk_time[keep][-1] < t_end:
-        risk_time = risk_time.copy()
-        risk_time[first[0]] = t_end + 1e-9 * max(abs(t_end), 1.0)
-        keep[first[0]] = True
-    return risk_time[keep], n_risk[keep]
+    return risk_time[~after], n_risk[~after]
 
 
 def _spread(lo: float, hi: float, count: int, marks: np.ndarray | None) -> np.ndarray:
@@ -190,8 +181,6 @@ def guyot(
     notes: list[str] = []
     time, survival = np.asarray(time, float), np.asarray(survival, float)
     risk_time, n_risk = _within_curve(risk_time, n_risk, float(time[-1]), notes)
-    if risk_time[-1] > time[-1]:  # "0 at risk" just after the end: the curve holds till there
-        time, survival = np.r_[time, risk_time[-1]], np.r_[survival, survival[-1]]
     t, s = insert_points(time, survival, risk_time)
     marks = None if censor_times is None else np.sort(np.asarray(censor_times, float))
     n_int = risk_time.size
@@ -231,6 +220,10 @@ def guyot(
         censored_before = int(arm.cen[: lower[i]].sum())
         rate = censored_before / (t[upper[i - 1]] - t[lower[0]])
         n_censor = min(int(round(rate * (t[hi] - t[lo]))), int(n_risk[i]))
+        # each drop of the last stretch needs a patient still there: a small table's last count
+        # (2 at risk, then two drops to 0) must not be censored away before its events
+        steps = s[lo + 1:hi + 1] < s[lo:hi] * (1.0 - 0.5 / max(int(n_risk[i]), 1))
+        n_censor = max(0, min(n_censor, int(n_risk[i]) - int(steps.sum())))
     else:
         n_censor = 0
     arm.place_censoring(i, lo, hi, n_censor)
