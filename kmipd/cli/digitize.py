@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -45,7 +46,10 @@ def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_o
         click.echo(f"  {arm.name}: {int(counts.get(arm.name, 0))} points, {int(marks.get(arm.name, 0))} censor marks, "
                    f"{arm.line_style} line")
     if result.at_risk is not None:
-        click.echo(f"numbers at risk: {len(result.at_risk)} cells read, {len(result.at_risk_flags)} flagged or repaired")
+        actions = Counter(str(f.get("action", "flagged")) for f in result.at_risk_flags)
+        said = (f" ({', '.join(f'{n} {a}' for a, n in sorted(actions.items()))}: reasons in "
+                "digitization.json)" if actions else ", none flagged")
+        click.echo(f"numbers at risk: {len(result.at_risk)} cells read{said}")
     else:
         click.echo("numbers at risk: no table read")
     for w in result.warnings:
