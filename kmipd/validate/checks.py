@@ -21,7 +21,7 @@ from scipy.stats import norm
 
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, read_ipd
-from kmipd.validate.data_cut import DataCut, at_report_follow_up
+from kmipd.validate.data_cut import DataCut, at_report_follow_up, median_follow_up
 from kmipd.validate.reported import ArmReport, ComparisonReport, PValue, Reported, load_reported
 from kmipd.validate.table import (  # noqa: F401  (format_value, COLUMNS: re-exported)
     COLUMNS,
@@ -185,10 +185,8 @@ def validate(ipd: pd.DataFrame | str | Path, reported, *,
     if rep.n is not None:
         rows.append(_row("n", "all", rep.n, float(len(frame)), tol.n))
     if rep.median_follow_up is not None:
-        # Reverse Kaplan-Meier: censoring is the "event", so events censor the follow-up.
-        reverse = KaplanMeierFitter().fit(frame["time"], 1 - frame["event"])
         rows.append(_row("median_follow_up", "all", rep.median_follow_up,
-                         float(reverse.median_survival_time_), time_tol))
+                         median_follow_up(frame), time_tol))
     for name, arm in rep.arms.items():
         rows.extend(_arm_rows(name, arm, frame[frame["arm"] == arms[name]], rep, time_tol,
                               warnings))

@@ -114,8 +114,12 @@ def median_follow_up(ipd: pd.DataFrame) -> float:
     """
     if ipd.empty:
         return 0.0
-    reverse = KaplanMeierFitter().fit(ipd["time"].to_numpy(float), 1 - ipd["event"].to_numpy(int))
-    return float(reverse.median_survival_time_)
+    return float(_reverse_km(ipd).median_survival_time_)
+
+
+def _reverse_km(ipd: pd.DataFrame) -> KaplanMeierFitter:
+    """Kaplan-Meier of the follow-up: censoring is the "event", so events censor it."""
+    return KaplanMeierFitter().fit(ipd["time"].to_numpy(float), 1 - ipd["event"].to_numpy(int))
 
 
 def _smooth_median(ipd: pd.DataFrame) -> float:
@@ -123,7 +127,7 @@ def _smooth_median(ipd: pd.DataFrame) -> float:
     time above 50% and the first at or below it); inf when never at or below 50%."""
     if ipd.empty:
         return 0.0
-    reverse = KaplanMeierFitter().fit(ipd["time"].to_numpy(float), 1 - ipd["event"].to_numpy(int))
+    reverse = _reverse_km(ipd)
     times = reverse.survival_function_.index.to_numpy(float)
     surv = reverse.survival_function_.iloc[:, 0].to_numpy(float)
     below = np.flatnonzero(surv <= 0.5)
@@ -157,7 +161,7 @@ def potential_follow_up(ipd: pd.DataFrame) -> np.ndarray:
     potential = time.copy()
     if not event.any():
         return potential
-    reverse = KaplanMeierFitter().fit(time, 1 - event)
+    reverse = _reverse_km(ipd)
     grid = reverse.survival_function_.index.to_numpy(float)
     g = reverse.survival_function_.iloc[:, 0].to_numpy(float)
     last = float(time.max())
