@@ -102,32 +102,24 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
         sel = (r.x >= cols[0] - slack) & (r.x <= cols[-1] + 3 * c.width + 6)
         lo, hi = int(top + tol), int(y_first - c.width - 1)
         near = np.arange(cols[0], cols[-1] + int(3 * c.width) + 7)
+        # the other arms' levels around here (only where they are seen)
+        levels = [ya[np.isfinite(ya)] for ya in (level_at(a, near) for a in accepted)]
+        levels = [ya for ya in levels if len(ya)]
         if hi > lo:
             rows = np.zeros(hi - lo, bool)
             for t, b in zip(r.top[sel], r.bottom[sel]):
                 rows[max(t - lo, 0):max(b + 1 - lo, 0)] = True
             # the upper part of its drop may lie under another arm's drop drawn on top
-            for a in accepted:
-                ya = level_at(a, near)
-                ya = ya[np.isfinite(ya)]
-                if len(ya):
-                    rows[max(int(ya.min()) - lo, 0):max(int(np.ceil(ya.max())) + 1 - lo, 0)] = True
+            for ya in levels:
+                rows[max(int(ya.min()) - lo, 0):max(int(np.ceil(ya.max())) + 1 - lo, 0)] = True
             if rows.mean() >= 0.8:  # a staircase of its own ink from the top down to here
                 return True
-        for a in accepted:
-            ya = level_at(a, near)
-            ya = ya[np.isfinite(ya)]
-            if len(ya) and ya.min() < y_first - tol and ya.max() >= y_first - tol:
-                return True
+        if any(ya.min() < y_first - tol and ya.max() >= y_first - tol for ya in levels):
+            return True
         # it does not begin at the axis but a little right of it, just under another arm: it
         # ran hidden under that arm from the top (guide lines and stubs begin at the axis)
-        if first > start + 2 * c.width + 4:
-            for a in accepted:
-                ya = level_at(a, near)
-                ya = ya[np.isfinite(ya)]
-                if len(ya) and ((ya <= y_first + tol) & (ya >= y_first - 3 * tol)).any():
-                    return True
-        return False
+        return first > start + 2 * c.width + 4 and any(
+            ((ya <= y_first + tol) & (ya >= y_first - 3 * tol)).any() for ya in levels)
     return any(np.nanmin(np.r_[level_at(a, cols), np.inf]) <= y_first + tol for a in accepted)
 
 
