@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_reconstruct import log_hrs
 from figure_sources import panel_index, r_figures, real_entries, real_ipd
-from lifelines import CoxPHFitter
 
 from kmipd.compare import match_arms, split_arms, step_survival
 from kmipd.datasets import load_ipd
@@ -81,17 +81,6 @@ def real_cases() -> list[Case]:
         ipd = real_ipd(base, e)
         if ipd is not None and e["truth"].get("at_risk") and ipd["arm"].nunique() >= 2:
             out.append(Case(e["id"], "real", base / e["image"], ipd, panel_index(e.get("panel"))))
-    return out
-
-
-def log_hrs(ipd: pd.DataFrame, arms: list[str]) -> dict[str, float]:
-    """Cox log HR of each arm after the first against the first (one model per pair)."""
-    out = {}
-    for arm in arms[1:]:
-        d = ipd[ipd["arm"].isin([arms[0], arm])]
-        frame = pd.DataFrame({"time": d["time"], "event": d["event"],
-                              "x": (d["arm"] == arm).astype(float)})
-        out[arm] = float(CoxPHFitter().fit(frame, "time", "event").params_["x"])
     return out
 
 
