@@ -38,6 +38,16 @@ def test_labels_normalise_for_matching():
     assert name_similarity("Placebo", "Pembrolizumab") < 0.5
     assert clean_name("Pre-ICI (n = 120): 8.9 (6.9-10.9)") == "Pre-ICI"
     assert clean_name("sex=1") == "sex=1"
+    # a "+" or "-" key read by the Chinese alphabet as its look-alike ideograph
+    assert clean_name("十 6-MP") == "6-MP" and clean_name("一Placebo") == "Placebo"
+    assert clean_name("十字 trial") == "十字 trial"  # a real name in Chinese stays
+
+
+def test_ocr_text_in_compatibility_form():
+    from kmipd.digitize.ocr import _plain
+
+    assert _plain(" NTRK⁺ ") == "NTRK+" and _plain("NTRK⁻") == "NTRK-"
+    assert _plain("１２０") == "120"
 
 
 def test_match_by_name_colour_and_order():

@@ -41,6 +41,8 @@ MAX_SIDE = 2000
 #: A first curve point within this of survival 1 is the curve's start at 1 (line thickness and
 #: anti-aliasing move a traced centre by a fraction of a pixel).
 _START_SNAP = 0.015
+#: Drops this close (pixels) to a whole number of time units are put on it (:func:`snap_whole_units`).
+WHOLE_UNIT_SNAP_PX = 0.1
 
 
 def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
@@ -294,12 +296,28 @@ def curves_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) ->
         if s[0] >= 1.0 - _START_SNAP:
             s[0] = 1.0
         s = np.minimum.accumulate(s)
+        t = snap_whole_units(t, float(mapping.x.scale))
         if t[0] > t0:
             t, s = np.r_[t0, t], np.r_[s[0], s]
-        frames.append(pd.DataFrame({"arm": arm.name, "time": t, "survival": s}))
+        frame = pd.DataFrame({"arm": arm.name, "time": t, "survival": s})
+        frames.append(frame.drop_duplicates("time", keep="last"))
     if not frames:
         return pd.DataFrame(columns=["arm", "time", "survival"])
     return pd.concat(frames, ignore_index=True)
+
+
+def snap_whole_units(times: np.ndarray, units_per_px: float, tol_px: float = WHOLE_UNIT_SNAP_PX
+                     ) -> np.ndarray:
+    """Times within ``tol_px`` pixels of a whole number of axis units, put on that number.
+
+    Trials record times in whole days, weeks, months or years, so tied events fall on whole
+    units; a drop read a hundredth of a pixel after "4 years" would otherwise miss survival
+    *at* 4 years by the whole drop. Moving a time by at most ``tol_px`` is far below what the
+    image can tell apart.
+    """
+    t = np.asarray(times, float)
+    whole = np.round(t)
+    return np.where(np.abs(t - whole) <= tol_px * abs(units_per_px), whole, t)
 
 
 def censor_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) -> pd.DataFrame:

@@ -189,6 +189,43 @@ def assign_pixels(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray, colours: lis
     return labels, alpha
 
 
+def rim_pixels(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray, colours: list[InkColour],
+               labels: np.ndarray, alpha: np.ndarray, valid: np.ndarray, max_alpha: float,
+               max_resid: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    """The faint anti-aliased rim next to each colour's ink: ``(labels, alpha)`` images.
+
+    A line's edge pixel covered a little is too pale to count as ink, yet its coverage is what
+    places the line to a fraction of a pixel. Each pixel touching labelled ink gets the label of
+    its most covered neighbour and its coverage on that colour's ray, kept when it fits the ray
+    and stays under ``max_alpha`` (ink threshold: a rim never becomes ink).
+    """
+    h, w = ink.shape
+    pad_a = np.pad(np.where(labels >= 0, alpha, 0.0), 1)
+    pad_l = np.pad(labels, 1, constant_values=-1)
+    best_a = np.zeros((h, w), np.float32)
+    best_l = np.full((h, w), -1, np.int32)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                a = pad_a[1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx]
+                take = a > best_a
+                best_a = np.where(take, a, best_a)
+                best_l = np.where(take, pad_l[1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx], best_l)
+    rim = (best_l >= 0) & ~ink & valid
+    rim_l = np.full((h, w), -1, np.int32)
+    rim_a = np.zeros((h, w), np.float32)
+    ys, xs = np.nonzero(rim)
+    for k, c in enumerate(colours):
+        sel = best_l[ys, xs] == k
+        if not sel.any():
+            continue
+        a, r = mixing_fit(rgb[ys[sel], xs[sel]], bg, c.rgb)
+        ok = (r < max_resid) & (a > 0) & (a < max_alpha)
+        rim_l[ys[sel][ok], xs[sel][ok]] = k
+        rim_a[ys[sel][ok], xs[sel][ok]] = a[ok]
+    return rim_l, rim_a
+
+
 def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: float) -> None:
     """Mark wide pale areas as bands and the shades of each line colour (in place).
 

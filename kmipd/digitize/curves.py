@@ -20,7 +20,7 @@ from kmipd.digitize.arm_choice import choose_arms
 from kmipd.digitize.censor import find_censor_marks
 from kmipd.digitize.profile import steps_from_profile
 from kmipd.digitize.result import ArmTrace, PlotBox
-from kmipd.digitize.trace import column_runs, line_width
+from kmipd.digitize.trace import ALPHA_MIN, column_runs, line_width
 
 #: Plot areas larger than this (px) are traced at a reduced size, for speed.
 MAX_AREA = 900_000
@@ -169,9 +169,14 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     col.classify_colours(labels, cands, width0)
     kept = cands
     groups = col.bands_and_aliases(labels, kept, width0, bg)
+    rim_labels, rim_alpha = col.rim_pixels(region, ink, bg, kept, labels, alpha, valid, ALPHA_MIN)
     options = []
     for k, members in groups.items():
-        a = np.where(np.isin(labels, members), alpha, 0.0).astype(np.float32)
+        a = np.where(np.isin(labels, members), alpha,
+                     np.where(np.isin(rim_labels, members), rim_alpha, 0.0)).astype(np.float32)
+        shade = np.isin(labels, members[1:])
+        if shade.any():  # a shade's pixel covers the line's colour only in part
+            a[shade] = np.minimum(a[shade], col.mixing_fit(region[shade], bg, kept[k].rgb)[0])
         try:
             options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
                                                       blind_cols=~valid.all(axis=0), ink=ink))

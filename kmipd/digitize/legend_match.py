@@ -31,7 +31,9 @@ def clean_name(text: str) -> str:
     """A legend text without the numbers journals append: "Pre-ICI (n = 120): 8.9 (6.9-10.9)"
     -> "Pre-ICI"."""
     t = re.split(r"\s*\(\s*n\b|\s*[:;]\s+(?=.*\d)", text.strip(), maxsplit=1, flags=re.I)[0]
-    t = re.sub(r"^[^\w(<>]+", "", t)  # the end of a key read as "-" or "+"
+    # the end of a key read as "-" or "+", or as the CJK look-alikes of the recogniser's
+    # Chinese alphabet ("十" plus, "一" dash, "丨" bar, "口" box)
+    t = re.sub(r"^(?:[^\w(<>]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
     return t.strip(" ,;:.…")
 
 

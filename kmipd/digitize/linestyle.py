@@ -98,7 +98,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                                                    free_cs=free_cs, support_cs=support_cs)]
         if not chain:
             break
-        x0, y = chain_profile(segs, chain, width, alpha)
+        x0, y = chain_profile(segs, chain, width, alpha, ink)
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True

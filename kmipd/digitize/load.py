@@ -151,8 +151,11 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
         arr = arr[:, :, None]
     channels = arr.shape[2]
     if channels in (2, 4):
-        colour, alpha = arr[:, :, :-1].astype(np.float32), arr[:, :, -1:].astype(np.float32) / 255.0
-        arr = np.rint(colour * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        if arr[:, :, -1].min() == 255:  # opaque throughout (most PNG exports): nothing to blend
+            arr = arr[:, :, :-1]
+        else:
+            colour, alpha = arr[:, :, :-1].astype(np.float32), arr[:, :, -1:].astype(np.float32) / 255.0
+            arr = np.rint(colour * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
         channels -= 1
     if channels == 1:
         arr = np.repeat(arr, 3, axis=2)

@@ -7,6 +7,7 @@ half a second, so one engine is created lazily and reused for the whole process.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,35 +54,12 @@ class OcrWord:
         )
 
 
-#: Text lines recognised per onnxruntime call. rapidocr sends all of a figure's lines in one batch
-#: padded to the widest; run whole, a 50-line batch needs ~300 MB more memory than chunks of 8,
-#: and faulting in those fresh pages costs ~0.1 s. Chunks of 2 to 12 lines gave the whole batch's
-#: outputs bit for bit (RESORT figure), and chunks of 8 the same words, scores and boxes on 55
-#: figures; a chunk of 1 line did not (it differs in the 6th decimal), so a batch is only ever
-#: split into near-equal chunks of 4 or more.
-REC_CHUNK = 8
-
-
-class _ChunkedSession:
-    """rapidocr's recognition session, run on a batch a few lines at a time.
-
-    Only the batch is split; each line keeps the padded width rapidocr gave it, so what is read
-    does not change. Everything else (metadata, character list) is the wrapped session's.
-    """
-
-    def __init__(self, session, chunk: int = REC_CHUNK) -> None:
-        self._session = session
-        self._chunk = chunk
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        n = len(batch)
-        if n <= self._chunk:
-            return self._session(batch)
-        parts = np.array_split(batch, -(-n // self._chunk))  # near-equal sizes, all >= 2
-        return np.concatenate([self._session(np.ascontiguousarray(part)) for part in parts])
-
-    def __getattr__(self, name: str):
-        return getattr(self._session, name)
+#: Text lines per recognition batch. rapidocr sorts a figure's lines by width and pads each
+#: batch to its widest line, so small batches of like lines waste little: 8 takes a figure with
+#: 57 lines (short tick labels and long at-risk rows) from 2.2 s to 0.7 s against one batch of
+#: all lines. What is read depends a little on the padding (a raised "+" is read as "⁺" in one
+#: batch and "+" in another; :func:`read_words` normalises such forms).
+REC_BATCH = 8
 
 
 def _package_models(det_cfg, rec_cfg) -> dict[str, Path]:
@@ -148,13 +126,10 @@ def engine() -> RapidOCR:
     # rapidocr's default ("min" side to 736 px) blows a 100x500 strip up to 736x3680 and takes
     # ~0.8 s; capping the longest side instead keeps figure text at its own scale and is ~10x faster.
     # The angle classifier turns upright labels over ("90" -> "06") and figure text is upright.
-    # rapidocr pads every line of a recognition batch to the batch's widest line, so the batch size
-    # is part of what is read (batches of 8 read some real figures' tables differently): 64 keeps a
-    # figure's lines in one batch, and _ChunkedSession only splits the computation.
     params = {
         "Global.log_level": "error", "Global.use_cls": False,
         "Det.limit_type": "max", "Det.limit_side_len": 2048,
-        "Rec.rec_batch_num": 64, "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+        "Rec.rec_batch_num": REC_BATCH, "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
     }
     try:
         ocr = RapidOCR(params=params)
@@ -168,8 +143,7 @@ def engine() -> RapidOCR:
     _MODEL_FILES.update(models)
     try:  # both models are needed for every read: load them now, not inside the first call
         ocr._load_det_model()
-        rec = ocr._load_rec_model()
-        rec.session = _ChunkedSession(rec.session)
+        ocr._load_rec_model()
     except AttributeError:  # another rapidocr layout: it loads its models lazily itself
         pass
     return ocr
@@ -178,6 +152,13 @@ def engine() -> RapidOCR:
 def _box_bounds(box) -> tuple[float, float, float, float]:
     pts = np.asarray(box, dtype=float).reshape(-1, 2)
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def _plain(text) -> str:
+    """``text`` in compatibility form, stripped: the recogniser reads a small raised plus as
+    superscript '⁺' on some crops and as '+' on others, full-width digits likewise (NFKC); a
+    minus sign is written as the hyphen that names and numbers use."""
+    return unicodedata.normalize("NFKC", str(text)).replace("\u2212", "-").strip()
 
 
 def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float = 0.3) -> list[OcrWord]:
@@ -211,10 +192,10 @@ def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float 
         parts = word_results[i] if word_results is not None and i < len(word_results) else None
         if parts and len(parts) > 1:
             for ptext, pscore, pbox in parts:
-                if pscore >= min_score and str(ptext).strip():
-                    words.append(OcrWord(str(ptext).strip(), float(pscore), *_box_bounds(pbox)))
-        elif score >= min_score and str(text).strip():
-            words.append(OcrWord(str(text).strip(), float(score), *_box_bounds(box)))
+                if pscore >= min_score and _plain(ptext):
+                    words.append(OcrWord(_plain(ptext), float(pscore), *_box_bounds(pbox)))
+        elif score >= min_score and _plain(text):
+            words.append(OcrWord(_plain(text), float(score), *_box_bounds(box)))
     return words
 
 

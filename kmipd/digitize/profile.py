@@ -13,12 +13,13 @@ from kmipd.digitize.trace import ALPHA_MIN, Segment
 
 
 def chain_profile(segs: list[Segment], chain: list[int], width: float,
-                  alpha: np.ndarray) -> tuple[int, np.ndarray]:
+                  alpha: np.ndarray, support: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """Per-column level (sub-pixel y) of a chain, from its first to its last column.
 
     Gaps between chained segments are filled: with no drop (a censor tick, a dash gap) by a
     straight line; across a drop from the ink's edges (:func:`drop_levels`); a drop with no ink
     in the gap (the curve is hidden under another curve or text) is left NaN for the caller.
+    ``support`` (bool, the ink of every curve) places a drop whose stroke another curve covers.
     """
     if not chain:
         return 0, np.zeros(0)
@@ -39,18 +40,22 @@ def chain_profile(segs: list[Segment], chain: list[int], width: float,
             ext = int(np.ceil(width)) + 1
             lo = max(min(a, b) - ext, segs[i].x0 + 1)
             hi = min(max(a, b) + ext, segs[j].x1 - 1)
-            y[lo - x_start:hi - x_start + 1] = drop_levels(alpha, lo - 1, hi + 1, y1, y2, width)
+            y[lo - x_start:hi - x_start + 1] = drop_levels(alpha, lo - 1, hi + 1, y1, y2, width,
+                                                            support)
     return x_start, y
 
 
-def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: float
-                ) -> np.ndarray:
+def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: float,
+                support: np.ndarray | None = None) -> np.ndarray:
     """Levels of the columns strictly between ``a`` (level ``y1``) and ``b`` (level ``y2``).
 
     Drawn with thickness ``w``, a step curve's top edge at column x is its level at x - w/2
     minus w/2 (the upper line runs on to the outer corner of the join), and its bottom edge is
     its level at x + w/2 plus w/2. Averaging the two reads single drops and staircases of drops
     closer than the line width alike, to sub-pixel precision. NaN where the gap has no ink.
+    A single vertical stroke, the curve's own or (``support``, bool ink of every curve) another
+    curve's lying over it, places the drop by its centroid instead: the edges can be another
+    mark's (a censor mark at the foot of the drop reaches left of it at the lower level).
     """
     h = alpha.shape[0]
     cols = np.arange(a + 1, b)
@@ -81,15 +86,13 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
     r_in1 = int(np.floor(y2 - width / 2 - 1)) - r0
     if r_in1 - r_in0 >= 2:
         inner = win[r_in0:r_in1 + 1]
-        cov = (inner >= ALPHA_MIN).mean(axis=0)
-        stroke = cov >= 0.8
-        if stroke.any():
-            sx = np.flatnonzero(stroke)
-            if sx[-1] - sx[0] <= 2 * width + 3 and stroke[sx[0]:sx[-1] + 1].all():
-                wts = inner[:, sx[0]:sx[-1] + 1].sum(axis=0)
-                xd = float(cols[sx[0]] + np.average(np.arange(len(wts)), weights=wts))
-                frac = np.clip(cols + 0.5 - xd, 0.0, 1.0)
-                level = y1 + frac * (y2 - y1)
+        xd = _stroke_centre(inner, width)
+        if xd is None and support is not None:
+            hidden = support[r0 + r_in0:r0 + r_in1 + 1, a + 1:b]
+            xd = _stroke_centre(np.where(hidden, np.fmax(inner, 1.0), inner), width)
+        if xd is not None:
+            frac = np.clip(cols - (a + 1) + 0.5 - xd, 0.0, 1.0)
+            level = y1 + frac * (y2 - y1)
     # long stretches with no ink at all: hidden, not a drop; the caller fills them
     empty = ~has
     d = np.diff(np.r_[0, empty.astype(np.int8), 0])
@@ -97,6 +100,29 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
         if s1 - s0 > 2 * width + 3:
             level[s0:s1] = np.nan
     return level
+
+
+def _stroke_centre(inner: np.ndarray, width: float) -> float | None:
+    """Sub-pixel column of the one vertical stroke crossing all rows of ``inner`` (coverage
+    image of a drop's inside rows), or None when there is none or more than one.
+
+    The stroke's columns are those inked on 80% of the rows; its centroid also weighs the
+    faint anti-aliased column either side, which the ink threshold leaves out (only when it is
+    faint throughout: a shaded band beside the stroke is not its rim).
+    """
+    stroke = (inner >= ALPHA_MIN).mean(axis=0) >= 0.8
+    if not stroke.any():
+        return None
+    sx = np.flatnonzero(stroke)
+    if sx[-1] - sx[0] > 2 * width + 3 or not stroke[sx[0]:sx[-1] + 1].all():
+        return None
+    lo, hi = sx[0], sx[-1]
+    if lo > 0 and inner[:, lo - 1].max() < ALPHA_MIN:
+        lo -= 1
+    if hi < inner.shape[1] - 1 and inner[:, hi + 1].max() < ALPHA_MIN:
+        hi += 1
+    wts = inner[:, lo:hi + 1].sum(axis=0)
+    return float(lo + np.average(np.arange(len(wts)), weights=wts))
 
 
 def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tuple[float, float] | None:
@@ -141,14 +167,28 @@ def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.nda
     """(N, 2) step points of a monotone per-column profile: one point where the level changes.
 
     A right-continuous step function through the points (level of the last point at or left
-    of x) reproduces the profile. Each column's level is the curve's at the pixel centre, so a
+    of x) reproduces the profile. Each column's level is the curve's over the pixel, so a
     change between two columns is placed half-way, on the pixel edge; the curve starts at the
     left edge of its first pixel and ends at the right edge of its last (the last level is
-    repeated there).
+    repeated there). A lone column part-way between the levels either side is a drop inside
+    that pixel (:func:`drop_levels` gives it the level whose area matches): it becomes one
+    drop at the sub-pixel place that keeps the area, so the curve is right at every time.
     """
     if len(y) == 0:
         return np.zeros((0, 2))
+    y = np.asarray(y, float)
     change = np.flatnonzero(np.abs(np.diff(y)) > eps) + 1
     idx = np.r_[0, change]
-    pts = np.column_stack([x_start + idx - 0.5, y[idx]])
+    x = (x_start + idx - 0.5).astype(float)
+    keep = np.ones(len(idx), bool)
+    is_change = np.zeros(len(y) + 1, bool)
+    is_change[change] = True
+    for k in range(1, len(idx) - 1):
+        c = idx[k]
+        lone = is_change[c + 1] and not is_change[c - 1] and not is_change[min(c + 2, len(y))]
+        if lone and (y[c - 1] - y[c]) * (y[c] - y[c + 1]) > 0:
+            frac = (y[c] - y[c - 1]) / (y[c + 1] - y[c - 1])  # share of the pixel after the drop
+            keep[k] = False
+            x[k + 1] = x_start + c + 0.5 - frac
+    pts = np.column_stack([x[keep], y[idx[keep]]])
     return np.vstack([pts, [x_start + len(y) - 0.5, y[-1]]])
