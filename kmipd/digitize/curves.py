@@ -170,16 +170,20 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     kept = cands
     groups = col.bands_and_aliases(labels, kept, width0, bg)
     rim_labels, rim_alpha = col.rim_pixels(region, ink, bg, kept, labels, alpha, valid, ALPHA_MIN)
+    line_ink = ink & ~np.isin(labels, [k for k, c in enumerate(kept) if c.kind == "band"])
     options = []
     for k, members in groups.items():
         a = np.where(np.isin(labels, members), alpha,
                      np.where(np.isin(rim_labels, members), rim_alpha, 0.0)).astype(np.float32)
-        shade = np.isin(labels, members[1:])
-        if shade.any():  # a shade's pixel covers the line's colour only in part
+        # a shade (a paler mix of the same colour, e.g. the line's rim over a band) covers the
+        # line only in part; an alias (the line seen through a band) keeps its own coverage
+        shade = np.isin(labels, [m for m in members[1:] if kept[m].kind == "shade"])
+        if shade.any():
             a[shade] = np.minimum(a[shade], col.mixing_fit(region[shade], bg, kept[k].rgb)[0])
         try:
             options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
-                                                      blind_cols=~valid.all(axis=0), ink=ink))
+                                                      blind_cols=~valid.all(axis=0), ink=ink,
+                                                      line_ink=line_ink))
         except Exception as exc:  # noqa: BLE001 - one odd colour must not lose the other arms
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "
