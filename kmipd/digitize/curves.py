@@ -176,14 +176,17 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
         a = np.where(np.isin(labels, members), alpha,
                      np.where(np.isin(rim_labels, members), rim_alpha, 0.0)).astype(np.float32)
         # a shade (a paler mix of the same colour, e.g. the line's rim over a band) covers the
-        # line only in part; an alias (the line seen through a band) keeps its own coverage
+        # line only in part: drops are placed by that coverage (tracing and censor marks keep
+        # the shade's own); an alias (the line seen through a band) keeps its own coverage
+        cover = a
         shade = np.isin(labels, [m for m in members[1:] if kept[m].kind == "shade"])
         if shade.any():
-            a[shade] = np.minimum(a[shade], col.mixing_fit(region[shade], bg, kept[k].rgb)[0])
+            cover = a.copy()
+            cover[shade] = np.minimum(a[shade], col.mixing_fit(region[shade], bg, kept[k].rgb)[0])
         try:
             options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
                                                       blind_cols=~valid.all(axis=0), ink=ink,
-                                                      line_ink=line_ink))
+                                                      line_ink=line_ink, drop_alpha=cover))
         except Exception as exc:  # noqa: BLE001 - one odd colour must not lose the other arms
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "

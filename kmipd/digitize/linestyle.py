@@ -54,14 +54,15 @@ class Candidate:
 
 def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, colour_id: int = 0,
                      max_chains: int | None = None, blind_cols: np.ndarray | None = None,
-                     ink: np.ndarray | None = None, line_ink: np.ndarray | None = None
-                     ) -> list[Candidate]:
+                     ink: np.ndarray | None = None, line_ink: np.ndarray | None = None,
+                     drop_alpha: np.ndarray | None = None) -> list[Candidate]:
     """Up to ``max_chains`` curves traced in one colour's coverage image, best first.
 
     ``blind_cols`` flags columns partly hidden by text boxes (gaps there cost little); ``ink``
     (bool, the region's line pixels of every colour) lets a drop hidden under another arm's
     stroke count as a drop; ``line_ink`` (bool, like ``ink`` without shaded bands)
-    places such a drop by the stroke that hides it.
+    places such a drop by the stroke that hides it; ``drop_alpha`` (like ``alpha``, each pixel's
+    coverage of this very colour) places drops to a fraction of a pixel.
     """
     if max_chains is None:
         max_chains = 2 if colour.chromatic else 3
@@ -100,7 +101,8 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                                                    free_cs=free_cs, support_cs=support_cs)]
         if not chain:
             break
-        x0, y = chain_profile(segs, chain, width, alpha, line_ink)
+        x0, y = chain_profile(segs, chain, width, alpha if drop_alpha is None else drop_alpha,
+                                  line_ink)
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True
