@@ -335,3 +335,35 @@ def test_text_inside_the_plot_is_excluded_but_curve_glyphs_are_not():
     words = [OcrWord("p = 0.003", 0.9, 300, 300, 380, 315), OcrWord("-", 0.9, 200, 200, 205, 203),
              OcrWord("Placebo", 0.9, 500, 60, 560, 75), OcrWord("0.5", 0.9, 60, 240, 90, 260)]
     assert text_boxes_inside(words, BOX) == [(300, 300, 380, 315), (500, 60, 560, 75)]
+
+
+def test_panel_region_gives_each_panel_its_own_text():
+    from kmipd.digitize.panels import panel_region
+
+    # stacked: the gap down to just above the lower box (its top label) is the upper panel's
+    top, low = PlotBox(100, 50, 900, 450), PlotBox(100, 700, 900, 1100)
+    assert panel_region([top, low], 0, (1300, 1000)) == (0, 0, 1000, 668)
+    assert panel_region([top, low], 1, (1300, 1000)) == (0, 668, 1000, 1300)
+    # side by side: the gap between the boxes is shared half and half
+    left, right = PlotBox(80, 40, 480, 400), PlotBox(620, 40, 1020, 400)
+    assert panel_region([left, right], 0, (600, 1100)) == (0, 0, 550, 600)
+    assert panel_region([left, right], 1, (600, 1100)) == (550, 0, 1100, 600)
+    # a lone panel owns the image
+    assert panel_region([left], 0, (600, 1100)) == (0, 0, 1100, 600)
+
+
+def test_digitize_reads_the_text_of_the_panel_asked_for(rendered):
+    """Two figures stacked: panel 1 gets its own legend names and numbers at risk, none of the
+    upper panel's (its OCR sees only its own part of the image)."""
+    from kmipd.digitize import digitize
+
+    upper, lower = rendered["colour_plus"], rendered["bw_dashed"]
+    a, b = load_image(upper.path), load_image(lower.path)
+    width = max(a.shape[1], b.shape[1])
+    widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
+    dig = digitize(np.vstack([widen(a), widen(b)]), panel=1, overlay=False)
+    assert sorted(dig.legend) == sorted(lower.arms)
+    assert set(dig.at_risk["arm"]) == set(lower.arms)
+    got = dig.at_risk.set_index(["arm", "time"])["n_at_risk"]
+    want = lower.at_risk.set_index(["arm", "time"])["n_at_risk"]
+    assert got.reindex(want.index).tolist() == want.tolist()

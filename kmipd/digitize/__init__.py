@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.axes import find_plot_box, find_ticks
+from kmipd.digitize.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
 from kmipd.digitize.calibrate import Calibration, calibrate, parse_number
 from kmipd.digitize.load import load_image, to_rgb
 from kmipd.digitize.overlay import draw_overlay
@@ -82,13 +82,14 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     KmipdError
         Unreadable input, no plot axes, or no curve inside the plot.
     """
-    from kmipd.digitize.ocr import read_words
+    from kmipd.digitize.panels import panel_words
 
     image, source = _as_image(path_or_image, page)
     image = _working_size(image)
     warnings: list[str] = []
-    words = _optional("OCR", read_words, [image], [], warnings)
-    box = _required("finding the plot box", find_plot_box, image, panel=panel)
+    boxes = _required("finding the plot box", find_plot_boxes, image)
+    box = pick_panel(boxes, panel)
+    words = _optional("OCR", panel_words, [image, boxes, panel], [], warnings)
     x_ticks = _optional("x tick marks", find_ticks, [image, box, "x"], np.zeros(0), warnings)
     y_ticks = _optional("y tick marks", find_ticks, [image, box, "y"], np.zeros(0), warnings)
     cal = _required("axis calibration", calibrate, image, box, words, x_ticks=x_ticks, y_ticks=y_ticks,

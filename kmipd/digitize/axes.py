@@ -238,6 +238,17 @@ def find_plot_box(image: np.ndarray, panel: int = 0) -> PlotBox:
     KmipdError
         No axes or panel found, or ``panel`` beyond the number of panels found.
     """
+    return pick_panel(find_plot_boxes(image), panel)
+
+
+def find_plot_boxes(image: np.ndarray) -> list[PlotBox]:
+    """The plot box of every panel of a figure, in reading order (see :func:`find_plot_box`).
+
+    Raises
+    ------
+    KmipdError
+        No axes or panel found.
+    """
     boxes, found = candidate_boxes(image)
     if not boxes:
         raise KmipdError(
@@ -245,6 +256,11 @@ def find_plot_box(image: np.ndarray, panel: int = 0) -> PlotBox:
             "vertical line(s) and {grey_panels} grey panel(s), but no x axis meeting a y axis; crop the "
             "image to one KM plot with its axes.".format(**found)
         )
+    return boxes
+
+
+def pick_panel(boxes: list[PlotBox], panel: int) -> PlotBox:
+    """``boxes[panel]``, or a one-line error saying how many panels there are."""
     if not 0 <= panel < len(boxes):
         raise KmipdError(f"panel {panel} asked for, but the figure has {len(boxes)} plot panel(s) (count from 0).")
     return boxes[panel]
