@@ -89,7 +89,7 @@ def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: 
         xd = _stroke_centre(inner, width)
         if xd is None and support is not None:
             hidden = support[r0 + r_in0:r0 + r_in1 + 1, a + 1:b]
-            xd = _stroke_centre(np.where(hidden, np.fmax(inner, 1.0), inner), width)
+            xd = _stroke_centre(np.where(hidden, 1.0, inner), width)
         if xd is not None:
             frac = np.clip(cols - (a + 1) + 0.5 - xd, 0.0, 1.0)
             level = y1 + frac * (y2 - y1)
