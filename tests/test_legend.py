@@ -197,6 +197,19 @@ def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
     assert read_legend(image, BOX, arms, words) == fig.arms[::-1]
 
 
+@pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65")])
+def test_period_and_threshold_names_beside_a_key(tmp_path, names):
+    # a calendar period or an age threshold looks like a number, yet with a key it is a name
+    from kmipd.datasets import load_ipd
+    from kmipd.plotting import render_km_figure
+
+    fig = render_km_figure(load_ipd("lung"), tmp_path / "p.png", style="colour_plus", table=False,
+                           rename=dict(zip(("Female", "Male"), names)))
+    image, words = ocr_figure(str(fig.path))
+    arms = [arm(_rgb(fig.colours[a])) for a in fig.arms]
+    assert read_legend(image, BOX, arms, words) == fig.arms
+
+
 def _box(image, words, x_ticks):
     from test_at_risk import known_axes
 

@@ -45,6 +45,7 @@ _NOT_NAMES = re.compile(
     r"^(p|hr|ci|log|rank|logrank|median|n|no|number|at|risk|censored|survival|probability|"
     r"months?|years?|days?|weeks?|time)$", re.I)
 _NUMERIC = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
+_NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
 _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b", re.I)
 #: In a coloured figure a legend key is at most this far (RGB distance) from an arm's colour.
@@ -155,8 +156,11 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         if not entry:
             return None
     text = clean_name(" ".join(w.text for w in entry))
+    # a number is no name, but a period ("1992-2004") or a threshold ("<65") is one beside a key
+    numeric_name = bool(_NUMERIC_NAME.match(text))
     if not text or _NOT_NAMES.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
-            _NUMERIC.match(text.replace(" ", "")) or not re.search(r"[A-Za-z]{2}|\d", text):
+            (_NUMERIC.match(text.replace(" ", "")) and not numeric_name) or \
+            not re.search(r"[A-Za-z]{2}|\d", text):
         return None
     h = float(np.median([w.height for w in entry]))
     if entry[-1].x1 - entry[0].x0 < 0.8 * h and len(text) > 2:
@@ -168,6 +172,8 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
     key = _find_entry_key(image, entries, first, h)
     if key is not None and coloured and not _arm_key_colour(key[0], arms):
         key = None  # in a coloured figure a key has an arm's colour (not a black line nearby)
+    if numeric_name and key is None:
+        return None
     if text.lower().rstrip(":") in _TITLES and not (
             key is not None and coloured and _colour_gap(key[0], arms) <= 45):
         return None  # a legend title ("Arm", "Treatment"), unless an arm's own key is beside it

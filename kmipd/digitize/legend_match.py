@@ -24,7 +24,7 @@ def normalise_label(text: str) -> str:
     t = text.strip()
     if "=" in t:  # survminer writes "sex=1"; the row label may say "sex=1" or just "1"
         t = t.split("=", 1)[1] if not t.endswith("=") else t
-    return re.sub(r"[^0-9a-z+\-]", "", t.lower())
+    return re.sub(r"[^0-9a-z+\-<>≤≥]", "", t.lower())
 
 
 def clean_name(text: str) -> str:
@@ -33,7 +33,7 @@ def clean_name(text: str) -> str:
     t = re.split(r"\s*\(\s*n\b|\s*[:;]\s+(?=.*\d)", text.strip(), maxsplit=1, flags=re.I)[0]
     # the end of a key read as "-" or "+", or as the CJK look-alikes of the recogniser's
     # Chinese alphabet ("十" plus, "一" dash, "丨" bar, "口" box)
-    t = re.sub(r"^(?:[^\w(<>]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
+    t = re.sub(r"^(?:[^\w(<>≤≥]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
     return t.strip(" ,;:.…")
 
 
