@@ -367,3 +367,17 @@ def test_digitize_reads_the_text_of_the_panel_asked_for(rendered):
     got = dig.at_risk.set_index(["arm", "time"])["n_at_risk"]
     want = lower.at_risk.set_index(["arm", "time"])["n_at_risk"]
     assert got.reindex(want.index).tolist() == want.tolist()
+
+
+def test_legend_shared_by_two_panels_names_the_lower_one(tmp_path):
+    """A legend printed once above two stacked panels still names the lower panel's arms."""
+    from kmipd.digitize import digitize
+
+    fig = render_km_figure(load_ipd("gbsg2"), tmp_path / "g.png", style="ggplot_grey", table=False)
+    image = load_image(fig.path)
+    box = find_plot_box(image)
+    bare = image[max(box.top - 15, 0):]  # the same panel without the legend above it
+    width = max(image.shape[1], bare.shape[1])
+    widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
+    dig = digitize(np.vstack([widen(image), widen(bare)]), panel=1, overlay=False)
+    assert sorted(dig.legend) == sorted(fig.arms)

@@ -82,7 +82,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     KmipdError
         Unreadable input, no plot axes, or no curve inside the plot.
     """
-    from kmipd.digitize.panels import panel_words
+    from kmipd.digitize.panels import panel_words, shared_words
 
     image, source = _as_image(path_or_image, page)
     image = _working_size(image)
@@ -105,6 +105,9 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
             "it; check that this is a KM plot, or give --arms."
         )
     legend = _read_legend(image, box, arms, words, warnings)
+    if len(boxes) > 1 and not any(legend):  # a legend shared by all panels, outside this one's part
+        more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
+        legend = _read_legend(image, box, arms, more, warnings)
     arms = _required("naming the arms", name_arms, arms, legend, mapping)
     at_risk, flags = _read_at_risk(image, box, mapping, arms, words, warnings)
     t0 = time_origin(mapping, box)

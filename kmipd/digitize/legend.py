@@ -167,8 +167,12 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         return None  # a vertical axis title
     if on_curve(entry, arms):
         return None  # censor ticks on a curve read as letters ("EE E L")
-    first = entry[0]
     coloured = arms_distinct_by_colour(arms)
+    if len(entry) > 1 and len(entry[0].text) == 1 and entry[1].text[:1].isalpha() and \
+            find_key(image, entry[1].x0, entry[1].cy, h) is not None:
+        entry = entry[1:]  # the key itself read as one glyph ("1" for a line with a "+" on it)
+        text = clean_name(" ".join(w.text for w in entry))
+    first = entry[0]
     key = _find_entry_key(image, entries, first, h)
     if key is not None and coloured and not _arm_key_colour(key[0], arms):
         key = None  # in a coloured figure a key has an arm's colour (not a black line nearby)

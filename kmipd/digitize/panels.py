@@ -2,7 +2,8 @@
 
 A figure with several KM plots (panels A and B side by side or stacked) holds each plot's tick
 labels, legend and numbers-at-risk table around its own box. Reading only that part with OCR
-keeps the other panels' text out and halves the OCR time of a two-panel figure.
+keeps the other panels' text out and halves the OCR time of a two-panel figure; a legend shared
+by all panels is looked for in the rest (:func:`shared_words`) only when a panel has none.
 """
 
 from __future__ import annotations
@@ -47,3 +48,11 @@ def panel_words(image: np.ndarray, boxes: list[PlotBox], index: int) -> list[Ocr
     if len(boxes) <= 1:
         return read_words(image)
     return read_region(image, *panel_region(boxes, index, image.shape))
+
+
+def shared_words(image: np.ndarray, boxes: list[PlotBox], index: int) -> list[OcrWord]:
+    """The text of the whole image outside the other panels' plot boxes, where a legend shared
+    by all panels is printed (above, beside or under them)."""
+    others = [b for k, b in enumerate(boxes) if k != index]
+    return [w for w in read_words(image)
+            if not any(b.left <= w.cx <= b.right and b.top <= w.cy <= b.bottom for b in others)]
