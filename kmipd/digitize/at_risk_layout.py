@@ -75,7 +75,12 @@ def split_tokens(words: list[OcrWord]) -> list[Token]:
 
 
 def group_lines(tokens: list[Token]) -> list[list[Token]]:
-    """Tokens grouped into text lines (top to bottom), each sorted left to right."""
+    """Tokens grouped into text lines (top to bottom), each sorted left to right.
+
+    Unlike :func:`kmipd.digitize.ocr.text_lines` a token is held against the median centre of
+    the line so far (and the smaller height): a table printed one column per arm, its counts
+    staggered a little, stays one row per time (the test of that layout fails otherwise).
+    """
     lines: list[list[Token]] = []
     for t in sorted(tokens, key=lambda t: t.cy):
         if lines:

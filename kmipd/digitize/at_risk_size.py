@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kmipd.digitize.legend_match import clean_name, name_similarity
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.ocr import OcrWord, text_lines
 
 _SIZE = re.compile(r"\bn\s*[=:]\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
 
@@ -85,10 +85,4 @@ def check_first_counts(table: list[tuple[str, float, int]], sizes: dict[str, int
 
 def _lines(words: list[OcrWord]) -> list[str]:
     """The texts of the figure's lines, words joined left to right."""
-    lines: list[list[OcrWord]] = []
-    for w in sorted(words, key=lambda w: w.cy):
-        if lines and abs(lines[-1][0].cy - w.cy) < 0.4 * max(lines[-1][0].height, w.height):
-            lines[-1].append(w)
-        else:
-            lines.append([w])
-    return [" ".join(w.text for w in sorted(line, key=lambda w: w.x0)) for line in lines]
+    return [" ".join(w.text for w in line) for line in text_lines(words)]

@@ -31,7 +31,7 @@ from kmipd.digitize.legend_match import (
 )
 from kmipd.digitize.legend_table import names_from_table
 from kmipd.digitize.legend_text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.ocr import OcrWord, text_lines
 from kmipd.digitize.result import ArmTrace, PlotBox
 
 __all__ = [
@@ -55,21 +55,12 @@ _SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a
 
 def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
     """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
-    lines: list[list[OcrWord]] = []
     # vertical words (a y axis title) are never legend text
     words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
-    for w in sorted(words, key=lambda w: w.cy):
-        for line in lines:
-            ref = line[0]
-            if abs(ref.cy - w.cy) < 0.4 * max(ref.height, w.height):
-                line.append(w)
-                break
-        else:
-            lines.append([w])
     entries: list[list[OcrWord]] = []
-    for line in lines:
+    for line in text_lines(words):
         cur: list[OcrWord] = []
-        for w in sorted(line, key=lambda w: w.x0):
+        for w in line:
             # OCR reads line keys as "+", "-|-", "十" ...: they separate entries
             sym = _SYMBOL.match(w.text) is not None
             if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):

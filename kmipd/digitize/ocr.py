@@ -149,6 +149,23 @@ def engine() -> RapidOCR:
     return ocr
 
 
+def text_lines(words: list[OcrWord], tol: float = 0.4) -> list[list[OcrWord]]:
+    """Words grouped into text lines, top to bottom, each sorted left to right.
+
+    A word joins the first line whose first word's centre is within ``tol`` of the taller of
+    the two heights from its own centre.
+    """
+    lines: list[list[OcrWord]] = []
+    for w in sorted(words, key=lambda w: w.cy):
+        for line in lines:
+            if abs(line[0].cy - w.cy) < tol * max(line[0].height, w.height):
+                line.append(w)
+                break
+        else:
+            lines.append([w])
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
 def _box_bounds(box) -> tuple[float, float, float, float]:
     pts = np.asarray(box, dtype=float).reshape(-1, 2)
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
