@@ -82,8 +82,8 @@ def figures(tmp_path_factory):
             for key, (data, kw) in CASES.items()}
 
 
-@pytest.mark.parametrize("key, bound", [("colour", 0.012), ("bw", 0.012), ("grey_panel", 0.012),
-                                        ("ci_band", 0.012), ("four_arms", 0.02), ("jpeg", 0.02),
+@pytest.mark.parametrize("key, bound", [("colour", 0.008), ("bw", 0.006), ("grey_panel", 0.009),
+                                        ("ci_band", 0.006), ("four_arms", 0.008), ("jpeg", 0.015),
                                         ("tied_grey", 0.03), ("tied_thick", 0.03)])
 def test_arms_and_accuracy(figures, key, bound):
     fig = figures[key]
