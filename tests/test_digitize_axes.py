@@ -381,3 +381,10 @@ def test_legend_shared_by_two_panels_names_the_lower_one(tmp_path):
     widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
     dig = digitize(np.vstack([widen(image), widen(bare)]), panel=1, overlay=False)
     assert sorted(dig.legend) == sorted(fig.arms)
+
+
+def test_panel_region_ignores_a_box_unlike_the_panel():
+    from kmipd.digitize.panels import panel_region
+
+    plot, small = PlotBox(100, 50, 900, 450), PlotBox(100, 700, 400, 800)  # a framed note below
+    assert panel_region([plot, small], 0, (1000, 1000)) == (0, 0, 1000, 1000)

@@ -23,14 +23,16 @@ def panel_region(boxes: list[PlotBox], index: int, shape: tuple[int, ...]) -> tu
     A panel below another starts a little above its own box (room for its top tick label): all
     between the two boxes, a risk table included, belongs to the upper panel. Side by side, the
     two share the gap between their boxes half and half (the right panel's y labels sit close to
-    its axis, the left panel's legend or table close to its own box).
+    its axis, the left panel's legend or table close to its own box). A box much smaller or
+    larger than this one is left out: cutting at it could cost this panel its own labels.
     """
     h, w = shape[:2]
     me = boxes[index]
     x0, y0, x1, y1 = 0, 0, w, h
+    area = me.width * me.height
     for k, other in enumerate(boxes):
-        if k == index:
-            continue
+        if k == index or not 0.5 <= other.width * other.height / max(area, 1) <= 2.0:
+            continue  # panels of a figure are alike in size; anything else is no panel to avoid
         beside = other.bottom > me.top and other.top < me.bottom
         if not beside and other.top >= me.bottom:  # below
             y1 = min(y1, int(other.top - TOP_ROOM * other.height))
