@@ -171,3 +171,24 @@ def test_a_stage_name_can_be_patched_and_restored(monkeypatch):
     assert kmipd.digitize is real
     with pytest.raises(AttributeError):
         kmipd.no_such_stage  # noqa: B018
+
+
+def test_detection_side_follows_the_text_size():
+    """Large text is detected on a shrunk image, small text at full size."""
+    import cv2
+    import numpy as np
+
+    from kmipd.digitize.ocr import DET_MAX_SIDE, detection_side, glyph_height
+
+    def page(scale: float) -> np.ndarray:
+        img = np.full((1500, 2000, 3), 255, np.uint8)
+        for row in range(12):
+            cv2.putText(img, "0 12 24 36 48 60 Months 0.25", (40, 100 + row * 110),
+                        cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), max(1, int(2 * scale)), cv2.LINE_AA)
+        return img
+
+    big, small = page(2.0), page(0.45)
+    assert 35 <= glyph_height(big) <= 50 and 8 <= glyph_height(small) <= 14
+    assert detection_side(big) == 1024  # shrunk to the floor: its glyphs stay over 14 px there
+    assert detection_side(small) == DET_MAX_SIDE  # 9 px glyphs: no shrinking at all
+    assert detection_side(np.full((900, 1200, 3), 255, np.uint8)) == DET_MAX_SIDE  # no text seen
