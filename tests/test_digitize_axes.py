@@ -150,6 +150,13 @@ def test_plot_box_and_ticks_on_rendered_figures(rendered, style):
         assert np.median(np.abs(err)) <= 0.15 and np.abs(err).max() <= 0.4, (axis, err)
 
 
+def _stacked(*images: np.ndarray) -> np.ndarray:
+    """Figures one above the other, padded white to the widest."""
+    width = max(im.shape[1] for im in images)
+    return np.vstack([np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)
+                      for im in images])
+
+
 def test_two_panel_figure_picks_the_panel_asked_for(rendered):
     left = load_image(rendered["colour_plus"].path)
     right = load_image(rendered["bw_dashed"].path)
@@ -160,9 +167,7 @@ def test_two_panel_figure_picks_the_panel_asked_for(rendered):
     assert first.right < left.shape[1] <= second.left
     alone = find_plot_box(left)
     assert max(abs(a - b) for a, b in zip(vars(first).values(), vars(alone).values())) <= 2
-    width = max(left.shape[1], right.shape[1])
-    widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
-    stacked = np.vstack([widen(left), widen(right)])
+    stacked = _stacked(left, right)
     top, bottom = find_plot_box(stacked, panel=0), find_plot_box(stacked, panel=1)
     assert top.bottom < left.shape[0] <= bottom.top
     with pytest.raises(KmipdError, match="panel 2"):
@@ -359,9 +364,7 @@ def test_digitize_reads_the_text_of_the_panel_asked_for(rendered):
 
     upper, lower = rendered["colour_plus"], rendered["bw_dashed"]
     a, b = load_image(upper.path), load_image(lower.path)
-    width = max(a.shape[1], b.shape[1])
-    widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
-    dig = digitize(np.vstack([widen(a), widen(b)]), panel=1, overlay=False)
+    dig = digitize(_stacked(a, b), panel=1, overlay=False)
     assert sorted(dig.legend) == sorted(lower.arms)
     assert set(dig.at_risk["arm"]) == set(lower.arms)
     got = dig.at_risk.set_index(["arm", "time"])["n_at_risk"]
@@ -377,9 +380,7 @@ def test_legend_shared_by_two_panels_names_the_lower_one(tmp_path):
     image = load_image(fig.path)
     box = find_plot_box(image)
     bare = image[max(box.top - 15, 0):]  # the same panel without the legend above it
-    width = max(image.shape[1], bare.shape[1])
-    widen = lambda im: np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
-    dig = digitize(np.vstack([widen(image), widen(bare)]), panel=1, overlay=False)
+    dig = digitize(_stacked(image, bare), panel=1, overlay=False)
     assert sorted(dig.legend) == sorted(fig.arms)
 
 
