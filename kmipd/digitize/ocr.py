@@ -60,6 +60,10 @@ class OcrWord:
 #: all lines. What is read depends a little on the padding (a raised "+" is read as "⁺" in one
 #: batch and "+" in another; :func:`read_words` normalises such forms).
 REC_BATCH = 8
+#: The detector finds text whose glyphs are at least about this tall (px) at the size it runs at.
+DET_GLYPH_PX = 14.0
+#: Longest side the detector runs at; a larger image is shrunk to it (rapidocr's own limit).
+DET_MAX_SIDE = 2048
 
 
 def _package_models(det_cfg, rec_cfg) -> dict[str, Path]:
@@ -169,12 +173,6 @@ def text_lines(words: list[OcrWord], tol: float = 0.4) -> list[list[OcrWord]]:
 def _box_bounds(box) -> tuple[float, float, float, float]:
     pts = np.asarray(box, dtype=float).reshape(-1, 2)
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
-
-
-#: The detector finds text whose glyphs are at least about this tall (px) at the size it runs at.
-DET_GLYPH_PX = 14.0
-#: Longest side the detector runs at; a larger image is shrunk to it (rapidocr's own limit).
-DET_MAX_SIDE = 2048
 
 
 def glyph_height(image: np.ndarray) -> float | None:
