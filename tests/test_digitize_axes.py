@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import R_FIGURES
 from PIL import Image
 
 from kmipd.datasets import load_ipd
@@ -17,10 +17,6 @@ from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.result import PlotBox
 from kmipd.errors import KmipdError
 from kmipd.plotting import render_km_figure
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-R_FIGURES = SHARED / "r-figures"
-
 
 # --- loading -------------------------------------------------------------------------------
 

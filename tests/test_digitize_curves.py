@@ -8,11 +8,10 @@ median, <= 0.02 worst) so that the tests pin regressions, not the last decimal.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
+from conftest import R_FIGURES
 
 from kmipd.datasets import load_ipd
 from kmipd.digitize import snap_whole_units
@@ -270,7 +269,6 @@ def test_steps_from_profile_reproduces_profile():
     assert pts[0, 0] == pytest.approx(4.5) and pts[-1, 0] == pytest.approx(12.5)
 
 
-R_FIGURES = Path(__file__).resolve().parents[1].parent / "shared" / "r-figures"
 
 
 @pytest.mark.parametrize("case, n", [

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import R_FIGURES
+from conftest import REAL_FIGURES as REAL
 from PIL import Image
 
 from kmipd.cli import main_group
@@ -25,10 +27,6 @@ from kmipd.digitize.load import load_image
 from kmipd.digitize.ocr import read_words
 from kmipd.errors import KmipdError
 from kmipd.plotting import render_km_figure
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-R_FIGURES = SHARED / "r-figures"
-REAL = SHARED / "real-figures"
 
 CASES = {
     "colour_plus": ("lung", {"x_label": "Days"}),
