@@ -214,7 +214,7 @@ def find_rows(lines: list[list[Token]], box: PlotBox, mapping: AxisMapping,
         if not counts or len(others) > len(counts):
             continue  # standard errors, percentages
         x_first = min(t.x0 for t in counts)
-        label_toks = [t for t in line if t.x1 <= x_first + 1]
+        label_toks = _label_tokens(line, x_first)
         label = " ".join(t.text for t in label_toks)
         if _NOT_AT_RISK.search(label):
             continue
@@ -249,6 +249,16 @@ def _unglue(line: list[Token], mapping: AxisMapping, ticks: np.ndarray,
                 continue
         out.append(t)
     return out
+
+
+def _label_tokens(line: list[Token], x_first: float) -> list[Token]:
+    """The tokens of a table line left of its first count: the row's label.
+
+    A token belongs by its centre, not its right edge: a label printed tight against the first
+    count ("Arm B 110") can overlap that count's box by a few pixels, and how much depends on the
+    font and the text renderer.
+    """
+    return [t for t in line if t.cx < x_first]
 
 
 def _add_wrapped_labels(rows: list[TableRow], lines: list[list[Token]]) -> None:
@@ -329,7 +339,7 @@ def table_row_labels(words: list[OcrWord], box: PlotBox) -> list[tuple[str, tupl
             continue
         first = min(cells, key=lambda t: t.x0)
         x_first = first.x0
-        label = [t for t in line if t.x1 <= x_first + 1]
+        label = _label_tokens(line, x_first)
         text = " ".join(t.text for t in label)
         if not label or not re.search(r"[A-Za-z]", text) or _NOT_AT_RISK.search(text):
             continue
