@@ -119,28 +119,32 @@ def test_tick_labels_are_read_offline_from_the_packaged_models(tmp_path):
 
 
 @pytest.mark.parametrize("first", [
-    "import kmipd.digitize.ocr",
+    "import kmipd.digitize.result",
     "import kmipd.reconstruct.guyot, kmipd.validate.checks, kmipd.pipeline, kmipd.analysis",
-    "import kmipd; kmipd.digitize; kmipd.validate",
+    "import kmipd; kmipd.digitize_figure; kmipd.validate_ipd",
     "from kmipd import *",
 ])
-def test_stage_names_are_the_functions_whatever_was_imported_first(first):
+def test_stage_names_are_the_functions_and_packages_stay_packages(first):
+    # the top-level stage functions are named apart from the subpackages, so that no import
+    # order can make ``kmipd.digitize`` the function or the package
     code = textwrap.dedent(f"""
         import sys, types
         {first}
-        import kmipd.digitize.at_risk, kmipd.reconstruct, kmipd.validate.report
-        from kmipd import digitize, reconstruct, validate, run, analyze, pool, KmipdError
+        import kmipd.digitize.result, kmipd.reconstruct, kmipd.validate.report
+        from kmipd import (digitize_figure, reconstruct_ipd, validate_ipd, run, analyze, pool,
+                           KmipdError)
         import kmipd
-        for name, f in [("digitize", digitize), ("reconstruct", reconstruct), ("validate", validate),
-                        ("run", run), ("analyze", analyze), ("pool", pool)]:
+        for name, f in [("digitize_figure", digitize_figure), ("reconstruct_ipd", reconstruct_ipd),
+                        ("validate_ipd", validate_ipd), ("run", run), ("analyze", analyze),
+                        ("pool", pool)]:
             assert callable(f) and not isinstance(f, types.ModuleType), (name, f)
             assert getattr(kmipd, name) is f, name
-        assert digitize is sys.modules["kmipd.digitize"].digitize
-        assert reconstruct is sys.modules["kmipd.reconstruct"].reconstruct
-        assert validate is sys.modules["kmipd.validate"].validate
+        assert digitize_figure is sys.modules["kmipd.digitize"].digitize
+        assert reconstruct_ipd is sys.modules["kmipd.reconstruct"].reconstruct
+        assert validate_ipd is sys.modules["kmipd.validate"].validate
+        for package in ("digitize", "reconstruct", "validate"):
+            assert getattr(kmipd, package) is sys.modules["kmipd." + package], package
         assert issubclass(KmipdError, ValueError)
-        from kmipd.digitize import at_risk
-        assert isinstance(at_risk, types.ModuleType)
         print("ok")
     """)
     proc = _run_python(code)
@@ -163,12 +167,12 @@ def test_importing_kmipd_or_its_command_line_loads_no_analysis_stack():
 def test_a_stage_name_can_be_patched_and_restored(monkeypatch):
     import kmipd
 
-    real = kmipd.digitize
+    real = kmipd.digitize_figure
     assert callable(real) and not isinstance(real, types.ModuleType)
-    monkeypatch.setattr(kmipd, "digitize", lambda *a, **k: "patched")
-    assert kmipd.digitize() == "patched"
+    monkeypatch.setattr(kmipd, "digitize_figure", lambda *a, **k: "patched")
+    assert kmipd.digitize_figure() == "patched"
     monkeypatch.undo()
-    assert kmipd.digitize is real
+    assert kmipd.digitize_figure is real
     with pytest.raises(AttributeError):
         kmipd.no_such_stage  # noqa: B018
 
