@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from kmipd.digitize.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
-from kmipd.digitize.calibrate import Calibration, calibrate, parse_number
-from kmipd.digitize.load import load_image, to_rgb
+from kmipd.digitize.calibrate import Calibration, calibrate, check_value_range, parse_number
+from kmipd.digitize.load import check_size, load_image, to_rgb
 from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import (
     ArmTrace,
@@ -84,6 +84,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     """
     from kmipd.digitize.panels import panel_words, shared_words
 
+    x_range, y_range = check_value_range(x_range, "x"), check_value_range(y_range, "y")
     image, source = _as_image(path_or_image, page)
     image = _working_size(image)
     warnings: list[str] = []
@@ -102,8 +103,9 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
         raise KmipdError(
             f"found the plot box ({box.width}x{box.height} px at x={box.left}, y={box.top}) and its axes "
             f"({_describe_axis(mapping, box, 'x')}, {_describe_axis(mapping, box, 'y')}) but no curve inside "
-            "it; check that this is a KM plot, or give --arms."
+            "it; check that this is a KM plot, or give the number of arms (--arms N, n_arms= in Python)."
         )
+    _check_plot_kind(image, box, arms, n_arms, text_boxes_inside(words, box), warnings)
     legend = _read_legend(image, box, arms, words, warnings)
     if len(boxes) > 1 and not any(legend):  # a legend shared by all panels, outside this one's part
         more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
@@ -149,10 +151,25 @@ def _optional(stage: str, fn, args: list, default, warnings: list[str]):
         return default
 
 
+def _check_plot_kind(image, box, arms, n_arms, inside, warnings: list[str]) -> None:
+    """Refuse a bar chart, scatter plot or rising curves (:mod:`kmipd.digitize.plot_kind`); a
+    failure of the check itself only warns."""
+    from kmipd.digitize.plot_kind import check_plot_kind
+
+    try:
+        check_plot_kind(image, box, arms, inside, lambda im, b, ex: _extract_arms(im, b, n_arms, ex)[0])
+    except KmipdError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the curves were traced; the check is a safeguard
+        warnings.append(f"checking that this is a KM plot failed ({type(exc).__name__}: {exc}); went on.")
+
+
 def _as_image(path_or_image, page: int) -> tuple[np.ndarray, str]:
     if isinstance(path_or_image, (str, Path)):
         return load_image(path_or_image, page=page), str(path_or_image)
     if isinstance(path_or_image, np.ndarray):
+        if path_or_image.ndim in (2, 3):  # other shapes: to_rgb says what is wrong
+            check_size(path_or_image.shape[1], path_or_image.shape[0], "the image array")
         return to_rgb(path_or_image), "<array>"
     raise KmipdError(f"digitize takes a file path or an image array, got {type(path_or_image).__name__}.")
 

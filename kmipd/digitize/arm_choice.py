@@ -172,7 +172,7 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
         near = [c for c in doubtful if c.coverage >= MIN_COVER]
         if near:
             warnings.append(f"{len(near)} more curve-like line(s) not taken as arms; "
-                            "pass n_arms if the figure has more arms")
+                            "give the number of arms (--arms N, n_arms= in Python) if the figure has more")
         if len(accepted) > 6:
             accepted = accepted[:6]
             warnings.append("more than 6 curves found; kept the 6 longest")

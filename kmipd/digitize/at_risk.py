@@ -45,7 +45,14 @@ from kmipd.digitize.legend import (
 )
 from kmipd.digitize.legend_match import assign_items
 from kmipd.digitize.ocr import OcrWord
-from kmipd.digitize.ocr_cells import CellReading, parse_count, read_cells
+from kmipd.digitize.ocr_cells import (
+    MAX_COUNT,
+    CellReading,
+    bounded,
+    parse_count,
+    read_cells,
+    too_large,
+)
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 
 __all__ = ["AtRiskReading", "check_at_risk_against_curves", "min_events", "read_at_risk_table"]
@@ -60,7 +67,8 @@ class AtRiskReading:
     value, action``, ``reason``. ``action`` is ``"repaired"`` (the table holds ``value``),
     ``"flagged"`` (left out of the table: no single reading makes the row consistent) or
     ``"unsure"`` (kept as read, but something else is in doubt, e.g. the row went to its arm by
-    order alone).
+    order alone). A cell read as more than :data:`~kmipd.digitize.ocr_cells.MAX_COUNT` patients
+    is a misread: it is flagged with ``value`` None and left out.
     """
 
     table: pd.DataFrame | None
@@ -98,7 +106,7 @@ def _cell_reads(image: np.ndarray, cells: list[Token], again: bool = False) -> l
             out.append(CellReading(r.text, r.prob, r.candidates + ((v, 4.0),)))
         else:
             out.append(r)
-    return out
+    return [bounded(r) for r in out]
 
 
 def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
@@ -241,6 +249,10 @@ def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times:
     records, flags = [], []
     for k, rd in enumerate(reads):
         if values[k] is None:
+            if (big := too_large(rd.text)) is not None:  # a misread, left out of the table
+                flags.append({"arm": arm_name, "time": float(times[k]), "read": rd.text, "value": None,
+                              "action": "flagged", "reason": f"read {big}, more than {MAX_COUNT:,} "
+                              "patients: cells or labels run together; left out"})
             continue
         if status[k] != "ok":
             why = (f"read {rd.text!r}; only {values[k]} keeps the row consistent"

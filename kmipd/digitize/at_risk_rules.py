@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.ocr_cells import CellReading
+from kmipd.digitize.ocr_cells import MAX_COUNT, CellReading
 
 # Digit pairs that OCR engines (and low-resolution JPEG figures) swap, both ways.
 CONFUSIONS: dict[str, str] = {
@@ -238,8 +238,10 @@ def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFram
         pairs = dict(zip(t_arms, c_arms))
     out = []
     for arm, rows in table.sort_values("time").groupby("arm", sort=False):
-        n = rows["n_at_risk"].to_numpy(int)
-        t = rows["time"].to_numpy(float)
+        n, t, bad = _counts(rows)
+        out += [{"arm": arm, "time": float(tb), "read": str(v), "value": None, "action": "flagged",
+                 "reason": f"not a count of patients (0 to {MAX_COUNT:,}); left out of the checks"}
+                for tb, v in bad]
         cur = curves[curves["arm"] == pairs.get(arm)].sort_values("time")
         ct = cur["time"].to_numpy(float)
         eps = 0.003 * (ct[-1] - ct[0]) if len(ct) > 1 else 0.0  # about a pixel of the figure
@@ -258,3 +260,15 @@ def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFram
                 out.append({"arm": arm, "time": float(t[k]), "read": str(n[k]), "value": int(n[k]),
                             "action": "flagged", "reason": reason})
     return out
+
+
+def _counts(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[tuple[float, object]]]:
+    """One arm's counts and times, without cells that are no count of patients (not a whole
+    number from 0 to :data:`~kmipd.digitize.ocr_cells.MAX_COUNT`), which are returned apart as
+    ``(time, value)``."""
+    raw = rows["n_at_risk"].to_numpy(object)
+    t = rows["time"].to_numpy(float)
+    num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(float)
+    ok = np.isfinite(num) & (num >= 0) & (num <= MAX_COUNT) & (num == np.round(num))
+    bad = [(float(tb), v) for tb, v, good in zip(t, raw, ok) if not good]
+    return num[ok].astype(np.int64), t[ok], bad

@@ -10,6 +10,7 @@ overruled, with a warning saying so.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -195,10 +196,29 @@ def calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, ax
     return _assumed(axis, box, ticks, readings)
 
 
+def check_value_range(value_range, axis: str) -> tuple[float, float] | None:
+    """A user's ``x_range``/``y_range`` as two floats; None stays None.
+
+    Raises
+    ------
+    KmipdError
+        Unless it is two finite numbers that differ.
+    """
+    if value_range is None:
+        return None
+    try:
+        a, b = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise KmipdError(f"{axis}_range must be two numbers, the values of the first and last tick mark "
+                         f"(--{axis}-range A B on the command line), got {value_range!r}.") from None
+    if not (math.isfinite(a) and math.isfinite(b)) or a == b:
+        raise KmipdError(f"{axis}_range must be two different values, both finite numbers: the values of the "
+                         f"first and last tick mark (--{axis}-range A B on the command line); got {a:g} and {b:g}.")
+    return a, b
+
+
 def _override(axis, box, ticks, value_range, readings, sign) -> _AxisResult:
-    a, b = map(float, value_range)
-    if a == b:
-        raise KmipdError(f"--{axis}-range needs two different values, got {a} and {b}.")
+    a, b = check_value_range(value_range, axis)
     # the given range is the first and last labelled tick (what a reader sees printed); without
     # two tick marks, the box edges stand in for them
     if len(ticks) >= 2:
@@ -231,7 +251,8 @@ def _assumed(axis, box, ticks, readings) -> _AxisResult:
         p_lo, p_hi = (box.left, box.right) if axis == "x" else (box.bottom, box.top)
         where = "box edges"
     scale = 1.0 / (p_hi - p_lo)
-    hint = "--x-range A B (times in the figure's unit)" if axis == "x" else "--y-range A B"
+    hint = ("--x-range A B (x_range= in Python; times in the figure's unit)" if axis == "x"
+            else "--y-range A B (y_range= in Python)")
     msg = (f"{axis} axis: tick labels could not be read ({len(readings)} found); assumed 0-1 at the {where}; "
            f"give {hint} for real values.")
     ticks_out = [TickReading(p, t, v, False) for p, t, v in readings]
@@ -278,6 +299,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     words = list(words or [])
     x_ticks = np.zeros(0) if x_ticks is None else np.asarray(x_ticks, float)
     y_ticks = np.zeros(0) if y_ticks is None else np.asarray(y_ticks, float)
+    x_range, y_range = check_value_range(x_range, "x"), check_value_range(y_range, "y")
     results = {}
     for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
         axis_words = words
@@ -314,7 +336,7 @@ def _plausibility(mapping: AxisMapping, box: PlotBox) -> list[str]:
     s_bottom, s_top = float(mapping.survival(box.bottom)), float(mapping.survival(box.top))
     if mapping.y.source != "assumed" and (s_top < 0.2 or s_top > 1.6 or s_bottom < -0.6 or s_bottom > 0.95):
         out.append(f"y axis: the plot box spans survival {s_bottom:.2f}-{s_top:.2f}, unusual for a KM plot; "
-                   "check the y calibration or give --y-range.")
+                   "check the y calibration or give --y-range A B (y_range= in Python).")
     t_left = float(mapping.time(box.left))
     span = float(mapping.time(box.right)) - t_left
     if mapping.x.source != "assumed" and span > 0 and t_left < -0.25 * span:

@@ -2,7 +2,13 @@
 
 The format is decided from the file's bytes, never from its name: journals hand out JPEG bytes
 named ``.png``, and WebP files saved as ``.jpg``. Whatever the source (palette, alpha, 16-bit,
-grey, CMYK), the result is a plain (H, W, 3) uint8 RGB array on a white background.
+grey, CMYK), the result is a plain (H, W, 3) uint8 RGB array on a white background, turned
+upright as the file's EXIF orientation says (phone photos and some scanners store the pixels
+sideways and only tag the turn).
+
+The size is checked before any pixel is decoded (from the file header, or a PDF page's size at
+the rendering resolution): a figure larger than :data:`MAX_PIXELS`, smaller than
+:data:`MIN_SIDE` or more elongated than :data:`MAX_ASPECT` is refused with a one-line error.
 """
 
 from __future__ import annotations
@@ -16,9 +22,16 @@ from kmipd.errors import KmipdError
 #: Rendering resolution for PDF pages; 300 dpi keeps 0.25 pt curve lines at least one pixel wide.
 DEFAULT_PDF_DPI = 300
 
-# Pillow refuses images above ~89 Mpx as a "decompression bomb"; a figure is never that big,
-# but a 600 dpi poster scan can be, so allow a little more and fail clearly beyond that.
-_MAX_PIXELS = 120_000_000
+#: Largest image read, in pixels (50 Mpx: an A4 page scanned at 600 dpi is 35 Mpx). The digitizer
+#: shrinks every figure to a 2000 px side anyway; a bigger file only costs memory (a 15000 x
+#: 15000 image decodes to 675 MB of RGB and several times that while being processed).
+MAX_PIXELS = 50_000_000
+#: Shortest image side, in pixels: below it there is no room for axes, ticks and a curve.
+MIN_SIDE = 50
+#: Most elongated image (longer side / shorter side): a plot is never a strip.
+MAX_ASPECT = 20.0
+#: EXIF tag of the orientation (1 = upright; 2-8 = mirrored and/or turned).
+_EXIF_ORIENTATION = 0x0112
 
 
 def load_image(path: str | Path, page: int = 0, dpi: int = DEFAULT_PDF_DPI) -> np.ndarray:
@@ -57,6 +70,35 @@ def load_image(path: str | Path, page: int = 0, dpi: int = DEFAULT_PDF_DPI) -> n
     return _load_raster(path, page)
 
 
+def check_size(width: int, height: int, what: str = "image") -> None:
+    """Refuse an image too large, too small or too elongated to be a figure, before decoding it.
+
+    Parameters
+    ----------
+    width, height : int
+        Size in pixels (from a file header, or a PDF page at its rendering resolution).
+    what : str
+        How to name the image in the message (its path, "PDF page 0 at 300 dpi", ...).
+
+    Raises
+    ------
+    KmipdError
+        More than :data:`MAX_PIXELS` pixels, a side under :data:`MIN_SIDE`, or an aspect
+        ratio beyond :data:`MAX_ASPECT`.
+    """
+    w, h = int(width), int(height)
+    if w * h > MAX_PIXELS:
+        raise KmipdError(f"{what} is {w} x {h} = {w * h / 1e6:.0f} Mpx, over the limit of "
+                         f"{MAX_PIXELS / 1e6:.0f} Mpx; scale it down (a KM figure needs no more than "
+                         "about 2000 px on its longer side).")
+    if min(w, h) < MIN_SIDE:
+        raise KmipdError(f"{what} is {w} x {h} px, too small to hold a plot (each side must be at "
+                         f"least {MIN_SIDE} px); use a larger image of the figure.")
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise KmipdError(f"{what} is {w} x {h} px, a strip (more than {MAX_ASPECT:g} times longer "
+                         "than wide), not a plot; crop the image to the KM figure.")
+
+
 def _load_pdf_page(path: Path, page: int, dpi: int) -> np.ndarray:
     import pypdfium2 as pdfium
 
@@ -68,34 +110,66 @@ def _load_pdf_page(path: Path, page: int, dpi: int) -> np.ndarray:
         n_pages = len(doc)
         if page >= n_pages:
             raise KmipdError(f"{path} has {n_pages} page(s); page {page} does not exist (pages count from 0).")
-        bitmap = doc[page].render(scale=dpi / 72.0)
+        pdf_page = doc[page]
+        w_pt, h_pt = pdf_page.get_size()  # points (1/72 inch)
+        check_size(round(w_pt * dpi / 72.0), round(h_pt * dpi / 72.0), f"{path} page {page} at {dpi} dpi")
+        bitmap = pdf_page.render(scale=dpi / 72.0)
         return to_rgb(np.asarray(bitmap.to_pil()))
     finally:
         doc.close()
 
 
 def _load_raster(path: Path, page: int) -> np.ndarray:
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import ImageSequence, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
     try:
-        with Image.open(path) as img:
+        img = _open_lazily(path)
+        with img:
+            check_size(*img.size, what=str(path))
             n_frames = getattr(img, "n_frames", 1)
             if page >= n_frames:
                 raise KmipdError(
                     f"{path} has {n_frames} frame(s); page {page} does not exist (pages count from 0)."
                 )
             frame = ImageSequence.Iterator(img)[page]
-            return _pil_to_rgb(frame)
+            check_size(*frame.size, what=str(path))  # a later TIFF frame has its own size
+            return _pil_to_rgb(_upright(frame))
     except KmipdError:
         raise
     except UnidentifiedImageError:
         raise KmipdError(
             f"{path} is not an image kmipd can read (expected PNG, JPEG, TIFF, BMP, WebP or PDF)."
         ) from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError) as exc:
         # truncated or damaged data surfaces here, only when the pixels are decoded
         raise KmipdError(f"{path} is a damaged or truncated image ({_first_line(exc)}).") from None
+
+
+def _open_lazily(path: Path):
+    """``PIL.Image.open`` (header only, nothing decoded) without Pillow's own size guard, which
+    would raise its multi-line "decompression bomb" error before :func:`check_size` can say
+    what is wrong in one line."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _upright(img):
+    """The image turned as its EXIF orientation tag says (unchanged without one)."""
+    from PIL import ImageOps
+
+    try:
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block: read the pixels as stored
+        return img
+    if orientation in (None, 1):
+        return img
+    return ImageOps.exif_transpose(img)
 
 
 def _pil_to_rgb(img) -> np.ndarray:

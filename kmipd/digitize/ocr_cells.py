@@ -22,6 +22,9 @@ _HEIGHT = 48  # the recogniser's input height
 _STRIDE = 8  # pixels of input width per output time step
 _GAP = 2 * _STRIDE  # white space between cells in the strip
 _MAX_STRIP = 3200  # longer strips are split: attention cost grows with length
+#: Most patients a count cell can hold. No trial has a million patients at risk in one arm; a
+#: larger number is a misread (neighbouring cells or a row label run together into one number).
+MAX_COUNT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,26 @@ def parse_count(text: str) -> int | None:
         return None
     digits = "".join(parts)
     return int(digits) if digits.isdigit() else None
+
+
+def too_large(text: str) -> int | None:
+    """The count ``text`` states when it is above :data:`MAX_COUNT` (a misread), else None."""
+    value = parse_count(text)
+    return value if value is not None and value > MAX_COUNT else None
+
+
+def bounded(reading: CellReading) -> CellReading:
+    """``reading`` without counts above :data:`MAX_COUNT`.
+
+    When its best reading is such a count the cell is a misread and keeps no count at all (its
+    second-best reading is no more to be trusted); otherwise only the unlikely alternatives
+    above the bound are dropped.
+    """
+    cands = reading.candidates
+    if not cands or all(v <= MAX_COUNT for v, _ in cands):
+        return reading
+    keep = () if cands[0][0] > MAX_COUNT else tuple(c for c in cands if c[0] <= MAX_COUNT)
+    return CellReading(reading.text, reading.prob, keep)
 
 
 def _recogniser():

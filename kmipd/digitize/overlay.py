@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pandas as pd
 
+from kmipd.digitize.ocr_cells import MAX_COUNT
 from kmipd.digitize.result import ArmTrace, Digitization
 
 # High-contrast drawing colours (RGB); each arm gets the one farthest from its own ink colour.
@@ -84,12 +86,16 @@ def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
     (_, th), _ = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
     for tick in dig.mapping.x.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
+        if not np.isfinite(tick.pixel):
+            continue
         x = int(round(tick.pixel))
         cv2.line(out, (x, box.bottom - size), (x, box.bottom + size), colour, thick + 1)
         label = f"{tick.value:g}" if tick.value is not None else "?"
         _text(out, label, (x, box.bottom - size - 3), colour, font, thick, "centre")
     for tick in dig.mapping.y.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
+        if not np.isfinite(tick.pixel):
+            continue
         y = int(round(tick.pixel))
         cv2.line(out, (box.left - size, y), (box.left + size, y), colour, thick + 1)
         label = f"{tick.value:g}" if tick.value is not None else "?"
@@ -97,7 +103,8 @@ def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
 
 
 def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> None:
-    pts = np.asarray(arm.steps_px, float)
+    pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(axis=1)]
     if len(pts) == 0:
         return
     # the steps as drawn: horizontal to the next point, then vertical down to it
@@ -108,7 +115,8 @@ def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> No
     path[1::2, 1] = ys[:-1]
     cv2.polylines(out, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, colour, thick, cv2.LINE_AA)
     r = max(3, 2 * thick + 1)
-    for cx, cy in np.asarray(arm.censor_px, float).reshape(-1, 2):
+    marks = np.asarray(arm.censor_px, float).reshape(-1, 2)
+    for cx, cy in marks[np.isfinite(marks).all(axis=1)]:
         cv2.circle(out, (int(round(cx)), int(round(cy))), r, colour, thick, cv2.LINE_AA)
     name = arm.name or f"arm {k + 1}"
     end = np.round(pts[-1]).astype(int)
@@ -122,6 +130,7 @@ def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> N
     if table is None or table.empty:
         return
     box = dig.box
+    w = out.shape[1]
     names = [a.name for a in dig.arms]
     (_, th), base = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
     line = th + base + 4
@@ -131,6 +140,21 @@ def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> N
     for r, (arm, rows) in enumerate(groups):
         colour = colours[names.index(arm)] if arm in names and names.index(arm) < len(colours) else (0, 0, 0)
         y = bottom - (len(groups) - 1 - r) * line
-        xs = dig.mapping.x.to_pixel(rows["time"].to_numpy(float))
-        for x, n in zip(xs, rows["n_at_risk"].to_numpy(int)):
-            _text(out, str(n), (int(round(x)), y), colour, font, thick, "centre")
+        times = pd.to_numeric(rows["time"], errors="coerce").to_numpy(float)
+        xs = dig.mapping.x.to_pixel(times)
+        for x, n in zip(xs, rows["n_at_risk"].to_numpy(object)):
+            if np.isfinite(x) and -w <= x <= 2 * w:  # a time far off the axis has no place here
+                _text(out, count_label(n), (int(round(x)), y), colour, font, thick, "centre")
+
+
+def count_label(value) -> str:
+    """How a number-at-risk cell is printed: the count, or ``"?"`` when it is no count of
+    patients (missing, negative, fractional, or beyond :data:`~kmipd.digitize.ocr_cells.MAX_COUNT`,
+    a misread whose digits would run across the picture)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return "?"
+    if not np.isfinite(v) or v < 0 or v > MAX_COUNT or v != round(v):
+        return "?"
+    return str(int(v))
