@@ -212,7 +212,11 @@ def test_properties_of_any_reconstruction(ipd, seed, use_table):
 @settings(max_examples=60, deadline=None)
 @given(t=st.lists(st.floats(0, 100), min_size=1, max_size=40), s=st.lists(st.floats(0, 1), min_size=40, max_size=40))
 def test_cleaning_always_gives_a_valid_step_curve(t, s):
-    c = clean_curve(np.array(t), np.array(s[: len(t)]))
+    try:
+        c = clean_curve(np.array(t), np.array(s[: len(t)]))
+    except KmipdError as exc:  # random points often rise: refused as cumulative incidence / mixed arms
+        assert "rises" in str(exc) or "starts at survival" in str(exc)
+        return
     assert c.time[0] == 0 and c.survival[0] == 1
     assert np.all(np.diff(c.time) >= 0)
     assert np.all(np.diff(c.survival) <= 1e-12)

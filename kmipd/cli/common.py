@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 
 import click
@@ -43,14 +44,55 @@ def one_line_errors(func):
 
 
 def parse_arm_values(pairs: tuple[str, ...], option: str, cast=int) -> dict[str, float]:
-    """Parse ``ARM=VALUE`` pairs given to an option such as ``--n``."""
+    """Parse ``ARM=VALUE`` pairs given to an option such as ``--n``.
+
+    Parameters
+    ----------
+    pairs : tuple of str
+        The option's values, e.g. ``("Placebo=120", "Drug=118")``.
+    option : str
+        The option's name, for messages.
+    cast : callable
+        ``int`` (the default) accepts whole numbers only (``120``, ``120.0``, ``1e3``); any other
+        callable converts the text and raises ValueError when it cannot.
+
+    Raises
+    ------
+    KmipdError
+        A pair without ``=`` or arm name, a value that is not a (whole) number, or an arm given
+        twice.
+    """
     out = {}
     for pair in pairs:
         arm, sep, value = pair.rpartition("=")
-        if not sep or not arm.strip():
+        arm = arm.strip()
+        if not sep or not arm:
             raise KmipdError(f"{option} takes ARM=VALUE (for example {option} Placebo=120), got {pair!r}.")
-        try:
-            out[arm.strip()] = cast(value)
-        except ValueError:
-            raise KmipdError(f"{option} {pair!r}: {value!r} is not a number.") from None
+        if arm in out:
+            raise KmipdError(f"{option} gives arm {arm!r} twice; give each arm once.")
+        out[arm] = _whole(value, option, pair) if cast is int else _converted(value, option, pair, cast)
     return out
+
+
+def _converted(value: str, option: str, pair: str, cast):
+    try:
+        return cast(value)
+    except ValueError:
+        raise KmipdError(f"{option} {pair!r}: {value!r} is not a number.") from None
+
+
+def _whole(value: str, option: str, pair: str) -> int:
+    """``value`` as a whole number ("120", "120.0", "1e3"); the range is checked by the library."""
+    number = _converted(value, option, pair, float)
+    if not math.isfinite(number) or number != int(number):
+        raise KmipdError(f"{option} {pair!r}: {value.strip()} is not a whole number.")
+    return int(number)
+
+
+def check_axis_range(value: tuple[float, float] | None, option: str) -> None:
+    """Refuse an ``--x-range``/``--y-range`` that is not two finite, different numbers."""
+    if value is not None and (not all(math.isfinite(v) for v in value) or value[0] == value[1]):
+        raise KmipdError(f"{option} needs two finite, different numbers (the values of the first and "
+                         f"last tick mark), got {value[0]:g} and {value[1]:g}.")
+
+

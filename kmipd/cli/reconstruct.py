@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kmipd.cli.common import main_group, one_line_errors, parse_arm_values
+from kmipd.outputs import refuse_overwriting_inputs
 
 
 @main_group.command("reconstruct")
@@ -21,24 +22,17 @@ from kmipd.cli.common import main_group, one_line_errors, parse_arm_values
 def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, output) -> None:
     """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
     # imported here, not at the top: every command module is loaded for any command
-    import pandas as pd
-
-    from kmipd.io import read_at_risk, read_curves, write_table
+    from kmipd.io import read_at_risk, read_censor_marks, read_curves, write_table
     from kmipd.reconstruct import reconstruct
 
-    curves = read_curves(curves_csv)
-    at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
-    marks = None
-    if marks_csv:
-        marks = pd.read_csv(marks_csv)
-        if not {"arm", "time"} <= set(marks.columns):
-            from kmipd.errors import KmipdError
-
-            raise KmipdError(f"censor marks file {marks_csv} needs columns arm,time.")
-        marks["arm"] = marks["arm"].astype(str)
+    refuse_overwriting_inputs([curves_csv, at_risk_csv, marks_csv], [output])
+    n = parse_arm_values(n_pairs, "--n")
+    events = parse_arm_values(event_pairs, "--events")
     notes: list[str] = []
-    ipd = reconstruct(curves, at_risk=at_risk, n=parse_arm_values(n_pairs, "--n"),
-                      events=parse_arm_values(event_pairs, "--events"), censor_marks=marks, notes=notes)
+    curves = read_curves(curves_csv, notes=notes)
+    at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
+    marks = read_censor_marks(marks_csv) if marks_csv else None
+    ipd = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks, notes=notes)
     write_table(ipd, output)
     for arm, rows in ipd.groupby("arm", sort=False):
         click.echo(f"{arm}: {len(rows)} patients, {int(rows['event'].sum())} events")

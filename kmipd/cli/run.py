@@ -6,15 +6,16 @@ import sys
 
 import click
 
-from kmipd.cli.common import main_group, one_line_errors, parse_arm_values
+from kmipd.cli.common import check_axis_range, main_group, one_line_errors, parse_arm_values
 
 
 @main_group.command("run")
 @click.argument("figure", type=click.Path(dir_okay=False))
 @click.option("--reported", "reported", type=click.Path(dir_okay=False), default=None,
               help="The paper's statistics as a TOML file; without it nothing is validated.")
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
-              help="Folder for every intermediate file and report.html.")
+@click.option("-o", "--output", "outdir", type=click.Path(), required=True,
+              help="Folder for every intermediate file and report.html (these files of an "
+                   "earlier run are removed first).")
 @click.option("--n", "n_pairs", multiple=True, metavar="ARM=N",
               help="Total patients of an arm (repeat per arm); for figures without an at-risk table.")
 @click.option("--events", "event_pairs", multiple=True, metavar="ARM=E",
@@ -37,6 +38,8 @@ def run_command(figure, reported, outdir, n_pairs, event_pairs, x_range, y_range
     """
     from kmipd.pipeline import run
 
+    check_axis_range(x_range, "--x-range")
+    check_axis_range(y_range, "--y-range")
     options = {"x_range": x_range, "y_range": y_range, "n_arms": n_arms, "page": page, "panel": panel}
     result = run(
         figure, reported, outdir,

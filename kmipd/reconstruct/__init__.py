@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from kmipd.errors import KmipdError
-from kmipd.io import check_at_risk, check_curves
+from kmipd.input_rules import check_count
+from kmipd.io import check_at_risk, check_censor_marks, check_curves
 from kmipd.reconstruct.at_risk_model import estimate_at_risk
 from kmipd.reconstruct.clean import CleanCurve, clean_curve
 from kmipd.reconstruct.guyot import GuyotResult, guyot
@@ -45,8 +46,10 @@ def reconstruct_arm(
     curve : CleanCurve
         The cleaned curve that was used.
     """
+    label = f"arm {str(arm)!r}" if arm else "the arm"
+    n = None if n is None else check_count(n, f"N of {label}", minimum=1)
+    total_events = None if total_events is None else check_count(total_events, f"total events of {label}")
     curve = clean_curve(time, survival, arm=arm)
-    label = f"arm {arm!r}" if arm else "the arm"
     marks = None if censor_times is None else np.asarray(censor_times, dtype=float)
     if risk_time is not None and len(risk_time):
         rt = np.asarray(risk_time, dtype=float)
@@ -55,21 +58,21 @@ def reconstruct_arm(
             if n is None:
                 raise KmipdError(
                     f"the at-risk table of {label} starts at time {rt[0]:g}, not 0; add the count at "
-                    "time 0 (the arm's N) or give N with --n."
+                    "time 0 (the arm's N) or give its N (--n ARM=N on the command line, n= in Python)."
                 )
             rt, nr = np.r_[0.0, rt], np.r_[n, nr]
         elif n is not None and nr[0] != n:
             raise KmipdError(f"{label}: N={n} disagrees with the {nr[0]} at risk at time 0 in the table.")
-        if nr[0] <= 0:
-            raise KmipdError(f"{label}: the number at risk at time 0 is {nr[0]}; it must be at least 1.")
+        check_count(nr[0], f"the number at risk at time 0 of {label}", minimum=1)
     elif n is not None:
-        if n <= 0:
-            raise KmipdError(f"{label}: N must be at least 1, got {n}.")
         if total_events is not None and marks is None:
             return _match_total_events(curve, int(n), int(total_events)), curve
         rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks)
     else:
-        raise KmipdError(f"{label} has neither numbers at risk nor N; give an at-risk table or --n ARM=N.")
+        raise KmipdError(
+            f"{label} has neither numbers at risk nor N; give an at-risk table (--at-risk on the command "
+            "line, at_risk= in Python) or its N (--n ARM=N on the command line, n= in Python)."
+        )
     if total_events is not None and not 0 <= total_events <= nr[0]:
         raise KmipdError(f"{label}: total events {total_events} is not between 0 and N={nr[0]}.")
     result = guyot(curve.time, curve.survival, rt, nr, total_events=total_events, censor_times=marks,
@@ -131,33 +134,43 @@ def reconstruct(
     n, events : mapping, optional
         Per-arm total N and total events; N is needed for arms without an at-risk table.
     censor_marks : DataFrame, optional
-        ``arm, time[, survival]`` of censor marks read from the figure.
+        ``arm, time[, survival]`` of censor marks read from the figure (no rows: no marks).
     notes : list, optional
         When given, receives one line per note (cleaning done, adjustments, mismatches).
+
+    Raises
+    ------
+    KmipdError
+        Bad input, named in a one-line message: a malformed table, a curve that is neither a
+        fraction nor a percent curve or that rises, arms that do not match, or an N or event
+        count that is not a whole number in range (at most
+        :data:`kmipd.input_rules.MAX_PATIENTS` per arm).
 
     Returns
     -------
     DataFrame
         ``arm, time, event`` sorted by arm (in the curves' order), time, and event first.
     """
-    curves = check_curves(curves)
+    scale_notes: list[str] = []
+    curves = check_curves(curves, notes=scale_notes)
     arms = list(dict.fromkeys(curves["arm"]))
-    n = dict(n or {})
-    events = dict(events or {})
+    n = _counts(n, arms, "N", "--n ARM=N on the command line, n= in Python", minimum=1)
+    events = _counts(events, arms, "total events", "--events ARM=E on the command line, events= in Python")
     if at_risk is not None:
         at_risk = check_at_risk(at_risk)
         _check_arms(at_risk["arm"].unique(), arms, "at-risk table")
-    _check_arms(n, arms, "--n")
-    _check_arms(events, arms, "--events")
-    if censor_marks is not None and len(censor_marks):
-        _check_arms(censor_marks["arm"].astype(str).unique(), arms, "censor marks")
+    if censor_marks is not None:
+        censor_marks = check_censor_marks(censor_marks)
+        _check_arms(censor_marks["arm"].unique(), arms, "censor marks")
+    if notes is not None:
+        notes.extend(scale_notes)
     pieces = []
     for arm in arms:
         c = curves[curves["arm"] == arm]
         rows = at_risk[at_risk["arm"] == arm] if at_risk is not None else None
         marks = None
         if censor_marks is not None and len(censor_marks):
-            marks = censor_marks.loc[censor_marks["arm"].astype(str) == arm, "time"].to_numpy(float)
+            marks = censor_marks.loc[censor_marks["arm"] == arm, "time"].to_numpy(float)
         result, _ = reconstruct_arm(
             c["time"].to_numpy(), c["survival"].to_numpy(),
             risk_time=None if rows is None or rows.empty else rows["time"].to_numpy(),
@@ -175,6 +188,18 @@ def reconstruct(
     ipd["_order"] = ipd["arm"].map({a: i for i, a in enumerate(arms)})
     ipd = ipd.sort_values(["_order", "time", "event"], ascending=[True, True, False], kind="stable")
     return ipd.drop(columns="_order").reset_index(drop=True)
+
+
+def _counts(given: Mapping[str, int] | None, arms: list[str], what: str, how: str,
+            minimum: int = 0) -> dict[str, int]:
+    """Per-arm counts checked: a mapping of curve arms to whole numbers in range."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise KmipdError(f"{what} must be given per arm as ARM=VALUE ({how}), not as {type(given).__name__}.")
+    _check_arms(given, arms, f"{what} ({how})")
+    return {str(arm): check_count(value, f"{what} of arm {str(arm)!r}", minimum=minimum)
+            for arm, value in given.items()}
 
 
 def _check_arms(given, arms: list[str], what: str) -> None:

@@ -14,6 +14,19 @@ import numpy as np
 from scipy.optimize import isotonic_regression
 
 from kmipd.errors import KmipdError
+from kmipd.input_rules import is_percent_curve, survival_as_fraction
+
+#: A Kaplan-Meier curve never rises. Digitizer noise makes points wobble by a pixel or two
+#: (< ~0.01 of survival), and a vertical drop clicked a little carelessly can put its foot just
+#: before its top; both are averaged away by isotonic regression. A rise of more than MAX_RISE
+#: between two points at least RISE_MIN_GAP of the follow-up apart is neither: the curve is a
+#: cumulative-incidence curve, or two arms' points are mixed, and it is refused.
+MAX_RISE = 0.05
+#: See :data:`MAX_RISE`; a fraction of the curve's last time.
+RISE_MIN_GAP = 0.02
+#: A curve whose first point, within RISE_MIN_GAP of time 0, is below this starts like a
+#: cumulative-incidence curve (at 0), not like a survival curve (at 1), and is refused.
+MIN_START = 0.5
 
 
 @dataclass
@@ -35,9 +48,20 @@ class CleanCurve:
         return self.survival[np.clip(idx, 0, None)]
 
 
-def detect_percent(survival: np.ndarray) -> bool:
-    """True when survival values are on a 0-100 scale (any value clearly above 1)."""
-    return bool(np.nanmax(survival) > 1.5)
+def detect_percent(survival: np.ndarray, time=None) -> bool:
+    """True when survival values are on a 0-100 scale (:func:`kmipd.input_rules.is_percent_curve`).
+
+    Parameters
+    ----------
+    survival : array_like
+        One arm's survival values.
+    time : array_like, optional
+        Their times (the start of the curve is the earliest one); in the given order when omitted.
+    """
+    s = np.asarray(survival, dtype=float).ravel()
+    t = np.arange(s.size, dtype=float) if time is None else np.asarray(time, dtype=float).ravel()
+    ok = np.isfinite(s) & np.isfinite(t)
+    return is_percent_curve(t[ok], s[ok])
 
 
 def clean_curve(time, survival, *, percent: bool | None = None, arm: str = "") -> CleanCurve:
@@ -45,13 +69,16 @@ def clean_curve(time, survival, *, percent: bool | None = None, arm: str = "") -
 
     Steps, each recorded in ``notes`` when it changed something:
 
-    1. drop non-finite points; detect a 0-100 scale and divide by 100 (unless ``percent`` given);
+    1. drop non-finite points; detect a 0-100 scale from the whole curve and divide by 100
+       (unless ``percent`` given; :func:`kmipd.input_rules.survival_as_fraction`);
     2. clip survival to [0, 1] and tiny negative times (digitizer noise) to 0;
     3. sort by time, and within one time by survival descending (a vertical drop drawn top-down);
-    4. enforce monotone non-increasing survival by isotonic regression (least squares), which
+    4. refuse a curve that rises (:data:`MAX_RISE`) or starts far below 1 (:data:`MIN_START`):
+       a cumulative-incidence curve or mixed arms;
+    5. enforce monotone non-increasing survival by isotonic regression (least squares), which
        averages out noise instead of dragging the curve down as a running minimum would;
-    5. put the start at (0, 1);
-    6. drop points inside flat runs that add nothing (keep each run's first and last point).
+    6. put the start at (0, 1);
+    7. drop points inside flat runs that add nothing (keep each run's first and last point).
 
     Parameters
     ----------
@@ -66,7 +93,7 @@ def clean_curve(time, survival, *, percent: bool | None = None, arm: str = "") -
     -------
     CleanCurve
     """
-    label = f" for arm {arm!r}" if arm else ""
+    label = f" for arm {str(arm)!r}" if arm else ""
     t = np.asarray(time, dtype=float).ravel()
     s = np.asarray(survival, dtype=float).ravel()
     if t.shape != s.shape:
@@ -84,19 +111,12 @@ def clean_curve(time, survival, *, percent: bool | None = None, arm: str = "") -
     if (t < 0).any():
         notes.append("clipped slightly negative times to 0")
         t = np.clip(t, 0, None)
-    is_percent = detect_percent(s) if percent is None else bool(percent)
-    if is_percent:
-        s = s / 100.0
-        notes.append("survival given in percent; divided by 100")
-    if s.min() < -0.05 or s.max() > 1.05:
-        raise KmipdError(
-            f"curve{label} has survival outside [0, 1] (min {s.min():g}, max {s.max():g}); "
-            "give survival as a fraction or a percent."
-        )
-    s = np.clip(s, 0.0, 1.0)
+    s, is_percent, changed = survival_as_fraction(t, s, f"curve{label}", percent)
+    notes += changed
 
     order = np.lexsort((-s, t))
     t, s = t[order], s[order]
+    _check_falls(t, s, f"curve{label}")
     fitted = isotonic_regression(s, increasing=False).x
     change = np.abs(fitted - s)
     if change.max() > 1e-9:
@@ -113,6 +133,31 @@ def clean_curve(time, survival, *, percent: bool | None = None, arm: str = "") -
 
     keep = _informative(t, s)
     return CleanCurve(t[keep], s[keep], is_percent, notes, noise_sd)
+
+
+def _check_falls(t: np.ndarray, s: np.ndarray, label: str) -> None:
+    """Refuse a curve (sorted by time) that rises or starts far below 1; see :data:`MAX_RISE`."""
+    gap = RISE_MIN_GAP * float(t[-1])
+    if gap <= 0:
+        return
+    later = np.searchsorted(t, t + gap, side="left")  # first point at least `gap` later
+    peak = np.maximum.accumulate(s[::-1])[::-1]  # highest survival from each point on
+    has_later = later < t.size
+    rise = np.where(has_later, peak[np.minimum(later, t.size - 1)] - s, -np.inf)
+    i = int(np.argmax(rise))
+    if rise[i] > MAX_RISE:
+        j = int(later[i] + np.argmax(s[later[i]:]))
+        raise KmipdError(
+            f"{label} rises from {s[i]:.3g} at time {t[i]:g} to {s[j]:.3g} at time {t[j]:g}; a Kaplan-Meier "
+            f"survival curve never rises by more than digitizer noise ({MAX_RISE:g}): if this is a "
+            "cumulative-incidence curve, give 1 - F as survival; otherwise the arm's points are mixed "
+            "with another curve's, check the arm column."
+        )
+    if t[0] <= gap and s[0] < MIN_START:
+        raise KmipdError(
+            f"{label} starts at survival {s[0]:.3g} at time {t[0]:g}; a Kaplan-Meier survival curve starts "
+            "at 1: if this is a cumulative-incidence curve, give 1 - F as survival."
+        )
 
 
 def _informative(t: np.ndarray, s: np.ndarray) -> np.ndarray:
