@@ -5,28 +5,12 @@ hazard; one common treatment effect). Two-stage: each study's Cox log HR and SE,
 inverse variance (fixed effect) and DerSimonian-Laird (random effects) with statsmodels'
 ``combine_effects``, with Cochran's Q, I^2 and tau^2.
 
-Manifest (TOML) -- paths are relative to the manifest's folder; top-level ``treatment`` /
-``control`` are defaults for studies that do not set their own::
-
-    treatment = "Drug"
-    control = "Placebo"
-
-    [[study]]
-    name = "TRIAL-1"
-    ipd = "trial1/ipd.csv"
-
-    [[study]]
-    name = "TRIAL-2"
-    ipd = "trial2/ipd.csv"
-    treatment = "Drug 10 mg"
+The studies (IPD files, or a TOML manifest) are read by :mod:`kmipd.pool_studies`.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,132 +26,22 @@ from statsmodels.stats.meta_analysis import combine_effects
 from kmipd.analysis._common import fmt, fmt_ci, fmt_p, wald, write_json
 from kmipd.analysis.survival import fit_cox
 from kmipd.errors import KmipdError
-from kmipd.io import check_ipd, read_ipd, write_table
+from kmipd.io import write_table
+from kmipd.outputs import make_folder, write_figure
+from kmipd.pool_studies import (  # noqa: F401  (Study, read_manifest, studies_from_paths: re-exported)
+    StudiesLike,
+    Study,
+    as_studies,
+    read_manifest,
+    studies_from_paths,
+    two_arm,
+)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
-STUDY_KEYS = {"name", "ipd", "treatment", "control"}
 POOLED_METHODS = {
     "one_stage": "one-stage Cox, stratified by study",
     "fixed": "fixed effect (inverse variance)",
     "random": "random effects (DerSimonian-Laird)",
 }
-
-
-@dataclass
-class Study:
-    """One study to pool: its name, IPD (``arm, time, event``) and the two arms compared."""
-
-    name: str
-    ipd: pd.DataFrame
-    treatment: str
-    control: str
-
-
-StudiesLike = str | Path | Sequence[Study | tuple[str, pd.DataFrame, str, str]]
-"""A manifest path, or studies as :class:`Study` / ``(name, ipd, treatment, control)``."""
-
-
-def read_manifest(path: str | Path, treatment: str | None = None, control: str | None = None) -> list[Study]:
-    """Read a TOML manifest of studies (format in the module docstring).
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The manifest file.
-    treatment, control : str, optional
-        Arms used by studies that set none, when the manifest has no top-level default either.
-
-    Returns
-    -------
-    list of Study
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise KmipdError(f"manifest {path} does not exist; check the path.")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KmipdError(f"manifest {path} is not valid TOML ({exc}).") from None
-    entries = data.get("study", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries) or not entries:
-        raise KmipdError(f"manifest {path} has no [[study]] tables; each study needs name, ipd, treatment, control.")
-    treatment = data.get("treatment", treatment)
-    control = data.get("control", control)
-    studies = []
-    for i, entry in enumerate(entries, start=1):
-        name = str(entry.get("name", f"study {i}"))
-        unknown = sorted(set(entry) - STUDY_KEYS)
-        if unknown:
-            raise KmipdError(f"study {name!r} in {path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(STUDY_KEYS))}.")
-        if "ipd" not in entry:
-            raise KmipdError(f"study {name!r} in {path} has no ipd = \"path/to/ipd.csv\".")
-        ipd_path = Path(entry["ipd"])
-        ipd_path = ipd_path if ipd_path.is_absolute() else path.parent / ipd_path
-        arms = {}
-        for key, default in (("treatment", treatment), ("control", control)):
-            arms[key] = entry.get(key, default)
-            if arms[key] is None:
-                raise KmipdError(f"study {name!r} has no {key} arm; set {key} = \"ARM\" in the manifest or give --{key}.")
-        studies.append(Study(name, _read_study_ipd(name, ipd_path), str(arms["treatment"]), str(arms["control"])))
-    return studies
-
-
-def _read_study_ipd(name: str, path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise KmipdError(f"study {name!r}: IPD file {path} does not exist.")
-    try:
-        return read_ipd(path)
-    except KmipdError as exc:
-        raise KmipdError(f"study {name!r}: {exc}") from None
-
-
-def studies_from_paths(paths: Sequence[str | Path], treatment: str, control: str) -> list[Study]:
-    """Studies from IPD files sharing the same two arms, each named after its folder.
-
-    The name is the folder holding the file (``STUDY1/ipd.csv`` -> ``STUDY1``); when folder names
-    repeat, the file name without extension (``trials/a.csv`` -> ``a``); failing that, the path.
-    """
-    paths = [Path(p) for p in paths]
-    for names in ([p.parent.name for p in paths], [p.stem for p in paths], [str(p) for p in paths]):
-        if all(names) and len(set(names)) == len(names):
-            break
-    return [Study(n, _read_study_ipd(n, p), treatment, control) for n, p in zip(names, paths, strict=True)]
-
-
-def _as_studies(studies: StudiesLike) -> list[Study]:
-    if isinstance(studies, (str, Path)):
-        return read_manifest(studies)
-    out = []
-    for s in studies:
-        if isinstance(s, Study):
-            out.append(s)
-        else:
-            name, ipd, treatment, control = s
-            out.append(Study(str(name), ipd, str(treatment), str(control)))
-    return out
-
-
-def _two_arm(study: Study) -> pd.DataFrame:
-    """The study's treatment and control patients with ``treat`` 1/0, after checking the arms."""
-    try:
-        ipd = check_ipd(study.ipd)
-    except KmipdError as exc:
-        raise KmipdError(f"study {study.name!r}: {exc}") from None
-    arms = sorted(ipd["arm"].unique())
-    if study.treatment == study.control:
-        raise KmipdError(f"study {study.name!r}: treatment and control are the same arm {study.treatment!r}.")
-    for role, arm in (("treatment", study.treatment), ("control", study.control)):
-        if arm not in arms:
-            raise KmipdError(f"study {study.name!r}: {role} arm {arm!r} is not in its IPD; its arms are {', '.join(map(repr, arms))}.")
-        if ipd.loc[ipd["arm"] == arm, "event"].sum() == 0:
-            raise KmipdError(f"study {study.name!r}: {role} arm {arm!r} has no events, so its hazard ratio is not estimable.")
-    rows = ipd[ipd["arm"].isin([study.treatment, study.control])]
-    return pd.DataFrame({"study": study.name, "time": rows["time"].to_numpy(), "event": rows["event"].to_numpy(),
-                         "treat": (rows["arm"] == study.treatment).astype(int).to_numpy()})
 
 
 def two_stage(log_hr: ArrayLike, se: ArrayLike, names: list[str] | None = None) -> dict:
@@ -239,14 +113,14 @@ class PooledAnalysis:
 
     def fit(self, studies: StudiesLike) -> PooledAnalysis:
         """Pool ``studies``: a list of :class:`Study` or ``(name, ipd, treatment, control)``, or a manifest path."""
-        studies = _as_studies(studies)
+        studies = as_studies(studies)
         if len(studies) < 2:
             raise KmipdError(f"pooling needs at least 2 studies, got {len(studies)}.")
         names = [s.name for s in studies]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise KmipdError(f"study name(s) {', '.join(map(repr, dupes))} appear more than once; give each study its own name.")
-        parts = [_two_arm(s) for s in studies]
+        parts = [two_arm(s) for s in studies]
         rows = [self._study_row(s, d) for s, d in zip(studies, parts, strict=True)]
         per = pd.DataFrame(rows)
         meta = two_stage(per["log_hr"], per["se_log_hr"], names=names)
@@ -357,16 +231,20 @@ class PooledAnalysis:
         return fig
 
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
-        """Write ``studies.csv``, ``pooled.csv``, ``pooling.json`` and ``forest.png`` into ``outdir``."""
-        outdir = Path(outdir)
-        files = {
+        """Write ``studies.csv``, ``pooled.csv``, ``pooling.json`` and ``forest.png`` into ``outdir``
+        (:data:`POOL_OUTPUTS`), each replaced in one step."""
+        outdir = make_folder(outdir)
+        return {
             "studies": write_table(self.studies_, outdir / "studies.csv"),
             "pooled": write_table(self.pooled_.reset_index(names="key"), outdir / "pooled.csv"),
             "json": write_json(self.to_dict(), outdir / "pooling.json"),
-            "forest_png": outdir / "forest.png",
+            "forest_png": write_figure(self.plot_forest(), outdir / "forest.png", dpi=150,
+                                       bbox_inches="tight", facecolor="white"),
         }
-        self.plot_forest().savefig(files["forest_png"], dpi=150, bbox_inches="tight", facecolor="white")
-        return files
+
+
+POOL_OUTPUTS = ("studies.csv", "pooled.csv", "pooling.json", "forest.png")
+"""The files :meth:`PooledAnalysis.to_folder` writes."""
 
 
 def _log_ticks(ax) -> None:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kmipd.outputs import write_text_atomic
+
 
 def z_crit(alpha: float) -> float:
     """Two-sided normal critical value for a ``1 - alpha`` confidence interval."""
@@ -52,11 +54,11 @@ def jsonable(value: Any) -> Any:
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
-    """Write ``obj`` (after :func:`jsonable`) as indented JSON, creating the parent folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(jsonable(obj), indent=2) + "\n")
-    return path
+    """Write ``obj`` (after :func:`jsonable`) as indented JSON, creating the parent folder.
+
+    The file is replaced in one step (:func:`kmipd.outputs.write_text_atomic`).
+    """
+    return write_text_atomic(path, json.dumps(jsonable(obj), indent=2) + "\n")
 
 
 def fmt(x: float, digits: int = 3, inf: str = "NR") -> str:

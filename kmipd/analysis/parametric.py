@@ -21,6 +21,7 @@ from lifelines import (
     LogNormalFitter,
     WeibullFitter,
 )
+from lifelines.exceptions import ConvergenceError
 from lifelines.utils import restricted_mean_survival_time
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -29,6 +30,8 @@ from numpy.typing import ArrayLike
 from kmipd.analysis._common import fmt
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, write_table
+from kmipd.outputs import make_folder, write_figure
+from kmipd.validate.arms import check_follow_up
 
 MODELS = {
     "exponential": ExponentialFitter,
@@ -44,6 +47,10 @@ FIT_COLUMNS = [
 ]
 
 
+# A parametric fit needs at least this many patients (lifelines fails on one, with a TypeError)
+MIN_PATIENTS = 2
+
+
 def _first_line(obj) -> str:
     text = str(obj).strip()
     return text.splitlines()[0].strip() if text else type(obj).__name__
@@ -56,14 +63,17 @@ def fit_one(model: str, time: np.ndarray, event: np.ndarray, alpha: float = 0.05
     singular Hessian; the note says which) or ``"failed"`` (no fit; the note gives the reason).
     """
     if event.sum() == 0:
-        return None, "failed", "no events in the arm"
+        return None, "failed", "no events in the arm: the model is not estimable"
+    if len(time) < MIN_PATIENTS:
+        return None, "failed", f"too few patients ({len(time)}) for a parametric fit"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             fitter = MODELS[model](alpha=alpha).fit(time, event)
-        except Exception as exc:  # noqa: BLE001 - lifelines raises several types; a failed fit is a result
-            # lifelines' own message is a paragraph of advice; the type and its first clause suffice
-            return None, "failed", f"fit failed ({type(exc).__name__}): {_first_line(exc).split('.')[0][:80]}"
+        except ConvergenceError:
+            return None, "failed", "fit failed: did not converge (lifelines ConvergenceError)"
+        except Exception:  # noqa: BLE001 - lifelines raises several types; a failed fit is a result
+            return None, "failed", "fit failed: lifelines could not fit this model to the arm's data"
     worry = [w for w in caught if type(w.message).__name__ in ("ConvergenceWarning", "ApproximationWarning")]
     if worry:
         return fitter, "warning", _first_line(worry[0].message)
@@ -117,6 +127,7 @@ class ParametricFits:
             ``self``.
         """
         ipd = check_ipd(ipd).sort_values(["arm", "time"], kind="stable")
+        check_follow_up(ipd)
         longest = float(ipd["time"].max())
         if horizon is not None and (not np.isfinite(horizon) or horizon <= 0):
             raise KmipdError(f"horizon must be a positive time, got {horizon}.")
@@ -223,15 +234,19 @@ class ParametricFits:
         return fig
 
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
-        """Write ``parametric.csv``, ``parametric_curves.csv`` and ``parametric.png``."""
-        outdir = Path(outdir)
-        files = {
+        """Write ``parametric.csv``, ``parametric_curves.csv`` and ``parametric.png``
+        (:data:`PARAMETRIC_OUTPUTS`), each replaced in one step."""
+        outdir = make_folder(outdir)
+        return {
             "parametric": write_table(self.fits_, outdir / "parametric.csv"),
             "parametric_curves": write_table(self.predict(), outdir / "parametric_curves.csv"),
-            "parametric_png": outdir / "parametric.png",
+            "parametric_png": write_figure(self.plot(), outdir / "parametric.png", dpi=120,
+                                           facecolor="white"),
         }
-        self.plot().savefig(files["parametric_png"], dpi=120, facecolor="white")
-        return files
+
+
+PARAMETRIC_OUTPUTS = ("parametric.csv", "parametric_curves.csv", "parametric.png")
+"""The files :meth:`ParametricFits.to_folder` writes."""
 
 
 def fit_parametric(

@@ -15,16 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test, multivariate_logrank_test, proportional_hazard_test
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from kmipd.analysis._common import fmt, fmt_ci, fmt_p, wald, write_json, z_crit
-from kmipd.analysis.parametric import ParametricFits
+from kmipd.analysis.parametric import PARAMETRIC_OUTPUTS, ParametricFits
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, read_ipd, write_table
+from kmipd.outputs import make_folder, remove_outputs, write_figure
 from kmipd.plotting import plot_km
+from kmipd.validate.arms import check_follow_up, require_arm
 
 
 def rmst_with_se(kmf: KaplanMeierFitter, tau: float) -> tuple[float, float]:
@@ -70,19 +73,26 @@ def _km(rows: pd.DataFrame, label: str, alpha: float) -> KaplanMeierFitter:
 
 
 def fit_cox(data: pd.DataFrame, alpha: float) -> tuple[CoxPHFitter | None, str]:
-    """Fit a Cox model, returning ``(model, note)``; a model that cannot be fitted gives ``None``."""
+    """Fit a Cox model, returning ``(model, note)``; a model that cannot be fitted gives ``None``.
+
+    The note is a short sentence for the user (never a lifelines exception text): why the model
+    could not be fitted, or lifelines' convergence warning cut to its first sentence.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             cph = CoxPHFitter(alpha=alpha).fit(data, "time", "event")
-        except Exception as exc:  # noqa: BLE001 - lifelines raises several types; report, don't crash
-            return None, f"Cox model failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        except ConvergenceError:
+            return None, "Cox model could not be fitted (it did not converge)"
+        except Exception:  # noqa: BLE001 - lifelines raises several types; report, don't crash
+            return None, "Cox model could not be fitted to these data"
     bad = [w for w in caught if "Convergence" in type(w.message).__name__]
     if not bad:
         return cph, ""
-    # lifelines appends example code to the warning; the diagnosis before it is what the user needs
-    text = str(bad[0].message).strip().splitlines()[0].split(" For example")[0]
-    return cph, f"Cox model convergence warning: {text}"
+    # lifelines appends advice, links and example code; its first sentence is the diagnosis
+    text = str(bad[0].message).strip().splitlines()[0].split(". ")[0].rstrip(".")
+    text = text.replace("Column treat", "The arm indicator")  # our design column, not the user's
+    return cph, f"Cox model convergence warning: {text}; the hazard ratio may be unreliable"
 
 
 class SurvivalAnalysis:
@@ -149,8 +159,16 @@ class SurvivalAnalysis:
         -------
         SurvivalAnalysis
             ``self``, with the attributes filled in.
+
+        Raises
+        ------
+        KmipdError
+            An unknown reference arm, a bad tau or landmark, or an arm whose times are all 0. An
+            arm without events is not an error: its HR and parametric fits are NaN / "failed"
+            with a note saying why.
         """
         ipd = check_ipd(ipd)
+        check_follow_up(ipd)
         self.arms_ = sorted(ipd["arm"].unique())
         self.reference_ = self._choose_reference(reference)
         max_fu = ipd.groupby("arm")["time"].max()
@@ -181,9 +199,8 @@ class SurvivalAnalysis:
     def _choose_reference(self, reference: str | None) -> str:
         if reference is None:
             return self.arms_[0]
-        if reference not in self.arms_:
-            raise KmipdError(f"reference arm {reference!r} is not in the IPD; its arms are {', '.join(map(repr, self.arms_))}.")
-        return reference
+        return require_arm(reference, self.arms_, "reference arm", "the IPD",
+                           "give one of them (--reference on the command line, reference= in Python)")
 
     def _choose_tau(self, tau: float | None, max_fu: pd.Series) -> float:
         shortest = float(max_fu.min())
@@ -195,7 +212,8 @@ class SurvivalAnalysis:
             arm = max_fu.idxmin()
             raise KmipdError(
                 f"tau {tau:g} is beyond the follow-up of arm {arm!r} (last time {shortest:g}); "
-                f"the RMST is only estimable up to {shortest:g}, choose --tau <= {shortest:g}."
+                f"the RMST is only estimable up to {shortest:g}; choose tau <= {shortest:g} "
+                "(--tau on the command line, tau= in Python)."
             )
         return float(tau)
 
@@ -239,7 +257,7 @@ class SurvivalAnalysis:
         notes = []
         both = pd.concat([rows, ref])
         data = pd.DataFrame({"time": both["time"], "event": both["event"], "treat": (both["arm"] == arm).astype(int)})
-        cph, note = fit_cox(data, self.alpha)
+        cph, note = self._cox(arm, rows, ref, data)
         if note:
             notes.append(note)
         if cph is not None:
@@ -257,8 +275,8 @@ class SurvivalAnalysis:
                     ph = proportional_hazard_test(cph, data, time_transform="km")
                 row = ph.summary.iloc[0]
                 out.update(ph_statistic=float(row["test_statistic"]), ph_p=float(row["p"]))
-            except Exception as exc:  # noqa: BLE001 - a failed check is reported, not fatal
-                notes.append(f"PH test failed: {type(exc).__name__}")
+            except Exception:  # noqa: BLE001 - a failed check is reported, not fatal
+                notes.append("proportional-hazards test not computable for these data")
         lr = logrank_test(rows["time"], ref["time"], rows["event"], ref["event"])
         out.update(logrank_statistic=float(lr.test_statistic), logrank_p=float(lr.p_value))
         a, b = self.per_arm_.set_index("arm").loc[arm], self.per_arm_.set_index("arm").loc[self.reference_]
@@ -267,6 +285,15 @@ class SurvivalAnalysis:
         out.update(rmst_diff=diff, rmst_diff_se=se, rmst_diff_lower=lo, rmst_diff_upper=hi, rmst_diff_p=p)
         out["note"] = "; ".join(notes)
         return out
+
+    def _cox(self, arm: str, rows: pd.DataFrame, ref: pd.DataFrame,
+             data: pd.DataFrame) -> tuple[CoxPHFitter | None, str]:
+        """:func:`fit_cox`, unless an arm has no events: then the HR is not estimable (lifelines
+        would "converge" to an HR of 0 or 1e7 with a CI of 0 to inf), and the note says so."""
+        empty = [name for name, part in ((arm, rows), (self.reference_, ref)) if part["event"].sum() == 0]
+        if empty:
+            return None, f"arm {empty[0]!r} has no events: the hazard ratio is not estimable"
+        return fit_cox(data, self.alpha)
 
     # -- output ----------------------------------------------------------------------------------
     @property
@@ -330,12 +357,17 @@ class SurvivalAnalysis:
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
         """Write the CSV tables, ``analysis.json`` and the PNG figures into ``outdir``.
 
+        Each file is replaced in one step; without parametric fits, the ``parametric*`` files
+        of an earlier analysis are removed (every file owned: :data:`ANALYSIS_OUTPUTS`).
+
         Returns
         -------
         dict of str to Path
             The files written, by name.
         """
-        outdir = Path(outdir)
+        outdir = make_folder(outdir)
+        if self.parametric_ is None:
+            remove_outputs(outdir, PARAMETRIC_OUTPUTS)
         files = {
             "per_arm": write_table(self.per_arm_, outdir / "per_arm.csv"),
             "landmarks": write_table(self.landmarks_, outdir / "landmarks.csv"),
@@ -344,9 +376,14 @@ class SurvivalAnalysis:
         if self.parametric_ is not None:
             files.update(self.parametric_.to_folder(outdir))
         files["json"] = write_json(self.to_dict(), outdir / "analysis.json")
-        files["km_png"] = outdir / "km.png"
-        self.plot_km().savefig(files["km_png"], dpi=150, bbox_inches="tight", facecolor="white")
+        files["km_png"] = write_figure(self.plot_km(), outdir / "km.png", dpi=150,
+                                       bbox_inches="tight", facecolor="white")
         return files
+
+
+ANALYSIS_OUTPUTS = ("per_arm.csv", "landmarks.csv", "comparisons.csv", "analysis.json", "km.png",
+                    *PARAMETRIC_OUTPUTS)
+"""Every file :meth:`SurvivalAnalysis.to_folder` writes (or removes as stale)."""
 
 
 _COMPARISON_COLUMNS = [

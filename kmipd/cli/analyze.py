@@ -8,6 +8,7 @@ import click
 
 from kmipd.cli.common import main_group, one_line_errors
 from kmipd.errors import KmipdError
+from kmipd.outputs import check_output_folder, refuse_overwriting_inputs
 
 
 def parse_times(text: str | None, option: str) -> list[float] | None:
@@ -18,6 +19,12 @@ def parse_times(text: str | None, option: str) -> list[float] | None:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise KmipdError(f"{option} takes comma-separated times (for example {option} 12,24), got {text!r}.") from None
+
+
+def _check_outputs(outdir: Path, names: tuple[str, ...], inputs: list[str | None]) -> None:
+    """Refuse an output folder that is a file, or one where an input would be overwritten."""
+    check_output_folder(outdir)
+    refuse_overwriting_inputs(inputs, [outdir / name for name in names])
 
 
 def _report(files: dict[str, Path], outdir: Path) -> None:
@@ -32,16 +39,18 @@ def _report(files: dict[str, Path], outdir: Path) -> None:
 @click.option("--horizon", type=float, help="Extrapolation horizon of the parametric fits (default: 2 x longest follow-up).")
 @click.option("--no-parametric", is_flag=True, help="Skip the parametric (HTA) fits.")
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="1 - confidence level.")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="Output folder (default: 'analysis' next to IPD.csv).")
+@click.option("-o", "--outdir", type=click.Path(), help="Output folder (default: 'analysis' next to IPD.csv).")
 @one_line_errors
 def analyze_command(ipd_csv, reference, tau, landmarks, horizon, no_parametric, alpha, outdir) -> None:
     """Survival analysis of IPD.csv (arm,time,event): medians, landmarks, RMST, Cox HR + PH test,
     log-rank, parametric fits; printed, and written as CSV, JSON and PNG."""
     from kmipd.analysis import analyze
+    from kmipd.analysis.survival import ANALYSIS_OUTPUTS
 
+    outdir = Path(outdir) if outdir else Path(ipd_csv).parent / "analysis"
+    _check_outputs(outdir, ANALYSIS_OUTPUTS, [ipd_csv])
     result = analyze(ipd_csv, reference=reference, tau=tau, landmarks=parse_times(landmarks, "--landmarks"),
                      horizon=horizon, parametric=not no_parametric, alpha=alpha)
-    outdir = Path(outdir) if outdir else Path(ipd_csv).parent / "analysis"
     click.echo(result.summary)
     _report(result.to_folder(outdir), outdir)
 
@@ -52,7 +61,7 @@ def analyze_command(ipd_csv, reference, tau, landmarks, horizon, no_parametric, 
 @click.option("--treatment", help="Treatment arm (every study, or the manifest's default).")
 @click.option("--control", help="Control arm (every study, or the manifest's default).")
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="1 - confidence level.")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False),
+@click.option("-o", "--outdir", type=click.Path(),
               help="Output folder (default: 'pooled' next to the manifest, or in the current folder).")
 @one_line_errors
 def pool_command(ipd_csvs, manifest, treatment, control, alpha, outdir) -> None:
@@ -62,7 +71,7 @@ def pool_command(ipd_csvs, manifest, treatment, control, alpha, outdir) -> None:
     Give the studies' IPD files (each named after its folder) with --treatment and --control, or
     a --manifest.
     """
-    from kmipd.pooling import pool, read_manifest, studies_from_paths
+    from kmipd.pooling import POOL_OUTPUTS, pool, read_manifest, studies_from_paths
 
     if manifest and ipd_csvs:
         raise KmipdError("give either IPD files or --manifest, not both.")
@@ -76,7 +85,8 @@ def pool_command(ipd_csvs, manifest, treatment, control, alpha, outdir) -> None:
         default_out = Path("pooled")
     else:
         raise KmipdError("no studies given; pass IPD files with --treatment/--control, or --manifest studies.toml.")
-    result = pool(studies, alpha=alpha)
     outdir = Path(outdir) if outdir else default_out
+    _check_outputs(outdir, POOL_OUTPUTS, [*ipd_csvs, manifest])
+    result = pool(studies, alpha=alpha)
     click.echo(result.summary)
     _report(result.to_folder(outdir), outdir)

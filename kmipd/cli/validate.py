@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from kmipd.cli.common import main_group, one_line_errors
+from kmipd.outputs import check_output_folder, refuse_overwriting_inputs
 
 
 @main_group.command("validate")
 @click.argument("ipd_csv", type=click.Path(dir_okay=False))
 @click.option("--reported", "reported", type=click.Path(dir_okay=False), required=True,
               help="The paper's statistics as a TOML file (schema: README, 'Reported statistics file').")
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default=None,
+@click.option("-o", "--output", "outdir", type=click.Path(), default=None,
               help="Folder for validation.csv, validation.json and report.html.")
 @click.option("--at-report-follow-up", "at_report_follow_up", is_flag=True, default=False,
               help="The report is an earlier data cut (shorter [study] median_follow_up, e.g. an "
@@ -29,7 +30,12 @@ def validate_command(ipd_csv, reported, outdir, at_report_follow_up) -> None:
     """
     from kmipd.io import read_ipd
     from kmipd.validate import validate, write_report
+    from kmipd.validate.result import VALIDATION_OUTPUTS
 
+    if outdir:
+        check_output_folder(outdir)
+        refuse_overwriting_inputs([ipd_csv, reported], [Path(outdir) / name for name in
+                                                         (*VALIDATION_OUTPUTS, "report.html")])
     ipd = read_ipd(ipd_csv)
     result = validate(ipd, reported, emulate_cut=at_report_follow_up)
     click.echo(result.format())

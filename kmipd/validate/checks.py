@@ -6,10 +6,8 @@ only decides which number to compare with which, on what scale, and with what to
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from dataclasses import dataclass, field
+import warnings as python_warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,115 +19,22 @@ from scipy.stats import norm
 
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, read_ipd
-from kmipd.validate.data_cut import DataCut, at_report_follow_up, median_follow_up
+from kmipd.validate.arms import check_follow_up, find_arm, quoted, require_arm
+from kmipd.validate.data_cut import at_report_follow_up, median_follow_up
 from kmipd.validate.reported import ArmReport, ComparisonReport, PValue, Reported, load_reported
-from kmipd.validate.table import (  # noqa: F401  (format_value, COLUMNS: re-exported)
+from kmipd.validate.result import VALIDATION_OUTPUTS, ValidationResult  # noqa: F401  (VALIDATION_OUTPUTS: re-exported)
+from kmipd.validate.table import (  # noqa: F401  (format_table, format_value: re-exported)
     COLUMNS,
     FAIL,
     NOT_ESTIMABLE,
     PASS,
     format_table,
     format_value,
-    json_value,
-    statuses,
 )
 
 # A relative slack so that a value printed to two decimals that sits exactly on a tolerance
 # edge (e.g. 0.74 vs 0.765) is not failed by binary rounding.
 _EPS = 1e-9
-
-
-@dataclass
-class ValidationResult:
-    """The IPD's statistics next to the paper's, one row per reported number.
-
-    Attributes
-    ----------
-    table : DataFrame
-        Columns ``statistic, arm, reported, reconstructed, difference, tolerance, pass, scale,
-        status``. ``difference`` is reconstructed - reported on the comparison ``scale``
-        ("absolute", "log" for hazard ratios, "z" for p-values); ``tolerance`` is on the same
-        scale. Not-reached values (medians, CI bounds) are ``inf``. ``status`` is "pass",
-        "fail" or "not estimable" (a landmark or median beyond the IPD's follow-up: ``pass`` is
-        False, but it is not counted as a failure).
-    reported : Reported
-        The parsed reported file.
-    warnings : list of str
-        Things that make a comparison less meaningful (e.g. a landmark beyond follow-up).
-    notes : list of str
-        How to read the table: the emulated data cut it was computed at, or a report at
-        clearly shorter or longer follow-up than the IPD's.
-    data_cut : DataCut or None
-        The emulated data cut (``validate(..., emulate_cut=True)``), else None.
-    """
-
-    table: pd.DataFrame
-    reported: Reported
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    data_cut: DataCut | None = None
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """The comparison table (lifelines-style alias of :attr:`table`)."""
-        return self.table
-
-    @property
-    def passed(self) -> bool:
-        """True when no reported statistic is outside its tolerance (N/E lines do not fail)."""
-        return not bool((statuses(self.table) == FAIL).any())
-
-    @property
-    def failures(self) -> pd.DataFrame:
-        """The rows that failed."""
-        return self.table[statuses(self.table) == FAIL]
-
-    @property
-    def not_estimable(self) -> pd.DataFrame:
-        """The rows the IPD cannot estimate (beyond its follow-up)."""
-        return self.table[statuses(self.table) == NOT_ESTIMABLE]
-
-    def format(self) -> str:
-        """The notes, then the table as aligned plain text (``PASS``/``FAIL``/``N/E`` per line)
-        and a summary line."""
-        return "\n".join([*(f"note: {n}" for n in self.notes), format_table(self.table)])
-
-    def __str__(self) -> str:
-        return self.format()
-
-    def to_dict(self) -> dict:
-        """JSON-ready content of ``validation.json``."""
-        rows = [{k: json_value(v) for k, v in row.items()}
-                for row in self.table.to_dict(orient="records")]
-        cut = None
-        if self.data_cut is not None:
-            cut = {k: json_value(v) for k, v in vars(self.data_cut).items() if k != "ipd"}
-        return {
-            "passed": self.passed,
-            "n_checks": int(len(self.table)),
-            "n_failed": int(len(self.failures)),
-            "n_not_estimable": int(len(self.not_estimable)),
-            "reported_file": self.reported.path,
-            "source": self.reported.source,
-            "time_unit": self.reported.time_unit,
-            "data_cut": cut,
-            "notes": self.notes,
-            "rows": rows,
-            "warnings": self.warnings,
-        }
-
-    def to_folder(self, outdir: str | Path) -> dict[str, Path]:
-        """Write ``validation.csv`` and ``validation.json`` into ``outdir`` (and, at an
-        emulated data cut, the cut IPD as ``ipd_at_report_cut.csv``)."""
-        from kmipd.io import write_table
-
-        outdir = Path(outdir)
-        paths = {"csv": write_table(self.table, outdir / "validation.csv")}
-        paths["json"] = outdir / "validation.json"
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2))
-        if self.data_cut is not None:
-            paths["cut_ipd"] = write_table(self.data_cut.ipd, outdir / "ipd_at_report_cut.csv")
-        return paths
 
 
 def validate(ipd: pd.DataFrame | str | Path, reported, *,
@@ -170,6 +75,7 @@ def validate(ipd: pd.DataFrame | str | Path, reported, *,
     frame = read_ipd(ipd) if isinstance(ipd, (str, Path)) else check_ipd(pd.DataFrame(ipd))
     rep = load_reported(reported)
     arms = _match_arms(rep, frame)
+    check_follow_up(frame, arms.values())
     tol = rep.tolerance
     alpha = 1.0 - rep.confidence_level
     # A fixed fraction of the full IPD's time axis, also at an emulated cut: a reconstruction
@@ -177,7 +83,7 @@ def validate(ipd: pd.DataFrame | str | Path, reported, *,
     time_tol = tol.median_frac * float(frame["time"].max())
     frame, cut, notes = at_report_follow_up(
         frame, rep.median_follow_up, time_tol, emulate=emulate_cut,
-        where=f"reported file {rep.path}" if rep.path else "the reported statistics",
+        where=_where(rep),
         time_unit=rep.time_unit)
     rows: list[dict] = []
     warnings: list[str] = []
@@ -191,16 +97,20 @@ def validate(ipd: pd.DataFrame | str | Path, reported, *,
         rows.extend(_arm_rows(name, arm, frame[frame["arm"] == arms[name]], rep, time_tol,
                               warnings))
     for comp in rep.comparisons:
-        rows.extend(_comparison_rows(comp, rep, frame, arms, alpha))
+        rows.extend(_comparison_rows(comp, rep, frame, arms, alpha, warnings))
 
     if not rows:
-        where = f"reported file {rep.path}" if rep.path else "the reported statistics"
-        raise KmipdError(f"{where} lists no statistics to check: give [study] n or "
+        raise KmipdError(f"{_where(rep)} lists no statistics to check: give [study] n or "
                          'median_follow_up, [arms."NAME"] tables or a [comparison].')
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["pass"] = table["pass"].astype(bool)
     return ValidationResult(table=table, reported=rep, warnings=warnings, notes=notes,
                             data_cut=cut)
+
+
+def _where(rep: Reported) -> str:
+    """How messages name the reported statistics: their file, when they came from one."""
+    return f"reported file {rep.path}" if rep.path else "the reported statistics"
 
 
 def _arm_rows(name: str, arm: ArmReport, data: pd.DataFrame, rep: Reported, time_tol: float,
@@ -256,12 +166,12 @@ def _arm_rows(name: str, arm: ArmReport, data: pd.DataFrame, rep: Reported, time
 
 
 def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
-                     arms: dict[str, str], alpha: float) -> list[dict]:
+                     arms: dict[str, str], alpha: float, warnings: list[str]) -> list[dict]:
     ipd_arms = list(dict.fromkeys(frame["arm"]))
     reference = _resolve(comp.reference or rep.reference_arm, rep, arms, ipd_arms)
     if reference is None:
         if len(ipd_arms) != 2:
-            raise KmipdError("reported file: give [study] reference_arm (or reference in "
+            raise KmipdError(f"{_where(rep)}: give [study] reference_arm (or reference in "
                              "[comparison]) to say which arm the hazard ratio is relative to.")
         # the first arm listed in the reported file, else the first arm of the IPD
         reference = arms.get(next(iter(rep.arms), ""), ipd_arms[0])
@@ -269,9 +179,10 @@ def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
     if other is None:
         rest = [a for a in ipd_arms if a != reference]
         if len(rest) != 1:
-            raise KmipdError(f"reported file: the IPD has {len(ipd_arms)} arms; give arm = \"...\" "
+            raise KmipdError(f"{_where(rep)}: the IPD has {len(ipd_arms)} arms; give arm = \"...\" "
                              "in [comparison] to say which arm is compared with the reference.")
         other = rest[0]
+    check_follow_up(frame, [other, reference])
     label = f"{other} vs {reference}"
     a = frame[frame["arm"] == other]
     b = frame[frame["arm"] == reference]
@@ -280,7 +191,7 @@ def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
     lr = cox_p = math.nan
     if (comp.hr is not None or comp.hr_ci is not None or comp.cox_p is not None
             or (comp.p is not None and comp.p_test == "cox")):
-        hr, hr_ci, cox_p = _cox(a, b, other, alpha)
+        hr, hr_ci, cox_p = _cox(a, b, other, alpha, label, warnings)
         if comp.hr is not None:
             rows.append(_row("hr", label, comp.hr, hr, tol.log_hr, scale="log"))
         if comp.hr_ci is not None:
@@ -299,17 +210,36 @@ def _comparison_rows(comp: ComparisonReport, rep: Reported, frame: pd.DataFrame,
     return rows
 
 
-def _cox(a: pd.DataFrame, b: pd.DataFrame, treated: str, alpha: float):
-    """HR of ``a`` vs ``b`` with its CI and Wald p from lifelines' Cox model (NaN if it cannot fit)."""
+def _cox(a: pd.DataFrame, b: pd.DataFrame, treated: str, alpha: float, label: str,
+         warnings: list[str]) -> tuple[float, tuple[float, float], float]:
+    """HR of ``a`` vs ``b`` with its CI and Wald p from lifelines' Cox model.
+
+    NaN (and a line in ``warnings``) when it is not estimable: an arm without events (lifelines
+    would "converge" to an HR of 0 or 1e7 with a CI of 0 to inf) or a model that cannot be fitted.
+    """
+    nan = math.nan, (math.nan, math.nan), math.nan
+    empty = [str(rows["arm"].iloc[0]) for rows in (a, b) if len(rows) and rows["event"].sum() == 0]
+    if empty:
+        warnings.append(f"{label}: arm {empty[0]!r} has no events in the IPD, so the hazard ratio "
+                        "and its Cox p-value are not estimable.")
+        return nan
     both = pd.concat([a, b])
     design = pd.DataFrame({"time": both["time"].to_numpy(), "event": both["event"].to_numpy(),
                            "treatment": (both["arm"] == treated).astype(float).to_numpy()})
-    try:
-        cph = CoxPHFitter(alpha=alpha).fit(design, "time", "event")
-    except Exception:  # lifelines' ConvergenceError and friends: e.g. no events in one arm
-        return math.nan, (math.nan, math.nan), math.nan
+    with python_warnings.catch_warnings(record=True) as caught:
+        python_warnings.simplefilter("always")
+        try:
+            cph = CoxPHFitter(alpha=alpha).fit(design, "time", "event")
+        except Exception:  # noqa: BLE001 - lifelines' ConvergenceError, LinAlgError and friends
+            warnings.append(f"{label}: the Cox model could not be fitted to the IPD (it did not "
+                            "converge), so the hazard ratio is not estimable.")
+            return nan
+    if any("Convergence" in type(w.message).__name__ for w in caught):
+        warnings.append(f"{label}: lifelines warned that the Cox model may not have converged "
+                        "(e.g. complete separation); the rebuilt hazard ratio may be unreliable.")
     hr = float(cph.hazard_ratios_["treatment"])
-    hr_ci = tuple(np.exp(cph.confidence_intervals_.loc["treatment"].to_numpy(dtype=float)))
+    with np.errstate(over="ignore"):  # a separated model's upper bound is inf: kept as inf
+        hr_ci = tuple(np.exp(cph.confidence_intervals_.loc["treatment"].to_numpy(dtype=float)))
     return hr, hr_ci, float(cph.summary.loc["treatment", "p"])
 
 
@@ -322,11 +252,16 @@ def _row(statistic: str, arm: str, reported: float, value: float, tolerance: flo
         diff = 0.0 if rep_open and rec_open else math.nan
         ok = rep_open and rec_open and not math.isnan(value)
     else:
-        diff = math.log(value) - math.log(reported) if scale == "log" else value - reported
+        diff = _log_ratio(value, reported) if scale == "log" else value - reported
         ok = abs(diff) <= tolerance * (1 + _EPS) + _EPS
     return {"statistic": statistic, "arm": arm, "reported": float(reported),
             "reconstructed": float(value), "difference": diff, "tolerance": float(tolerance),
             "pass": bool(ok), "scale": scale, "status": PASS if ok else FAIL}
+
+
+def _log_ratio(value: float, reported: float) -> float:
+    """``log(value / reported)``; -inf for a rebuilt value of 0 (a CI bound that underflowed)."""
+    return math.log(value) - math.log(reported) if value > 0 else -math.inf
 
 
 def _not_estimable(statistic: str, arm: str, reported: float, tolerance: float) -> dict:
@@ -363,49 +298,42 @@ def _ci_at(kmf: KaplanMeierFitter, t: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _normal(name: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(name)).strip().casefold()
-
-
 def _resolve(name: str | None, rep: Reported, arms: dict[str, str],
              ipd_arms: list[str]) -> str | None:
     """The IPD arm a comparison names: a reported arm (by its name) or directly an IPD arm."""
     if name is None:
         return None
-    for reported_name, ipd_name in arms.items():
-        if _normal(reported_name) == _normal(name):
-            return ipd_name
-    for ipd_name in ipd_arms:
-        if _normal(ipd_name) == _normal(name):
-            return ipd_name
-    raise KmipdError(f"reported comparison arm {name!r} is neither a reported arm nor an arm of "
-                     f"the IPD; the IPD's arms are {', '.join(repr(a) for a in ipd_arms)}.")
+    reported = find_arm(name, arms)
+    if reported is not None:
+        return arms[reported]
+    return require_arm(name, ipd_arms, "reported comparison arm", "the reported arms or the IPD",
+                       "name a reported arm or an IPD arm in [comparison]")
 
 
 def match_arm_names(names, available, what: str = "IPD") -> dict[str, str]:
-    """Map each of ``names`` to an arm of ``available``: exact, else ignoring case, spaces, ``_``.
+    """Map each of ``names`` to an arm of ``available``: exact, else ignoring case and spacing.
+
+    Names are compared by :func:`~kmipd.validate.arms.normalise_arm_name` (runs of spaces,
+    ``_`` and ``-`` collapsed, stripped, casefolded).
 
     Raises
     ------
     KmipdError
-        Naming the arms available, when a name matches none.
+        Naming the arms available (with ``repr``, so stray spaces show), when a name matches none.
     """
     available = [str(a) for a in available]
-    by_normal = {_normal(a): a for a in available}
-    out = {}
-    for name in names:
-        match = name if name in available else by_normal.get(_normal(name))
-        if match is None:
-            raise KmipdError(
-                f"reported arm {name!r} is not in the {what}; its arms are "
-                f"{', '.join(repr(a) for a in available)} (rename the arm in the reported file "
-                "or map it with ipd_arm = \"...\")."
-            )
-        out[name] = match
-    return out
+    return {name: require_arm(name, available, "reported arm", f"the {what}",
+                              'rename the arm in the reported file or map it with ipd_arm = "..."')
+            for name in names}
 
 
 def _match_arms(rep: Reported, frame: pd.DataFrame) -> dict[str, str]:
-    """Reported arm name -> IPD arm name."""
+    """Reported arm name -> IPD arm name; two reported arms may not be the same IPD arm."""
     mapping = match_arm_names([arm.label for arm in rep.arms.values()], dict.fromkeys(frame["arm"]))
-    return {name: mapping[arm.label] for name, arm in rep.arms.items()}
+    out = {name: mapping[arm.label] for name, arm in rep.arms.items()}
+    for ipd_arm in dict.fromkeys(out.values()):
+        same = [name for name, target in out.items() if target == ipd_arm]
+        if len(same) > 1:
+            raise KmipdError(f"reported arms {quoted(same)} are all the IPD arm {ipd_arm!r} (names are "
+                             "matched ignoring case and spacing); give each its own ipd_arm = \"...\".")
+    return out

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.validate.checks import ValidationResult
+from kmipd.outputs import write_text_atomic
+from kmipd.validate.result import ValidationResult
 from kmipd.validate.table import FAIL, NOT_ESTIMABLE, format_value, statuses
 
 _CSS = """
@@ -61,7 +62,8 @@ def write_report(
     Parameters
     ----------
     path : str or Path
-        The HTML file to write (parent folders are created).
+        The HTML file to write (parent folders are created); replaced in one step
+        (:func:`kmipd.outputs.atomic_write`), so a reader never sees half a report.
     figure, overlay : path or RGB array, optional
         The input image and the digitizer's overlay of what it found, shown side by side.
     curves : DataFrame, optional
@@ -87,7 +89,6 @@ def write_report(
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     parts = [f"<h1>{_e(title)}</h1>", _summary(validation)]
     images = [(label, img) for label, img in (("Input figure", figure),
                                                 ("Digitizer overlay: what was read", overlay))
@@ -114,8 +115,7 @@ def write_report(
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text_atomic(path, page)
 
 
 def _e(text) -> str:

@@ -14,19 +14,19 @@ median or CI bound that was not reached (held as ``math.inf``). A p-value may be
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from kmipd.errors import KmipdError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-NOT_REACHED = ("na", "nr", "ne", "n/a", "not reached", "not estimable", "not available", "inf")
+from kmipd.validate.toml_values import NOT_REACHED, read_toml  # noqa: F401  (NOT_REACHED: re-exported)
+from kmipd.validate.toml_values import check_keys as _check_keys
+from kmipd.validate.toml_values import number as _number
+from kmipd.validate.toml_values import optional as _optional
+from kmipd.validate.toml_values import pair as _pair
+from kmipd.validate.toml_values import survival_values as _survival_values
+from kmipd.validate.toml_values import table_of as _table
+from kmipd.validate.toml_values import time_table as _time_table
 
 
 @dataclass(frozen=True)
@@ -173,12 +173,7 @@ def load_reported(reported: str | Path | dict | Reported) -> Reported:
         where = str(path)
         if not path.is_file():
             raise KmipdError(f"reported file {path} does not exist; check the path.")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise KmipdError(f"reported file {path} is not valid TOML ({exc}).") from None
-        except UnicodeDecodeError:
-            raise KmipdError(f"reported file {path} is not UTF-8 text.") from None
+        data = read_toml(path, "reported file")
     return _parse(data, where)
 
 
@@ -256,21 +251,32 @@ def _parse_arm(name: str, raw: dict, divisor: float, ctx: str, arm_ctx: str) -> 
     for t, pair in _time_table(raw.get("landmark_ci", {}), ctx, f"{arm_ctx} landmark_ci",
                                pairs=True).items():
         landmark_ci[t] = (pair[0] / divisor, pair[1] / divisor)
-    for t, v in landmarks.items():
+    bounds = [(t, v, "survival") for t, v in landmarks.items()]
+    bounds += [(t, v, "survival CI bound") for t, pair in landmark_ci.items() for v in pair]
+    for t, v, what in bounds:
         if not 0.0 <= v <= 1.0:
-            raise KmipdError(f"{ctx}: {arm_ctx} landmark survival at {t:g} is {v * divisor:g}, "
+            raise KmipdError(f"{ctx}: {arm_ctx} landmark {what} at {t:g} is {v * divisor:g}, "
                              "outside 0-1 (fraction) or 0-100 (percent).")
-    for key in ("n", "events"):
-        value = _optional(raw, key, ctx, arm_ctx)
+    counts = {key: _optional(raw, key, ctx, arm_ctx) for key in ("n", "events")}
+    for key, value in counts.items():
         if value is not None and (not math.isfinite(value) or value < 0):
             raise KmipdError(f"{ctx}: {arm_ctx} {key} must be a count >= 0, got {raw[key]!r}.")
+    if None not in counts.values() and counts["events"] > counts["n"]:
+        raise KmipdError(f"{ctx}: {arm_ctx} events ({counts['events']:g}) exceed n "
+                         f"({counts['n']:g}); check both numbers.")
+    median = _optional(raw, "median", ctx, arm_ctx)
+    median_ci = _pair(raw["median_ci"], ctx, f"{arm_ctx} median_ci") if "median_ci" in raw else None
+    for value in [median, *(median_ci or ())]:
+        if value is not None and value < 0:
+            raise KmipdError(f'{ctx}: {arm_ctx} median and median_ci must be times >= 0 or "NA" '
+                             f"(not reached), got {value:g}.")
     return ArmReport(
         name=name,
         ipd_arm=str(raw["ipd_arm"]) if "ipd_arm" in raw else None,
-        n=_optional(raw, "n", ctx, arm_ctx),
-        events=_optional(raw, "events", ctx, arm_ctx),
-        median=_optional(raw, "median", ctx, arm_ctx),
-        median_ci=_pair(raw["median_ci"], ctx, f"{arm_ctx} median_ci") if "median_ci" in raw else None,
+        n=counts["n"],
+        events=counts["events"],
+        median=median,
+        median_ci=median_ci,
         landmarks=landmarks,
         landmark_ci=landmark_ci,
     )
@@ -281,10 +287,12 @@ def _parse_comparison(raw: dict, ctx: str, label: str) -> ComparisonReport:
     if p_test not in ("logrank", "cox"):
         raise KmipdError(f'{ctx}: {label} p_test must be "logrank" or "cox", got {raw["p_test"]!r}.')
     hr = _optional(raw, "hr", ctx, label)
+    bounds = raw["hr_ci"] if isinstance(raw.get("hr_ci"), list) else []
+    for key, value in (("hr", hr), *(("hr_ci", _number(v, ctx, f"{label} hr_ci")) for v in bounds)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise KmipdError(f"{ctx}: {label} {key} must be a hazard ratio > 0 (a number; "
+                             f'"NA" is not allowed here), got {raw[key]!r}.')
     hr_ci = _pair(raw["hr_ci"], ctx, f"{label} hr_ci") if "hr_ci" in raw else None
-    for value in ([hr] if hr is not None else []) + list(hr_ci or ()):
-        if not value > 0:
-            raise KmipdError(f"{ctx}: {label} hazard ratios must be > 0, got {value:g}.")
     return ComparisonReport(
         arm=str(raw["arm"]) if "arm" in raw else None,
         reference=str(raw["reference"]) if "reference" in raw else None,
@@ -297,76 +305,6 @@ def _parse_comparison(raw: dict, ctx: str, label: str) -> ComparisonReport:
     )
 
 
-def _check_keys(table: dict, allowed: set[str], ctx: str, where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise KmipdError(f"{ctx}: unknown key {unknown[0]!r} in {where}; "
-                         f"allowed keys are {', '.join(sorted(allowed))}.")
-
-
-def _table(value: Any, ctx: str, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise KmipdError(f"{ctx}: {where} must be a table, got {type(value).__name__} {value!r}.")
-    return value
-
-
-def _number(value: Any, ctx: str, where: str) -> float:
-    """A number, or inf for a not-reached marker such as "NA"."""
-    if isinstance(value, bool):
-        raise KmipdError(f"{ctx}: {where} must be a number, got {value!r}.")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in NOT_REACHED:
-            return math.inf
-        try:
-            return float(text.rstrip("%"))
-        except ValueError:
-            pass
-    raise KmipdError(f'{ctx}: {where} must be a number or "NA" (not reached), got {value!r}.')
-
-
-def _optional(table: dict, key: str, ctx: str, where: str) -> float | None:
-    return _number(table[key], ctx, f"{where} {key}") if key in table else None
-
-
-def _pair(value: Any, ctx: str, where: str) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise KmipdError(f'{ctx}: {where} must be a [lower, upper] pair such as [20, "NA"], got {value!r}.')
-    lower, upper = (_number(v, ctx, where) for v in value)
-    if lower > upper:
-        raise KmipdError(f"{ctx}: {where} lower bound {lower:g} is above the upper bound {upper:g}.")
-    return lower, upper
-
-
-def _time_table(value: Any, ctx: str, where: str, pairs: bool = False) -> dict[float, Any]:
-    """``{12 = 0.74, "12.5" = 0.7}`` -> ``{12.0: 0.74, 12.5: 0.7}``.
-
-    An unquoted ``12.5 = ...`` is a dotted key in TOML and arrives as ``{"12": {"5": ...}}``;
-    it is put back together rather than rejected, as that is plainly what was meant.
-    """
-    value = _table(value, ctx, where)
-    out = {}
-    for key, item in value.items():
-        if isinstance(item, dict) and len(item) == 1:
-            (frac, item), = item.items()
-            key = f"{key}.{frac}"
-        try:
-            t = float(key)
-        except ValueError:
-            raise KmipdError(f"{ctx}: {where} key {key!r} is not a time; write e.g. {{12 = 0.74}}.") from None
-        if not math.isfinite(t) or t < 0:
-            raise KmipdError(f"{ctx}: {where} time {key!r} must be a finite time >= 0.")
-        if pairs:
-            out[t] = _pair(item, ctx, f"{where} {key}")
-        else:
-            out[t] = _number(item, ctx, f"{where} {key}")
-            if not math.isfinite(out[t]):
-                raise KmipdError(f"{ctx}: {where} {key} must be a number, got {item!r}.")
-    return dict(sorted(out.items()))
-
-
 def _p_value(table: dict, key: str, ctx: str, where: str) -> PValue | None:
     if key not in table:
         return None
@@ -376,22 +314,3 @@ def _p_value(table: dict, key: str, ctx: str, where: str) -> PValue | None:
     if not 0.0 < value <= 1.0:
         raise KmipdError(f"{ctx}: {where} {key} must be a p-value in (0, 1], got {raw!r}.")
     return PValue(value, bound)
-
-
-def _survival_values(arm: dict) -> list[float]:
-    """The raw landmark numbers of one arm table, for percent detection (bad values skipped)."""
-    out = []
-
-    def walk(item):
-        if isinstance(item, dict):
-            for v in item.values():
-                walk(v)
-        elif isinstance(item, list):
-            for v in item:
-                walk(v)
-        elif isinstance(item, (int, float)) and not isinstance(item, bool):
-            out.append(float(item))
-
-    walk(arm.get("landmarks", {}))
-    walk(arm.get("landmark_ci", {}))
-    return out
