@@ -15,11 +15,20 @@ import pandas as pd
 
 from kmipd.errors import KmipdError
 from kmipd.io import write_table
+from kmipd.outputs import check_output_folder, refuse_overwriting_inputs, remove_outputs
 from kmipd.validate import ValidationResult, load_reported, validate, write_report
 from kmipd.validate.checks import match_arm_names
 from kmipd.validate.reported import Reported
+from kmipd.validate.result import VALIDATION_OUTPUTS
 
 STEPS = ("digitize", "reconstruct", "validate", "report")
+
+RUN_OUTPUTS = (
+    # kmipd.digitize.result.DIGITIZE_OUTPUTS, spelled out: importing kmipd.digitize costs ~1 s
+    "curves.csv", "censor_marks.csv", "at_risk.csv", "digitization.json", "overlay.png",
+    "ipd.csv", *VALIDATION_OUTPUTS, "report.html",
+)
+"""Every file :func:`run` owns in its output folder; all are removed when a run starts."""
 
 
 @dataclass
@@ -91,7 +100,10 @@ def run(
     outdir : str or Path
         Output folder: curves.csv, censor_marks.csv, at_risk.csv (when the figure has a table),
         digitization.json, overlay.png, ipd.csv, validation.csv/json (when validated),
-        report.html.
+        report.html. Once the reported file has been read, every one of these files
+        (:data:`RUN_OUTPUTS`) left by an earlier run is removed, so the folder never mixes two
+        runs: after a failure it holds only what this run wrote before failing. Other files
+        in the folder are not touched. Each file is replaced in one step.
     progress : callable, optional
         Called with one line of text at the start and end of every step.
     n, events : mapping of arm -> int, optional
@@ -109,7 +121,8 @@ def run(
     Raises
     ------
     KmipdError
-        Bad input at any stage (unreadable figure or reported file, unknown arm, ...).
+        Bad input at any stage (unreadable figure or reported file, unknown arm, ...); an
+        input that is one of the output files; an output folder that is a file.
     """
     from kmipd.digitize import digitize
     from kmipd.reconstruct import reconstruct
@@ -119,6 +132,7 @@ def run(
     outdir = Path(outdir)
     # Read the reported file first: a typo in it should fail in a second, not after digitizing.
     rep = load_reported(reported) if reported is not None else None
+    _clear_outputs(outdir, [figure, rep.path if rep is not None else None])
     warnings: dict[str, list[str]] = {step: [] for step in STEPS[:3]}
     files: dict[str, Path] = {}
 
@@ -190,6 +204,21 @@ def run(
         done(str(files["report"]))
     return RunResult(figure=figure, outdir=outdir, digitization=dig, ipd=ipd,
                      validation=validation, warnings=warnings, files=files)
+
+
+def _clear_outputs(outdir: Path, inputs: list[str | Path | None]) -> None:
+    """Remove the files an earlier run left in ``outdir`` (:data:`RUN_OUTPUTS`), after checking
+    that none of them is an input and that ``outdir`` can be a folder.
+
+    Raises
+    ------
+    KmipdError
+        ``outdir`` is (under) a file, or an input is one of the run's output files.
+    """
+    check_output_folder(outdir)
+    refuse_overwriting_inputs(inputs, [outdir / name for name in RUN_OUTPUTS])
+    if outdir.is_dir():
+        remove_outputs(outdir, RUN_OUTPUTS)
 
 
 class _step:

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import click
 
-from kmipd.cli.common import main_group, one_line_errors
+from kmipd.cli.common import check_axis_range, main_group, one_line_errors
+from kmipd.outputs import check_output_folder, refuse_overwriting_inputs
 
 
 @main_group.command("digitize")
 @click.argument("figure", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
-              help="Folder for curves.csv, censor_marks.csv, at_risk.csv, digitization.json, overlay.png.")
+@click.option("-o", "--output", "outdir", type=click.Path(), required=True,
+              help="Folder for curves.csv, censor_marks.csv, at_risk.csv, digitization.json, "
+                   "overlay.png (these files of an earlier run are replaced or removed).")
 @click.option("--x-range", nargs=2, type=float, default=None, metavar="A B",
               help="Values of the first and last x tick mark (the box edges if the axis has no ticks); "
                    "overrides the labels read.")
@@ -29,7 +31,12 @@ from kmipd.cli.common import main_group, one_line_errors
 def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_overlay) -> None:
     """Read the Kaplan-Meier curves, censor marks and numbers at risk from FIGURE."""
     from kmipd.digitize import digitize
+    from kmipd.digitize.result import DIGITIZE_OUTPUTS
 
+    check_axis_range(x_range, "--x-range")
+    check_axis_range(y_range, "--y-range")
+    check_output_folder(outdir)
+    refuse_overwriting_inputs([figure], [Path(outdir) / name for name in DIGITIZE_OUTPUTS])
     result = digitize(figure, x_range=x_range, y_range=y_range, n_arms=n_arms, page=page, panel=panel,
                       overlay=not no_overlay)
     paths = result.to_folder(outdir)

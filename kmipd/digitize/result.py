@@ -144,25 +144,51 @@ class Digitization:
         }
 
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
-        """Write curves.csv, censor_marks.csv, at_risk.csv (when read), digitization.json, overlay.png."""
-        from kmipd.io import write_table
+        """Write curves.csv, censor_marks.csv, at_risk.csv (when read), digitization.json, overlay.png.
 
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
+        The files of :data:`DIGITIZE_OUTPUTS` that this reading does not write (``at_risk.csv``
+        of an earlier figure that had a table, ``overlay.png`` without an overlay) are removed
+        first, so the folder never mixes two readings. Each file is replaced in one step
+        (:func:`kmipd.outputs.atomic_write`).
+
+        Returns
+        -------
+        dict of str -> Path
+            The files written, by name (``curves``, ``censor_marks``, ``at_risk``, ``json``,
+            ``overlay``).
+        """
+        from kmipd.io import write_table
+        from kmipd.outputs import make_folder, remove_outputs, write_bytes_atomic, write_text_atomic
+
+        outdir = make_folder(outdir)
+        stale = [name for name, unread in (("at_risk.csv", self.at_risk is None),
+                                           ("overlay.png", self.overlay is None)) if unread]
+        remove_outputs(outdir, stale)
         paths = {
             "curves": write_table(self.curves, outdir / "curves.csv"),
             "censor_marks": write_table(self.censor_marks, outdir / "censor_marks.csv"),
         }
         if self.at_risk is not None:
             paths["at_risk"] = write_table(self.at_risk, outdir / "at_risk.csv")
-        paths["json"] = outdir / "digitization.json"
-        paths["json"].write_text(json.dumps(self.summary(), indent=2, default=_json_default))
+        paths["json"] = write_text_atomic(
+            outdir / "digitization.json", json.dumps(self.summary(), indent=2, default=_json_default))
         if self.overlay is not None:
-            import cv2
-
-            paths["overlay"] = outdir / "overlay.png"
-            cv2.imwrite(str(paths["overlay"]), np.ascontiguousarray(self.overlay[:, :, ::-1]))
+            paths["overlay"] = write_bytes_atomic(outdir / "overlay.png", _png_bytes(self.overlay))
         return paths
+
+
+DIGITIZE_OUTPUTS = ("curves.csv", "censor_marks.csv", "at_risk.csv", "digitization.json", "overlay.png")
+"""Every file :meth:`Digitization.to_folder` writes (or removes as stale) in its folder."""
+
+
+def _png_bytes(rgb: np.ndarray) -> bytes:
+    """An RGB image encoded as PNG (what ``cv2.imwrite`` would write)."""
+    import cv2
+
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise OSError("could not encode the overlay as PNG")
+    return png.tobytes()
 
 
 def _json_default(obj):
