@@ -2,8 +2,8 @@
 
 Figures:
 
-- ``kmipd``: every case of :func:`kmipd.plotting.test_figure_cases` (real lifelines data drawn in
-  nine publication styles), rendered into a temporary folder; truth includes tick pixels.
+- ``kmipd``: every case of :func:`kmipd.testing.styles.test_figure_cases` (real lifelines data
+  drawn in nine publication styles), rendered into a temporary folder; truth includes tick pixels.
 - ``r``: ``../shared/r-figures`` (12 figures drawn by R: survminer, base graphics, JPEG).
 - ``real``: entries of ``../shared/real-figures/manifest.json`` with true IPD (``--all-real``:
   also those with only a numbers-at-risk table or only reported statistics, scored for arms,
@@ -47,9 +47,11 @@ import numpy as np
 import pandas as pd
 from figure_sources import panel_index, r_figures, real_entries, real_ipd
 
+from kmipd.analysis.plots import km_steps
 from kmipd.compare import curve_rmse, match_arms, split_arms
-from kmipd.datasets import load_ipd
-from kmipd.plotting import km_steps, render_km_figure, test_figure_cases
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
+from kmipd.testing.styles import test_figure_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "digitize.json"

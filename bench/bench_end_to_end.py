@@ -2,8 +2,8 @@
 
 For every figure whose true IPD is known and that prints a numbers-at-risk table:
 
-- ``kmipd``: the catalogue of :func:`kmipd.plotting.test_figure_cases` rendered from lifelines
-  data (figures without a table are skipped);
+- ``kmipd``: the catalogue of :func:`kmipd.testing.styles.test_figure_cases` rendered from
+  lifelines data (figures without a table are skipped);
 - ``r``: ``../shared/r-figures`` (R: survminer, base graphics), with their ``ipd.csv``;
 - ``real``: entries of ``../shared/real-figures/manifest.json`` with a true IPD and a table.
 
@@ -35,10 +35,12 @@ import pandas as pd
 from bench_reconstruct import log_hrs
 from figure_sources import panel_index, r_figures, real_entries, real_ipd
 
+from kmipd.analysis.plots import km_steps
 from kmipd.compare import match_arms, split_arms, step_survival
-from kmipd.datasets import load_ipd
-from kmipd.plotting import km_steps, render_km_figure, test_figure_cases
-from kmipd.simulate import km_curve
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
+from kmipd.testing.simulate import km_curve
+from kmipd.testing.styles import test_figure_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "end_to_end.json"

@@ -23,10 +23,10 @@ import pandas as pd
 from lifelines import datasets as ld
 from matplotlib.ticker import MaxNLocator
 
-from kmipd.datasets import load_ipd
-from kmipd.plotting import km_steps, numbers_at_risk
+from kmipd.analysis.plots import km_steps, numbers_at_risk
 from kmipd.pooling import pool
 from kmipd.reconstruct import reconstruct
+from kmipd.testing.datasets import load_ipd
 
 TARGET = 0.05
 RESULTS = Path(__file__).parent / "results" / "pooling.json"

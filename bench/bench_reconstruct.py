@@ -27,11 +27,11 @@ import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
 
 from kmipd.compare import step_survival
-from kmipd.datasets import load_ipd
 from kmipd.reconstruct import reconstruct
 from kmipd.reconstruct.clean import clean_curve
 from kmipd.reconstruct.guyot import guyot
-from kmipd.simulate import exact_digitization, km_curve, simulate_digitization
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.simulate import exact_digitization, km_curve, simulate_digitization
 
 DATASETS = ["gbsg2", "lung", "rossi", "waltons", "leukemia", "larynx", "kidney_transplant", "lymphoma", "dd_regime", "lcd"]
 TARGETS = {"mae_table": 0.005, "mae_n_only": 0.01, "median_err_frac": 0.01, "events_err_table": 0.02, "log_hr_table": 0.03}

@@ -9,9 +9,9 @@ Measured, each in a fresh process and ``--repeats`` times (default 3):
 - OCR model load: :func:`kmipd.digitize.ocr.engine` until its detection and recognition models
   are loaded (importing rapidocr included, importing kmipd.digitize not);
 - the whole ``kmipd digitize FIGURE -o DIR`` process on ``figures/resort/figure.png`` and on two
-  figures this script renders with :func:`kmipd.plotting.render_km_figure` (two cases of
-  :func:`kmipd.plotting.test_figure_cases`, see :data:`FIGURE_CASES`); wall time, and the CPU time of the
-  child, which other work on the machine disturbs less than the wall time.
+  figures this script renders with :func:`kmipd.testing.render.render_km_figure` (two cases of
+  :func:`kmipd.testing.styles.test_figure_cases`, see :data:`FIGURE_CASES`); wall time, and the
+  CPU time of the child, which other work on the machine disturbs less than the wall time.
 
 The machine's load average is recorded with the results: other processes running at the same
 time make every wall time longer.
@@ -102,8 +102,9 @@ FIGURE_CASES = ("colour_plus-lung", "thick_multi-larynx")
 
 def render_figures(folder: Path) -> list[tuple[str, Path]]:
     """Render :data:`FIGURE_CASES` (the first two catalogue cases if those ids are gone)."""
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure, test_figure_cases
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
+    from kmipd.testing.styles import test_figure_cases
 
     cases = test_figure_cases()
     picked = [c for c in cases if c[0] in FIGURE_CASES] or cases[:2]

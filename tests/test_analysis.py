@@ -17,8 +17,8 @@ from scipy import stats
 
 from kmipd.analysis import MODELS, ParametricFits, SurvivalAnalysis, analyze, rmst_with_se
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
+from kmipd.testing.datasets import load_ipd
 
 
 def _arm(ipd, arm):

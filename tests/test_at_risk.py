@@ -196,8 +196,8 @@ def test_check_against_curves_flags_rises_and_small_drops():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     out = tmp_path_factory.mktemp("at_risk")
     cases = {
@@ -235,8 +235,8 @@ def test_rendered_table_read_exactly(rendered, case):
 
 
 def test_no_table_gives_none(tmp_path):
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     fig = render_km_figure(load_ipd("leukemia"), tmp_path / "f.png", style="bw_dashed", table=False)
     image, words = ocr_figure(str(fig.path), 0.55)
@@ -434,10 +434,10 @@ def test_labelled_rows_are_not_marked_unsure(rendered):
 
 
 def _transposed_figure(path):
-    """Real data (rossi) drawn by kmipd.plotting with its numbers at risk typed into the plot as
+    """Real data (rossi) drawn by kmipd.testing.render with its numbers at risk typed into the plot as
     a table of one column per arm ("weeks  Financial aid  No aid" over "10  210  208" ...)."""
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import numbers_at_risk, plot_km
+    from kmipd.analysis.plots import numbers_at_risk, plot_km
+    from kmipd.testing.datasets import load_ipd
 
     ipd = load_ipd("rossi")
     fig = plot_km(ipd, style="colour_plus", show_table=False, x_label="Weeks")
@@ -473,8 +473,8 @@ def test_table_printed_one_column_per_arm_inside_the_plot(tmp_path):
 
 def test_arm_sizes_printed_with_the_names_check_the_first_counts(tmp_path):
     # legend and row labels "Male (n = 138)": the size printed beside a name is its first count
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     ipd = load_ipd("lung")
     sizes = ipd.groupby("arm").size()

@@ -9,14 +9,14 @@ import pytest
 from conftest import R_FIGURES
 from PIL import Image
 
-from kmipd.datasets import load_ipd
 from kmipd.digitize.axes import find_plot_box, find_ticks
 from kmipd.digitize.calibrate import calibrate, fit_axis, parse_number
 from kmipd.digitize.load import load_image, to_rgb
 from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.result import PlotBox
 from kmipd.errors import KmipdError
-from kmipd.plotting import render_km_figure
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
 
 # --- loading -------------------------------------------------------------------------------
 

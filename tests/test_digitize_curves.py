@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from conftest import R_FIGURES
 
-from kmipd.datasets import load_ipd
 from kmipd.digitize import snap_whole_units
 from kmipd.digitize.curves import extract_arms
 from kmipd.digitize.profile import steps_from_profile
 from kmipd.digitize.result import PlotBox
-from kmipd.plotting import render_km_figure
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
 
 CASES = {
     "colour": ("lung", dict(style="colour_plus", x_label="Days")),

@@ -19,14 +19,14 @@ from PIL import Image
 
 from kmipd.cli import main_group
 from kmipd.compare import curve_rmse, match_arms, split_arms
-from kmipd.datasets import load_ipd
 from kmipd.digitize import Digitization, digitize
 from kmipd.digitize.axes import find_plot_box, find_ticks
 from kmipd.digitize.calibrate import calibrate
 from kmipd.digitize.load import load_image
 from kmipd.digitize.ocr import read_words
 from kmipd.errors import KmipdError
-from kmipd.plotting import render_km_figure
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
 
 CASES = {
     "colour_plus": ("lung", {"x_label": "Days"}),

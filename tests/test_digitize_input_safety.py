@@ -26,7 +26,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from kmipd.cli import main_group  # noqa: E402
-from kmipd.datasets import load_ipd  # noqa: E402
 from kmipd.digitize import digitize  # noqa: E402
 from kmipd.digitize.at_risk import _cell_reads, _read_row  # noqa: E402
 from kmipd.digitize.at_risk_layout import Token  # noqa: E402
@@ -50,7 +49,8 @@ from kmipd.digitize.result import (  # noqa: E402
     PlotBox,
 )
 from kmipd.errors import KmipdError  # noqa: E402
-from kmipd.plotting import render_km_figure  # noqa: E402
+from kmipd.testing.datasets import load_ipd  # noqa: E402
+from kmipd.testing.render import render_km_figure  # noqa: E402
 
 
 def _one_line(exc: pytest.ExceptionInfo) -> str:

@@ -91,8 +91,8 @@ def test_text_alone_is_not_a_key():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     out = tmp_path_factory.mktemp("legend")
     cases = {
@@ -187,8 +187,8 @@ def test_capital_i_misread_as_l():
 
 def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
     # "Treatment" is also a common legend title; with its own key beside it, it is an arm
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     fig = render_km_figure(load_ipd("rossi"), tmp_path / "t.png", style="colour_plus", table=False,
                            rename={"No aid": "Control", "Financial aid": "Treatment"})
@@ -200,8 +200,8 @@ def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
 @pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65")])
 def test_period_and_threshold_names_beside_a_key(tmp_path, names):
     # a calendar period or an age threshold looks like a number, yet with a key it is a name
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     fig = render_km_figure(load_ipd("lung"), tmp_path / "p.png", style="colour_plus", table=False,
                            rename=dict(zip(("Female", "Male"), names)))
@@ -217,8 +217,8 @@ def _box(image, words, x_ticks):
 
 
 def test_single_arm_without_legend_is_named_by_its_table_row(tmp_path):
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     ipd = load_ipd("lung")
     fig = render_km_figure(ipd[ipd["arm"] == "Female"], tmp_path / "one.png", style="bw_dashed",
@@ -228,8 +228,8 @@ def test_single_arm_without_legend_is_named_by_its_table_row(tmp_path):
 
 
 def test_coloured_table_labels_name_arms_without_a_legend(tmp_path):
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     fig = render_km_figure(load_ipd("lung"), tmp_path / "g.png", style="ggplot_grey", legend=False)
     image, words = ocr_figure(str(fig.path))
@@ -240,8 +240,8 @@ def test_coloured_table_labels_name_arms_without_a_legend(tmp_path):
 def test_arm_missing_from_the_legend_is_named_by_the_row_left(tmp_path):
     # the legend shows one arm (the other is labelled in the plot, or not at all): the table's
     # other row label names the other arm, even though it is contained in the first's
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import plot_km
+    from kmipd.analysis.plots import plot_km
+    from kmipd.testing.datasets import load_ipd
 
     fig = plot_km(load_ipd("gbsg2"), style="colour_plus", x_label="Days")
     ax = fig.axes[0]

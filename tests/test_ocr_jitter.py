@@ -14,10 +14,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kmipd.datasets import load_ipd
 from kmipd.digitize import digitize
 from kmipd.digitize import ocr as ocr_module
-from kmipd.plotting import render_km_figure
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.render import render_km_figure
 
 BOX_JITTER_PX = 1.0
 SCORE_JITTER = 0.03

@@ -168,8 +168,8 @@ def test_redigitizing_removes_the_old_at_risk_and_overlay(tmp_path):
 @pytest.mark.slow
 def test_cli_redigitize_without_table_then_reconstruct_uses_no_stale_table(tmp_path):
     """End to end: a figure with a table, then one without, into the same folder."""
-    from kmipd.datasets import load_ipd
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
 
     ipd = load_ipd("waltons")
     with_table = render_km_figure(ipd, tmp_path / "with.png", table=True)

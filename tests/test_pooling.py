@@ -14,9 +14,9 @@ from lifelines import CoxPHFitter
 from scipy import stats
 
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
 from kmipd.pooling import PooledAnalysis, Study, pool, read_manifest, two_stage
+from kmipd.testing.datasets import load_ipd
 
 # four real trials with quite different effects: heterogeneous on purpose (tau^2 > 0)
 TRIALS = [

@@ -15,10 +15,10 @@ from lifelines import CoxPHFitter
 
 from kmipd.cli import main_group
 from kmipd.compare import step_survival
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
 from kmipd.reconstruct import clean_curve, reconstruct, reconstruct_arm
-from kmipd.simulate import (
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.simulate import (
     at_risk_counts,
     exact_digitization,
     km_curve,

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 import kmipd
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.digitize import digitize
 from kmipd.digitize.calibrate import calibrate
 from kmipd.digitize.result import PlotBox
@@ -27,7 +26,8 @@ from kmipd.input_rules import MAX_PATIENTS, is_percent_curve
 from kmipd.io import check_censor_marks, check_curves, read_censor_marks, read_curves
 from kmipd.reconstruct import clean_curve, reconstruct, reconstruct_arm
 from kmipd.reconstruct.clean import MAX_RISE, detect_percent
-from kmipd.simulate import exact_digitization
+from kmipd.testing.datasets import load_ipd
+from kmipd.testing.simulate import exact_digitization
 
 PACKAGE = Path(kmipd.__file__).parent
 

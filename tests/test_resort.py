@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from lifelines import KaplanMeierFitter
 
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
+from kmipd.testing.datasets import load_ipd
 from kmipd.validate.checks import validate
 from kmipd.validate.data_cut import (
     cut_at,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
+from kmipd.testing.datasets import load_ipd
 from kmipd.validate import validate, write_report
 
 RESORT = Path(__file__).resolve().parents[1] / "figures" / "resort"
@@ -30,7 +30,7 @@ def test_report_is_self_contained(tmp_path):
     ipd = load_ipd("waltons")
     result = validate(ipd, {"arms": {"Control": {"n": int((ipd["arm"] == "Control").sum()),
                                                  "median": 1.0}}})
-    from kmipd.plotting import numbers_at_risk
+    from kmipd.analysis.plots import numbers_at_risk
 
     at_risk = numbers_at_risk(ipd, [0, 20, 40])
     at_risk.loc[1, "n_at_risk"] += 1  # a disagreement, to be highlighted

@@ -15,8 +15,8 @@ from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
 
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
+from kmipd.testing.datasets import load_ipd
 from kmipd.validate import DEFAULT_TOLERANCES, load_reported, validate
 
 RESORT = Path(__file__).resolve().parents[1] / "figures" / "resort"

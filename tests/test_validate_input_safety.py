@@ -15,9 +15,9 @@ from lifelines.utils import median_survival_times
 from kmipd.analysis import ParametricFits, analyze
 from kmipd.analysis.survival import fit_cox
 from kmipd.cli import main_group
-from kmipd.datasets import load_ipd
 from kmipd.errors import KmipdError
 from kmipd.pooling import pool, read_manifest
+from kmipd.testing.datasets import load_ipd
 from kmipd.validate import load_reported, validate
 from kmipd.validate.arms import find_arm, normalise_arm_name
 from kmipd.validate.checks import match_arm_names

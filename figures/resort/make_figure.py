@@ -11,7 +11,7 @@ analysed at the three data cuts the trial was reported at:
 
 Each cut's IPD reproduces every number of its own report within ``kmipd.validate``'s default
 tolerances (checked here, with ``kmipd.validate`` itself, every time the script runs); the 2019
-cut (``ipd.csv``) is drawn as ``figure.png`` with :func:`kmipd.plotting.render_km_figure`
+cut (``ipd.csv``) is drawn as ``figure.png`` with :func:`kmipd.testing.render.render_km_figure`
 (style "journal").
 
 The model (all deterministic, times on a 0.1-month grid), with its parameters in
@@ -207,7 +207,7 @@ def trial_table(sims: dict) -> pd.DataFrame:
 
 
 def main() -> int:
-    from kmipd.plotting import render_km_figure
+    from kmipd.testing.render import render_km_figure
     from kmipd.validate.checks import validate
 
     params = load_params()

@@ -23,10 +23,10 @@ from matplotlib.ticker import MaxNLocator
 
 from kmipd.analysis._common import fmt, fmt_ci, fmt_p, wald, write_json, z_crit
 from kmipd.analysis.parametric import PARAMETRIC_OUTPUTS, ParametricFits
+from kmipd.analysis.plots import plot_km
 from kmipd.errors import KmipdError
 from kmipd.io import check_ipd, read_ipd, write_table
 from kmipd.outputs import make_folder, remove_outputs, write_figure
-from kmipd.plotting import plot_km
 from kmipd.validate.arms import check_follow_up, require_arm
 
 
@@ -345,7 +345,7 @@ class SurvivalAnalysis:
         return out
 
     def plot_km(self, ax=None, **kwargs) -> Figure:
-        """Kaplan-Meier curves with a number-at-risk table (:func:`kmipd.plotting.plot_km`).
+        """Kaplan-Meier curves with a number-at-risk table (:func:`kmipd.analysis.plots.plot_km`).
 
         Keyword arguments go to ``plot_km``; by default the overall log-rank p is annotated.
         """

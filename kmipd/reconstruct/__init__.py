@@ -1,7 +1,28 @@
 """Curves (+ numbers at risk, or only N) -> individual patient data.
 
->>> ipd = reconstruct(curves, at_risk=at_risk)          # Guyot et al. 2012, with the table
->>> ipd = reconstruct(curves, n={"A": 120, "B": 118})   # only N: at-risk estimated from the curve
+Two arms read off a figure (the corners of every drop) and the numbers at risk printed under it:
+
+>>> import pandas as pd
+>>> from kmipd.reconstruct import reconstruct
+>>> curves = pd.DataFrame({
+...     "arm": ["A"] * 6 + ["B"] * 6,
+...     "time": [0.0, 2, 2, 5, 5, 8, 0, 3, 3, 6, 6, 8],
+...     "survival": [1.0, 1, 0.9, 0.9, 0.75, 0.75, 1, 1, 0.95, 0.95, 0.85, 0.85]})
+>>> at_risk = pd.DataFrame({"arm": ["A"] * 3 + ["B"] * 3, "time": [0.0, 4, 8] * 2,
+...                         "n_at_risk": [20, 17, 12, 20, 18, 14]})
+>>> ipd = reconstruct(curves, at_risk=at_risk)  # Guyot et al. 2012, with the table
+>>> ipd.head(3)
+  arm  time  event
+0   A   2.0      1
+1   A   2.0      1
+2   A   3.0      0
+>>> ipd.groupby("arm")["event"].agg(patients="size", events="sum").reset_index()
+  arm  patients  events
+0   A        20       5
+1   B        20       3
+>>> ipd = reconstruct(curves, n={"A": 20, "B": 20})  # only N: at-risk estimated from the curve
+>>> ipd.groupby("arm")["event"].sum().to_dict()
+{'A': 5, 'B': 3}
 
 The stages are separate functions: :func:`~kmipd.reconstruct.clean.clean_curve` (cleaning),
 :func:`~kmipd.reconstruct.at_risk_model.estimate_at_risk` (a table when there is none), and

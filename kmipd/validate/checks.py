@@ -68,9 +68,24 @@ def validate(ipd: pd.DataFrame | str | Path, reported, *,
 
     Examples
     --------
-    >>> result = validate("ipd.csv", "reported.toml")  # doctest: +SKIP
-    >>> result.passed, result.failures  # doctest: +SKIP
-    >>> validate("ipd.csv", "reported_interim.toml", emulate_cut=True).notes  # doctest: +SKIP
+    With the reported numbers as the dict a TOML file parses into (a path to the file, e.g.
+    ``validate("ipd.csv", "reported.toml")``, works the same):
+
+    >>> import pandas as pd
+    >>> ipd = pd.DataFrame({
+    ...     "arm": ["Placebo"] * 12 + ["Drug"] * 12,
+    ...     "time": [2.0, 3, 5, 6, 8, 9, 11, 14, 16, 20, 25, 30,
+    ...              4, 7, 9, 12, 15, 18, 22, 26, 28, 30, 30, 30],
+    ...     "event": [1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...               1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0]})
+    >>> reported = {"arms": {"Placebo": {"n": 12, "events": 8, "median": 14},
+    ...                      "Drug": {"n": 12, "median": 30}}}
+    >>> result = validate(ipd, reported)
+    >>> result.passed
+    False
+    >>> result.failures[["statistic", "arm", "reported", "reconstructed", "tolerance"]]
+      statistic   arm  reported  reconstructed  tolerance
+    4    median  Drug      30.0           28.0        1.5
     """
     frame = read_ipd(ipd) if isinstance(ipd, (str, Path)) else check_ipd(pd.DataFrame(ipd))
     rep = load_reported(reported)

@@ -196,7 +196,9 @@ def _at_risk_table(at_risk: pd.DataFrame, ipd: pd.DataFrame | None) -> str:
     read = at_risk.pivot_table(index="arm", columns="time", values="n_at_risk", aggfunc="first")
     implied = None
     if ipd is not None:
-        from kmipd.plotting import numbers_at_risk  # at risk = time >= t, as printed tables count
+        from kmipd.analysis.plots import (
+            numbers_at_risk,  # at risk = time >= t, as printed tables count
+        )
 
         implied = numbers_at_risk(ipd, times).pivot_table(
             index="arm", columns="time", values="n_at_risk", aggfunc="first")

@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
 
+from kmipd.analysis.plots import at_risk_counts, km_curve
 
-def km_curve(time, event) -> tuple[np.ndarray, np.ndarray]:
-    """Exact KM steps (lifelines) of one arm, starting at (0, 1)."""
-    kmf = KaplanMeierFitter().fit(np.asarray(time, float), np.asarray(event, int))
-    sf = kmf.survival_function_
-    t = sf.index.to_numpy(float)
-    s = sf.iloc[:, 0].to_numpy(float)
-    if t[0] > 0:
-        t, s = np.r_[0.0, t], np.r_[1.0, s]
-    return t, s
-
-
-def at_risk_counts(time, times) -> np.ndarray:
-    """Number still at risk (time >= t) at each of ``times``."""
-    time = np.sort(np.asarray(time, float))
-    return time.size - np.searchsorted(time, np.asarray(times, float), side="left")
+__all__ = ["at_risk_counts", "digitizer_points", "exact_digitization", "km_curve", "nice_ticks",
+           "simulate_digitization"]
 
 
 def nice_ticks(t_max: float, n_target: int = 8) -> np.ndarray:

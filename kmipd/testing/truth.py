@@ -1,4 +1,4 @@
-"""Exact pixel truth of the figures :func:`kmipd.plotting.render_km_figure` writes.
+"""Exact pixel truth of the figures :func:`kmipd.testing.render.render_km_figure` writes.
 
 Matplotlib's Agg backend rounds markers (tick marks) to whole pixels and crops a tight figure to
 a whole number of pixels; these helpers draw ticks where the data put them and say where every
@@ -9,16 +9,27 @@ a pixel.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
-def draw_ticks_unsnapped(ax) -> None:
+
+def draw_ticks_unsnapped(ax: Axes) -> None:
     """Redraw the major tick marks as plain lines at their exact positions.
 
     Agg draws tick marks as markers and always rounds markers to whole pixels, while the curves
     are drawn where the data put them; R, SAS and journal art place both exactly. Left as they
     are, the ticks would be up to half a pixel off the truth.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose ticks and limits are final; its tick marks are hidden and drawn again as lines.
     """
     import matplotlib as mpl
     from matplotlib.lines import Line2D
@@ -43,17 +54,47 @@ def draw_ticks_unsnapped(ax) -> None:
 
 
 def image_height(path: Path) -> int:
+    """Height in pixels of the image file at ``path``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A PNG or JPEG file.
+
+    Returns
+    -------
+    int
+    """
     from PIL import Image
 
     with Image.open(path) as im:
         return int(im.size[1])
 
 
-def tick_pixels(fig, ax, x_ticks, y_ticks, height_px: int, pad: float) -> dict[str, list[tuple[float, float]]]:
+def tick_pixels(fig: Figure, ax: Axes, x_ticks: ArrayLike, y_ticks: ArrayLike, height_px: int,
+                pad: float) -> dict[str, list[tuple[float, float]]]:
     """Image pixels of the ticks in a figure saved with ``bbox_inches="tight"``.
 
     Agg's canvas is a whole number of pixels tall and draws upwards from its bottom edge, so
     rows count down from the saved image's real height, not from the (fractional) box top.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, as it was saved.
+    ax : matplotlib.axes.Axes
+        Its axes.
+    x_ticks, y_ticks : array_like
+        Tick values in data units.
+    height_px : int
+        Height of the saved image (:func:`image_height`).
+    pad : float
+        ``pad_inches`` the figure was saved with.
+
+    Returns
+    -------
+    dict
+        ``{"x": [(value, x_px)], "y": [(value, y_px)]}``, pixels from the image's top left.
     """
     box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(pad)
     dpi = fig.dpi

@@ -1,16 +1,17 @@
-"""Draw Kaplan-Meier figures from IPD in several publication styles, and know exactly what was drawn.
+"""The Kaplan-Meier plot of IPD with its number-at-risk table, in several publication styles.
 
-The steps drawn are the lifelines Kaplan-Meier estimate itself (``ax.step(where="post")``), so a
-:class:`RenderedFigure` carries the exact truth of its image: the KM steps of every arm, the numbers
-at risk at every x tick, the labelled axis ranges and the legend order. Tests and benchmarks of the
-digitizer render figures with :func:`render_km_figure`; :func:`plot_km` is the reusable plot.
+The steps drawn are the lifelines Kaplan-Meier estimate itself (``ax.step(where="post")``):
+:func:`km_steps` gives them as a table and :func:`numbers_at_risk` the counts the table prints.
+:func:`plot_km` draws them in one of :data:`STYLES` (:mod:`kmipd.analysis.plot_styles`).
+
+The test-figure renderer (:func:`kmipd.testing.render.render_km_figure`) draws with this module;
+this module never imports :mod:`kmipd.testing`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,41 +21,67 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
+from kmipd.analysis.plot_styles import STYLES, style_spec
 from kmipd.compare import step_survival
-from kmipd.plot_truth import draw_ticks_unsnapped, image_height, tick_pixels
-from kmipd.simulate import at_risk_counts, km_curve
 
-__all__ = ["STYLES", "RenderedFigure", "km_steps", "numbers_at_risk", "plot_km",
-           "render_km_figure", "test_figure_cases"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-from kmipd.plot_styles import _BASE, _SPECS, STYLES, test_figure_cases  # noqa: F401  (re-exported)
+    from matplotlib.axes import Axes
+    from numpy.typing import ArrayLike
 
-_PAD = 0.12  # inches of white around the cropped figure
+__all__ = ["STYLES", "at_risk_counts", "km_curve", "km_steps", "numbers_at_risk", "plot_km"]
 
+def km_curve(time: ArrayLike, event: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Exact KM steps (lifelines) of one arm, starting at (0, 1).
 
-@dataclass
-class RenderedFigure:
-    """A figure written by :func:`render_km_figure` and the exact truth of what it shows.
+    Parameters
+    ----------
+    time, event : array_like
+        Follow-up times and event indicators (1 = event, 0 = censored) of the arm's patients.
 
-    ``curves`` holds the KM steps of each arm as drawn (``arm,time,survival``, survival 0-1);
-    ``at_risk`` the numbers at risk at every x tick; ``x_range``/``y_range`` the lowest and highest
-    labelled tick values in printed units (0-100 on a percent axis); ``tick_px`` the true image
-    pixel of every labelled tick, ``{"x": [(value, x_px)], "y": [(value, y_px)]}`` (y downwards).
+    Returns
+    -------
+    t, s : numpy.ndarray
+        Every time of the lifelines estimate (with 0 first) and the survival from that time on.
+
+    Examples
+    --------
+    >>> t, s = km_curve([1, 2, 2, 3], [1, 1, 0, 1])
+    >>> t.tolist(), s.round(3).tolist()
+    ([0.0, 1.0, 2.0, 3.0], [1.0, 0.75, 0.5, 0.0])
     """
+    kmf = KaplanMeierFitter().fit(np.asarray(time, float), np.asarray(event, int))
+    sf = kmf.survival_function_
+    t = sf.index.to_numpy(float)
+    s = sf.iloc[:, 0].to_numpy(float)
+    if t[0] > 0:
+        t, s = np.r_[0.0, t], np.r_[1.0, s]
+    return t, s
 
-    path: Path
-    style: str
-    curves: pd.DataFrame
-    at_risk: pd.DataFrame
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
-    percent: bool
-    arms: list[str]
-    has_table: bool
-    ipd: pd.DataFrame
-    x_ticks: list[float] = field(default_factory=list)
-    colours: dict[str, str] = field(default_factory=dict)
-    tick_px: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+def at_risk_counts(time: ArrayLike, times: ArrayLike) -> np.ndarray:
+    """Number still at risk (time >= t) at each of ``times``.
+
+    Parameters
+    ----------
+    time : array_like
+        Follow-up times of the arm's patients.
+    times : array_like
+        Times to count at.
+
+    Returns
+    -------
+    numpy.ndarray
+        Patients with follow-up ``>= t``, one count per ``t`` in ``times``.
+
+    Examples
+    --------
+    >>> at_risk_counts([1, 2, 2, 3], [0, 2, 2.5, 4]).tolist()
+    [4, 3, 1, 0]
+    """
+    time = np.sort(np.asarray(time, float))
+    return time.size - np.searchsorted(time, np.asarray(times, float), side="left")
 
 
 def _arms(ipd: pd.DataFrame) -> list[str]:
@@ -78,6 +105,16 @@ def km_steps(ipd: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``arm, time, survival``: the start, every time the estimate drops, and the last follow-up
         time of each arm (arms in order of first appearance).
+
+    Examples
+    --------
+    >>> ipd = pd.DataFrame({"arm": "A", "time": [1.0, 2, 2, 3, 4], "event": [1, 1, 0, 0, 1]})
+    >>> km_steps(ipd)
+      arm  time  survival
+    0   A   0.0       1.0
+    1   A   1.0       0.8
+    2   A   2.0       0.6
+    3   A   4.0       0.0
     """
     parts = []
     for arm in _arms(ipd):
@@ -89,13 +126,32 @@ def km_steps(ipd: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def numbers_at_risk(ipd: pd.DataFrame, times) -> pd.DataFrame:
+def numbers_at_risk(ipd: pd.DataFrame, times: ArrayLike) -> pd.DataFrame:
     """Numbers at risk (``time >= t``) of each arm at ``times``.
+
+    Parameters
+    ----------
+    ipd : pandas.DataFrame
+        Columns ``arm, time`` (``event`` is not needed).
+    times : array_like
+        Times to count at, the same for every arm.
 
     Returns
     -------
     pandas.DataFrame
-        ``arm, time, n_at_risk`` (int).
+        ``arm, time, n_at_risk`` (int), arms in order of first appearance.
+
+    Examples
+    --------
+    >>> ipd = pd.DataFrame({"arm": ["A", "A", "A", "B", "B"], "time": [1.0, 5, 9, 2, 12]})
+    >>> numbers_at_risk(ipd, [0, 5, 10])
+      arm  time  n_at_risk
+    0   A   0.0          3
+    1   A   5.0          2
+    2   A  10.0          0
+    3   B   0.0          2
+    4   B   5.0          1
+    5   B  10.0          1
     """
     times = np.asarray(times, dtype=float)
     rows = []
@@ -127,12 +183,6 @@ def _clip(steps: pd.DataFrame, t_end: float) -> pd.DataFrame:
                                                       "survival": [s_end]})])
         parts.append(inside)
     return pd.concat(parts, ignore_index=True)
-
-
-def _spec(style: str) -> dict:
-    if style not in _SPECS:
-        raise ValueError(f"unknown style {style!r}; choose from {', '.join(STYLES)}")
-    return {**_BASE, **_SPECS[style]}
 
 
 def _y_axis(spec: dict, steps: pd.DataFrame, percent: bool, y_range) -> tuple[float, float]:
@@ -180,7 +230,7 @@ def _tick_labels(values, decimals: int | None = None) -> list[str]:
 def _plot(ipd, ax, style, *, at_risk_times=None, show_table=True, title=None, x_label="Time",
           y_label=None, percent=False, y_range=None, colours=None, table_title=None, legend=True,
           annotation=None, x_ticks=None, font_scale=1.0) -> dict:
-    spec = _spec(style)
+    spec = style_spec(style)
     arms = _arms(ipd)
     percent = bool(percent or spec["percent"])
     fs = spec["size"] * font_scale
@@ -257,11 +307,13 @@ def _plot(ipd, ax, style, *, at_risk_times=None, show_table=True, title=None, x_
                 x_ticks=x_ticks, y_range=yr, percent=percent, spec=spec, fs=fs)
 
 
-def plot_km(ipd: pd.DataFrame, ax=None, *, style: str = "colour_plus", at_risk_times=None,
-            show_table: bool = True, title: str | None = None, x_label: str = "Time",
-            y_label: str | None = None, percent: bool = False, y_range=None, colours=None,
-            table_title: str | None = None, legend: bool = True, annotation: str | None = None,
-            x_ticks=None, font_scale: float = 1.0) -> Figure:
+def plot_km(ipd: pd.DataFrame, ax: Axes | None = None, *, style: str = "colour_plus",
+            at_risk_times: ArrayLike | None = None, show_table: bool = True,
+            title: str | None = None, x_label: str = "Time", y_label: str | None = None,
+            percent: bool = False, y_range: tuple[float, float] | None = None,
+            colours: Sequence[Any] | None = None, table_title: str | None = None,
+            legend: bool = True, annotation: str | None = None,
+            x_ticks: ArrayLike | None = None, font_scale: float = 1.0) -> Figure:
     """Draw the Kaplan-Meier curves of ``ipd`` with an optional number-at-risk table.
 
     Parameters
@@ -300,8 +352,23 @@ def plot_km(ipd: pd.DataFrame, ax=None, *, style: str = "colour_plus", at_risk_t
     Returns
     -------
     matplotlib.figure.Figure
+        The figure of ``ax`` (or the new figure); save it with ``savefig``.
+
+    Raises
+    ------
+    ValueError
+        When ``style`` is not one of :data:`STYLES`.
+
+    Examples
+    --------
+    >>> ipd = pd.DataFrame({"arm": ["A", "A", "A", "B", "B", "B"],
+    ...                     "time": [2.0, 4, 6, 3, 5, 7], "event": [1, 0, 1, 1, 1, 0]})
+    >>> fig = plot_km(ipd, style="bw_dashed", x_label="Months", at_risk_times=[0, 3, 6])
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.texts][:3]
+    ('Months', ['No. at risk', 'A', '3'])
     """
-    spec = _spec(style)
+    spec = style_spec(style)
     with _rc(spec["font"]):
         if ax is None:
             n_arms = ipd["arm"].astype(str).nunique()
@@ -310,72 +377,6 @@ def plot_km(ipd: pd.DataFrame, ax=None, *, style: str = "colour_plus", at_risk_t
                      title=title, x_label=x_label, y_label=y_label, percent=percent,
                      y_range=y_range, colours=colours, table_title=table_title, legend=legend,
                      annotation=annotation, x_ticks=x_ticks, font_scale=font_scale)["fig"]
-
-
-def render_km_figure(ipd: pd.DataFrame, path: str | Path, *, style: str = "colour_plus",
-                     dpi: int = 100, width_in: float | None = None, x_label: str = "Time",
-                     table: bool = True, seed: int = 0, time_scale: float = 1.0,
-                     rename: dict[str, str] | None = None, **kw) -> RenderedFigure:
-    """Render ``ipd`` in a publication style to ``path`` and return the exact truth.
-
-    Parameters
-    ----------
-    ipd : pandas.DataFrame
-        Columns ``arm, time, event``.
-    path : str or pathlib.Path
-        Output file; the suffix is replaced by ``.jpg`` for JPEG styles.
-    style : str
-        One of :data:`STYLES`.
-    dpi : int
-        Resolution; with ``width_in`` it sets the pixel size (default: the style's width).
-    width_in : float, optional
-        Figure width in inches before cropping to its content.
-    x_label : str
-        x axis label.
-    table : bool
-        Print the number-at-risk table.
-    seed : int
-        0 draws the style as defined; other seeds vary the width, font family and size a little.
-    time_scale : float
-        Multiply times by this first (e.g. ``12 / 365.25`` for days to months).
-    rename : dict, optional
-        New arm names (legend and table), e.g. long names.
-    **kw
-        Passed to :func:`plot_km` (``title``, ``y_range``, ``table_title``, ``x_ticks``, ...).
-
-    Returns
-    -------
-    RenderedFigure
-    """
-    spec = _spec(style)
-    ipd = ipd.loc[:, ["arm", "time", "event"]].copy()
-    ipd["arm"] = ipd["arm"].astype(str)
-    if rename:
-        ipd["arm"] = ipd["arm"].map(lambda a: rename.get(a, a))
-    ipd["time"] = ipd["time"].astype(float) * time_scale
-    rng = np.random.default_rng(seed)
-    jitter = (lambda lo, hi: rng.uniform(lo, hi)) if seed else (lambda lo, hi: 1.0)
-    kw.setdefault("font_scale", jitter(0.9, 1.12))
-    width = (width_in or spec["width_px"] / dpi) * jitter(0.9, 1.1)
-    font = spec["font"] if not seed else rng.choice(["DejaVu Sans", "DejaVu Serif", spec["font"]])
-    with _rc(font):
-        fig, ax = _new_figure(spec, width, dpi, ipd["arm"].nunique(), table, kw["font_scale"])
-        out = _plot(ipd, ax, style, show_table=table, x_label=x_label, **kw)
-        draw_ticks_unsnapped(ax)
-        path = Path(path)
-        if spec["fmt"] == "jpg":
-            path = path.with_suffix(".jpg")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        extra = {"pil_kwargs": {"quality": spec["quality"]}} if spec["fmt"] == "jpg" else {}
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=_PAD, facecolor="white",
-                    **extra)
-        tick_px = tick_pixels(fig, ax, out["x_ticks"], ax.get_yticks(), image_height(path), _PAD)
-    x_ticks = out["x_ticks"]
-    return RenderedFigure(
-        path=path, style=style, curves=out["steps"], at_risk=out["at_risk"],
-        x_range=(float(x_ticks[0]), float(x_ticks[-1])), y_range=out["y_range"],
-        percent=out["percent"], arms=out["arms"], has_table=bool(table), ipd=ipd,
-        x_ticks=[float(v) for v in x_ticks], colours=out["colours"], tick_px=tick_px)
 
 
 def _new_figure(spec: dict, width: float, dpi: float, n_arms: int, table: bool,

@@ -1,0 +1,14 @@
+"""The test-figure kit: render KM figures with known truth in several publication styles, pixel
+truth, simulated digitizer output; for tests and benches; the library never imports it.
+
+- :mod:`kmipd.testing.render`: :func:`~kmipd.testing.render.render_km_figure` draws IPD in a
+  publication style and returns a :class:`~kmipd.testing.render.RenderedFigure` with the exact
+  truth of the image.
+- :mod:`kmipd.testing.styles`: the catalogue of test figures
+  (:func:`~kmipd.testing.styles.test_figure_cases`).
+- :mod:`kmipd.testing.truth`: exact pixel positions of the ticks in a rendered image.
+- :mod:`kmipd.testing.simulate`: digitizer-like curves from known IPD.
+- :mod:`kmipd.testing.datasets`: the lifelines data sets as IPD tables.
+
+Import the modules by their full path; this package itself imports nothing.
+"""
