@@ -6,7 +6,7 @@ function over plain data and can be entered on its own.
 
 The stage functions share their names with the subpackages that hold them
 (``kmipd.digitize`` the function lives in ``kmipd/digitize/``); import submodules by their full
-path, e.g. ``from kmipd.digitize.ocr import read_words``.
+path, e.g. ``from kmipd.digitize.text.ocr import read_words``.
 
 The stage functions are imported on first use (PEP 562): ``import kmipd`` alone does not pull in
 lifelines, statsmodels or matplotlib, which the command line's ``digitize`` never needs.

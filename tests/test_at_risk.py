@@ -1,4 +1,4 @@
-"""kmipd.digitize.at_risk (with at_risk_layout, at_risk_rules, at_risk_transposed, at_risk_size
+"""kmipd.digitize.table.read (with at_risk_layout, at_risk_rules, at_risk_transposed, at_risk_size
 and ocr_cells): read the number-at-risk table, repair or flag bad cells."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from conftest import R_FIGURES
 
-from kmipd.digitize.at_risk import (
+from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox, TickReading
+from kmipd.digitize.table.read import (
     AtRiskReading,
     check_at_risk_against_curves,
     min_events,
     read_at_risk_table,
 )
-from kmipd.digitize.at_risk_rules import confusion_variants, repair_row
-from kmipd.digitize.at_risk_size import check_first_counts, printed_sizes
-from kmipd.digitize.ocr_cells import CellReading, parse_count, read_cells, reading_from_texts
-from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox, TickReading
+from kmipd.digitize.table.rules import confusion_variants, repair_row
+from kmipd.digitize.table.sizes import check_first_counts, printed_sizes
+from kmipd.digitize.text.cells import CellReading, parse_count, read_cells, reading_from_texts
 
 # --- helpers: a figure with its OCR words, plot box and x calibration ---------------------------
 
@@ -37,7 +37,7 @@ def ocr_figure(path: str, from_row: float = 0.0):
     ``from_row`` > 0 reads only the image below that fraction of its height (the x axis and the
     table), which keeps the tests fast.
     """
-    from kmipd.digitize.ocr import read_words
+    from kmipd.digitize.text.ocr import read_words
 
     image = load_rgb(path)
     y0 = int(from_row * image.shape[0])
@@ -278,7 +278,7 @@ def draw(img: np.ndarray, items) -> list:
     (one per space-separated word)."""
     import cv2
 
-    from kmipd.digitize.ocr import OcrWord
+    from kmipd.digitize.text.ocr import OcrWord
 
     font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1
     words = []
@@ -326,8 +326,8 @@ def test_censored_counts_and_se_rows_are_not_at_risk():
 def test_label_tight_against_the_first_count_stays_whole(overlap):
     # "Arm B" printed so close to its first count that the boxes touch or overlap by a few
     # pixels (how much depends on the font and renderer): the label is still "Arm B"
-    from kmipd.digitize.at_risk_layout import table_row_labels
-    from kmipd.digitize.ocr import OcrWord
+    from kmipd.digitize.table.layout import table_row_labels
+    from kmipd.digitize.text.ocr import OcrWord
 
     box, _, px = flat_axes([0, 10, 20, 30])
     words = []
@@ -396,7 +396,7 @@ def test_ocr_runs_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(socket.socket, "connect", no_network)
     img = np.full((120, 400, 3), 255, np.uint8)
     words = draw(img, [("No. at risk", 200, 40), ("128 97 5", 200, 90)])
-    from kmipd.digitize.ocr import read_words
+    from kmipd.digitize.text.ocr import read_words
 
     assert "97" in [w.text for w in read_words(img)]
     assert [r.value for r in read_cells(img, [(w.x0, w.y0, w.x1, w.y1) for w in words[3:]])] == \

@@ -10,11 +10,11 @@ from conftest import R_FIGURES
 from PIL import Image
 
 from kmipd.datasets import load_ipd
-from kmipd.digitize.axes import find_plot_box, find_ticks
-from kmipd.digitize.calibrate import calibrate, fit_axis, parse_number
-from kmipd.digitize.load import load_image, to_rgb
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.frame.axes import find_plot_box, find_ticks
+from kmipd.digitize.frame.calibrate import calibrate, fit_axis, parse_number
+from kmipd.digitize.image.load import load_image, to_rgb
 from kmipd.digitize.result import PlotBox
+from kmipd.digitize.text.ocr import OcrWord
 from kmipd.errors import KmipdError
 from kmipd.plotting import render_km_figure
 
@@ -339,7 +339,7 @@ def test_text_inside_the_plot_is_excluded_but_curve_glyphs_are_not():
 
 
 def test_panel_region_gives_each_panel_its_own_text():
-    from kmipd.digitize.panels import panel_region
+    from kmipd.digitize.frame.panels import panel_region
 
     # stacked: the gap down to just above the lower box (its top label) is the upper panel's
     top, low = PlotBox(100, 50, 900, 450), PlotBox(100, 700, 900, 1100)
@@ -381,7 +381,7 @@ def test_legend_shared_by_two_panels_names_the_lower_one(tmp_path):
 
 
 def test_panel_region_ignores_a_box_unlike_the_panel():
-    from kmipd.digitize.panels import panel_region
+    from kmipd.digitize.frame.panels import panel_region
 
     plot, small = PlotBox(100, 50, 900, 450), PlotBox(100, 700, 400, 800)  # a framed note below
     assert panel_region([plot, small], 0, (1000, 1000)) == (0, 0, 1000, 1000)

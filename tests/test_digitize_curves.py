@@ -1,4 +1,4 @@
-"""kmipd.digitize.curves: arms, step curves and censor marks traced inside a known plot box.
+"""kmipd.digitize.curves.arms: arms, step curves and censor marks traced inside a known plot box.
 
 Figures are rendered from real data sets in several publication styles; the plot box and the
 pixel -> data mapping come from the renderer's own tick positions, so only the curve tracing
@@ -15,8 +15,8 @@ from conftest import R_FIGURES
 
 from kmipd.datasets import load_ipd
 from kmipd.digitize import snap_whole_units
-from kmipd.digitize.curves import extract_arms
-from kmipd.digitize.profile import steps_from_profile
+from kmipd.digitize.curves.arms import extract_arms
+from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.result import PlotBox
 from kmipd.plotting import render_km_figure
 
@@ -281,7 +281,7 @@ def test_r_figures_arm_count(case, n):
     files = sorted((R_FIGURES / case).glob("figure.*"))
     if not files:
         pytest.skip("shared/r-figures not available")
-    from kmipd.digitize.axes import find_plot_box
+    from kmipd.digitize.frame.axes import find_plot_box
 
     bgr = cv2.imread(str(files[0]), cv2.IMREAD_COLOR)
     image = np.ascontiguousarray(bgr[:, :, ::-1])

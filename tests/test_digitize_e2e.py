@@ -21,10 +21,10 @@ from kmipd.cli import main_group
 from kmipd.compare import curve_rmse, match_arms, split_arms
 from kmipd.datasets import load_ipd
 from kmipd.digitize import Digitization, digitize
-from kmipd.digitize.axes import find_plot_box, find_ticks
-from kmipd.digitize.calibrate import calibrate
-from kmipd.digitize.load import load_image
-from kmipd.digitize.ocr import read_words
+from kmipd.digitize.frame.axes import find_plot_box, find_ticks
+from kmipd.digitize.frame.calibrate import calibrate
+from kmipd.digitize.image.load import load_image
+from kmipd.digitize.text.ocr import read_words
 from kmipd.errors import KmipdError
 from kmipd.plotting import render_km_figure
 

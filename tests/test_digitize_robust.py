@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from kmipd.digitize import plausible_text, text_boxes_inside
-from kmipd.digitize.curves import extract_arms
-from kmipd.digitize.ocr import OcrWord
-from kmipd.digitize.profile import final_drop
+from kmipd.digitize.curves.arms import extract_arms
+from kmipd.digitize.curves.profile import final_drop
+from kmipd.digitize.curves.trace import column_runs
 from kmipd.digitize.result import PlotBox
-from kmipd.digitize.trace import column_runs
+from kmipd.digitize.text.ocr import OcrWord
 from kmipd.errors import KmipdError
 
 
@@ -101,8 +101,8 @@ def test_column_runs_odd_inputs():
 
 
 def test_a_failing_stage_is_a_kmipd_error_or_a_warning(monkeypatch):
-    from kmipd.digitize import curves as cv
     from kmipd.digitize import digitize
+    from kmipd.digitize.curves import arms as cv
 
     img, _ = _canvas()
     cv2.polylines(img, [np.array([[42, 30], [200, 30], [200, 120], [480, 120]]).reshape(-1, 1, 2)],

@@ -1,4 +1,4 @@
-"""kmipd.digitize.legend (with legend_keys, legend_match, legend_text, legend_table): legend
+"""kmipd.digitize.legend.read (with legend_keys, legend_match, legend_text, legend_table): legend
 entries matched to arms by their key, else by order; names from the risk table's row labels."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from test_at_risk import R_FIGURES, load_rgb, ocr_figure
 
-from kmipd.digitize.legend import (
+from kmipd.digitize.legend.keys import swallowed_key, text_start
+from kmipd.digitize.legend.read import (
     clean_name,
     line_sample,
     match_to_arms,
@@ -18,11 +19,10 @@ from kmipd.digitize.legend import (
     normalise_label,
     read_legend,
 )
-from kmipd.digitize.legend_keys import swallowed_key, text_start
-from kmipd.digitize.legend_match import assign_items
-from kmipd.digitize.legend_text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.pairing import assign_items
 from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.text.ocr import OcrWord
 
 BOX = PlotBox(left=50, top=10, right=500, bottom=300)
 
@@ -44,7 +44,7 @@ def test_labels_normalise_for_matching():
 
 
 def test_ocr_text_in_compatibility_form():
-    from kmipd.digitize.ocr import _plain
+    from kmipd.digitize.text.ocr import _plain
 
     assert _plain(" NTRK⁺ ") == "NTRK+" and _plain("NTRK⁻") == "NTRK-"
     assert _plain("１２０") == "120"

@@ -16,7 +16,7 @@ import pytest
 
 from kmipd.datasets import load_ipd
 from kmipd.digitize import digitize
-from kmipd.digitize import ocr as ocr_module
+from kmipd.digitize.text import ocr as ocr_module
 from kmipd.plotting import render_km_figure
 
 BOX_JITTER_PX = 1.0

@@ -41,8 +41,8 @@ sys.addaudithook(audit)  # also catches lookups that bypass the patched function
 
 t0 = time.perf_counter()
 import rapidocr
-from kmipd.digitize.load import load_image
-from kmipd.digitize.ocr import engine, model_files, read_words
+from kmipd.digitize.image.load import load_image
+from kmipd.digitize.text.ocr import engine, model_files, read_words
 
 engine()
 words = read_words(load_image(sys.argv[1]))
@@ -119,7 +119,7 @@ def test_tick_labels_are_read_offline_from_the_packaged_models(tmp_path):
 
 
 @pytest.mark.parametrize("first", [
-    "import kmipd.digitize.ocr",
+    "import kmipd.digitize.text.ocr",
     "import kmipd.reconstruct.guyot, kmipd.validate.checks, kmipd.pipeline, kmipd.analysis",
     "import kmipd; kmipd.digitize; kmipd.validate",
     "from kmipd import *",
@@ -128,7 +128,7 @@ def test_stage_names_are_the_functions_whatever_was_imported_first(first):
     code = textwrap.dedent(f"""
         import sys, types
         {first}
-        import kmipd.digitize.at_risk, kmipd.reconstruct, kmipd.validate.report
+        import kmipd.digitize.table.read, kmipd.reconstruct, kmipd.validate.report
         from kmipd import digitize, reconstruct, validate, run, analyze, pool, KmipdError
         import kmipd
         for name, f in [("digitize", digitize), ("reconstruct", reconstruct), ("validate", validate),
@@ -139,8 +139,8 @@ def test_stage_names_are_the_functions_whatever_was_imported_first(first):
         assert reconstruct is sys.modules["kmipd.reconstruct"].reconstruct
         assert validate is sys.modules["kmipd.validate"].validate
         assert issubclass(KmipdError, ValueError)
-        from kmipd.digitize import at_risk
-        assert isinstance(at_risk, types.ModuleType)
+        from kmipd.digitize import table
+        assert isinstance(table, types.ModuleType)
         print("ok")
     """)
     proc = _run_python(code)
@@ -178,7 +178,7 @@ def test_detection_side_follows_the_text_size():
     import cv2
     import numpy as np
 
-    from kmipd.digitize.ocr import DET_MAX_SIDE, detection_side, glyph_height
+    from kmipd.digitize.text.ocr import DET_MAX_SIDE, detection_side, glyph_height
 
     def page(scale: float) -> np.ndarray:
         img = np.full((1500, 2000, 3), 255, np.uint8)

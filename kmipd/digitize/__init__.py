@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
-from kmipd.digitize.calibrate import Calibration, calibrate, parse_number
-from kmipd.digitize.load import load_image, to_rgb
+from kmipd.digitize.frame.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
+from kmipd.digitize.frame.calibrate import Calibration, calibrate, parse_number
+from kmipd.digitize.image.load import load_image, to_rgb
 from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import (
     ArmTrace,
@@ -82,7 +82,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     KmipdError
         Unreadable input, no plot axes, or no curve inside the plot.
     """
-    from kmipd.digitize.panels import panel_words, shared_words
+    from kmipd.digitize.frame.panels import panel_words, shared_words
 
     image, source = _as_image(path_or_image, page)
     image = _working_size(image)
@@ -214,14 +214,14 @@ def plausible_text(text: str, score: float) -> bool:
 
 
 def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str]]:
-    from kmipd.digitize.curves import extract_arms
+    from kmipd.digitize.curves.arms import extract_arms
 
     return extract_arms(image, box, n_arms=n_arms, exclude_boxes=exclude)
 
 
 def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
     try:
-        from kmipd.digitize.legend import read_legend
+        from kmipd.digitize.legend.read import read_legend
     except ImportError:
         return [""] * len(arms)
     try:
@@ -234,7 +234,7 @@ def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
 
 def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
     try:
-        from kmipd.digitize.at_risk import read_at_risk_table
+        from kmipd.digitize.table.read import read_at_risk_table
     except ImportError:
         return None, []
     try:

@@ -1,12 +1,12 @@
 """Former home of the cell reader and the risk-table rules, kept so that old imports work.
 
-The cell reader now lives in :mod:`kmipd.digitize.ocr_cells` and the rules a risk table obeys
-(with the repair of a row that breaks them) in :mod:`kmipd.digitize.at_risk_rules`.
+The cell reader now lives in :mod:`kmipd.digitize.text.cells` and the rules a risk table obeys
+(with the repair of a row that breaks them) in :mod:`kmipd.digitize.table.rules`.
 """
 
 from __future__ import annotations
 
-from kmipd.digitize.at_risk_rules import (
+from kmipd.digitize.table.rules import (
     CONFUSIONS,
     COST_CONFUSION,
     COST_DIGIT,
@@ -21,7 +21,7 @@ from kmipd.digitize.at_risk_rules import (
     repair_row,
     step_at,
 )
-from kmipd.digitize.ocr_cells import (
+from kmipd.digitize.text.cells import (
     CellReading,
     find_missed_cells,
     parse_count,

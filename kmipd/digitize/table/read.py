@@ -1,13 +1,13 @@
 """Read the number-at-risk table printed under a Kaplan-Meier plot.
 
-The table's rows and the time of each cell are found by :mod:`kmipd.digitize.at_risk_layout`
-(or, for a table printed one column per arm, :mod:`kmipd.digitize.at_risk_transposed`). Each row
+The table's rows and the time of each cell are found by :mod:`kmipd.digitize.table.layout`
+(or, for a table printed one column per arm, :mod:`kmipd.digitize.table.transposed`). Each row
 goes to an arm by its label, its colour, the curve its counts can follow, or its order; a row
 placed by order alone keeps its counts, each marked ``"unsure"`` with the reason. Every cell is
-read again with :func:`kmipd.digitize.ocr_cells.read_cells`, and a row that breaks the rules of a
-risk table is repaired or flagged by :func:`kmipd.digitize.at_risk_rules.repair_row`. A first
+read again with :func:`kmipd.digitize.text.cells.read_cells`, and a row that breaks the rules of a
+risk table is repaired or flagged by :func:`kmipd.digitize.table.rules.repair_row`. A first
 count that differs from the arm size printed beside its name ("n = 120") is marked unsure too
-(:mod:`kmipd.digitize.at_risk_size`).
+(:mod:`kmipd.digitize.table.sizes`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.at_risk_layout import (
+from kmipd.digitize.legend.read import (
+    ink_colour,
+    match_by_curves,
+    read_legend,
+    table_arm_name,
+)
+from kmipd.digitize.match.pairing import assign_items
+from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
+from kmipd.digitize.table.layout import (
     TableRow,
     Token,
     column_alignment,
@@ -28,25 +36,17 @@ from kmipd.digitize.at_risk_layout import (
     split_tokens,
     tick_values,
 )
-from kmipd.digitize.at_risk_rules import (
+from kmipd.digitize.table.rules import (
     check_at_risk_against_curves,
     counts_fit,
     min_events,
     repair_row,
     step_at,
 )
-from kmipd.digitize.at_risk_size import check_first_counts, printed_sizes
-from kmipd.digitize.at_risk_transposed import find_transposed_table
-from kmipd.digitize.legend import (
-    ink_colour,
-    match_by_curves,
-    read_legend,
-    table_arm_name,
-)
-from kmipd.digitize.legend_match import assign_items
-from kmipd.digitize.ocr import OcrWord
-from kmipd.digitize.ocr_cells import CellReading, parse_count, read_cells
-from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
+from kmipd.digitize.table.sizes import check_first_counts, printed_sizes
+from kmipd.digitize.table.transposed import find_transposed_table
+from kmipd.digitize.text.cells import CellReading, parse_count, read_cells
+from kmipd.digitize.text.ocr import OcrWord
 
 __all__ = ["AtRiskReading", "check_at_risk_against_curves", "min_events", "read_at_risk_table"]
 
@@ -228,7 +228,7 @@ def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times:
     """One row's ``(arm, time, count)`` records and its repaired or flagged cells.
 
     A row that breaks the rules of a risk table is read again for the recogniser's n-best
-    readings and repaired by :func:`kmipd.digitize.at_risk_rules.repair_row`; flagged cells
+    readings and repaired by :func:`kmipd.digitize.table.rules.repair_row`; flagged cells
     are left out of the records.
     """
     def ok(p: int, q: int, u: int, v: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from kmipd.digitize.trace import Runs
+from kmipd.digitize.curves.trace import Runs
 
 
 def find_censor_marks(runs: Runs, x_start: int, level: np.ndarray, width: float) -> np.ndarray:
@@ -20,7 +20,7 @@ def find_censor_marks(runs: Runs, x_start: int, level: np.ndarray, width: float)
     Parameters
     ----------
     runs : Runs
-        Vertical runs of the arm's pixels (from :func:`kmipd.digitize.trace.column_runs`).
+        Vertical runs of the arm's pixels (from :func:`kmipd.digitize.curves.trace.column_runs`).
     x_start : int
         Column of ``level[0]``.
     level : ndarray

@@ -15,8 +15,8 @@ from itertools import permutations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from kmipd.digitize.at_risk_rules import min_events
 from kmipd.digitize.result import ArmTrace
+from kmipd.digitize.table.rules import min_events
 
 
 def normalise_label(text: str) -> str:

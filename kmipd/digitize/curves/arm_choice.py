@@ -1,6 +1,6 @@
 """Which traced curves are arms.
 
-Candidates (:class:`kmipd.digitize.linestyle.Candidate`) are judged on how much of the plot they
+Candidates (:class:`kmipd.digitize.curves.linestyle.Candidate`) are judged on how much of the plot they
 cover, whether they start where the other arms start (time 0) or show up later below one of
 them, whether they repeat an arm already taken, and whether they pair up above and below
 another curve (confidence limits).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmipd.digitize.linestyle import MIN_COVER, Candidate, level_at
+from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
 
 
 def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:

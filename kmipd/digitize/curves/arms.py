@@ -1,9 +1,9 @@
 """Find each arm's step curve and its censor marks inside the plot area.
 
-Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.colours`), per colour the
-chains of horizontal segments that form never-rising curves (:mod:`~kmipd.digitize.trace`),
-same-colour arms told apart by line style (:mod:`~kmipd.digitize.linestyle`), hidden stretches
-filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.censor`).
+Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.curves.colours`), per colour the
+chains of horizontal segments that form never-rising curves (:mod:`~kmipd.digitize.curves.trace`),
+same-colour arms told apart by line style (:mod:`~kmipd.digitize.curves.linestyle`), hidden stretches
+filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.curves.censor`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 from scipy.optimize import isotonic_regression
 
-from kmipd.digitize import colours as col
-from kmipd.digitize import linestyle
-from kmipd.digitize.arm_choice import choose_arms
-from kmipd.digitize.censor import find_censor_marks
-from kmipd.digitize.profile import steps_from_profile
+from kmipd.digitize.curves import colours as col
+from kmipd.digitize.curves import linestyle
+from kmipd.digitize.curves.arm_choice import choose_arms
+from kmipd.digitize.curves.censor import find_censor_marks
+from kmipd.digitize.curves.profile import steps_from_profile
+from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
-from kmipd.digitize.trace import ALPHA_MIN, column_runs, line_width
 
 #: Plot areas larger than this (px) are traced at a reduced size, for speed.
 MAX_AREA = 900_000

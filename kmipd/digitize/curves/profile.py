@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmipd.digitize.trace import ALPHA_MIN, Segment
+from kmipd.digitize.curves.trace import ALPHA_MIN, Segment
 
 
 def chain_profile(segs: list[Segment], chain: list[int], width: float,

@@ -1,5 +1,5 @@
 """Several curves of one colour: trace them one after another and tell them apart by line style
-(:mod:`kmipd.digitize.arm_choice` then chooses which traced curves are arms).
+(:mod:`kmipd.digitize.curves.arm_choice` then chooses which traced curves are arms).
 
 Black-and-white figures draw every arm in black (solid, dashed, dotted) or in black and grey; a
 colour figure may add dotted confidence limits in each arm's colour. Each colour is traced
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kmipd.digitize.colours import InkColour
-from kmipd.digitize.profile import chain_profile, final_drop
-from kmipd.digitize.trace import (
+from kmipd.digitize.curves.colours import InkColour
+from kmipd.digitize.curves.profile import chain_profile, final_drop
+from kmipd.digitize.curves.trace import (
     ALPHA_MIN,
     Runs,
     best_chain,
@@ -116,7 +116,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                          vis, width, runs, coverage=float(cover))
         cand.confidence = float(np.clip(vis.sum() / max(len(vis), 1), 0.0, 1.0))
         out.append(cand)
-    from kmipd.digitize.untangle import untangle
+    from kmipd.digitize.curves.untangle import untangle
 
     untangle(out, alpha)
     for c in out:

@@ -1,12 +1,12 @@
 """Read the legend: name each arm from its legend entry.
 
 A legend entry is matched to an arm by its key -- the short line (in the arm's colour and line
-style, :mod:`kmipd.digitize.legend_keys`) or the coloured text -- and otherwise by order, since
+style, :mod:`kmipd.digitize.legend.keys`) or the coloured text -- and otherwise by order, since
 plotting programs list the legend in the order they draw the curves. Labels are kept as printed
 ("sex=1" stays "sex=1"); only a title such as survminer's "Strata" and trailing numbers
 ("(n = 120): 8.9 (6.9-10.9)") are dropped. A name printed again as a risk-table row label is
 taken in its cleaner reading. How entries and table rows are matched to arms is in
-:mod:`kmipd.digitize.legend_match`.
+:mod:`kmipd.digitize.match.pairing`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import re
 
 import numpy as np
 
-from kmipd.digitize.at_risk_layout import table_row_labels
-from kmipd.digitize.legend_keys import find_key, line_sample, swallowed_key
-from kmipd.digitize.legend_match import (
+from kmipd.digitize.legend.keys import find_key, line_sample, swallowed_key
+from kmipd.digitize.legend.table import names_from_table
+from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     chroma,
     clean_name,
@@ -29,10 +30,9 @@ from kmipd.digitize.legend_match import (
     normalise_label,
     table_arm_name,
 )
-from kmipd.digitize.legend_table import names_from_table
-from kmipd.digitize.legend_text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.ocr import OcrWord, text_lines
 from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.table.layout import table_row_labels
+from kmipd.digitize.text.ocr import OcrWord, text_lines
 
 __all__ = [
     "arms_distinct_by_colour", "chroma", "clean_name", "colour_distance", "find_key", "ink_colour",
@@ -92,7 +92,7 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     -------
     list of str
         One name per arm, in ``arms``' order; ``''`` where neither a legend entry nor a table row
-        label tells an arm's name (:func:`kmipd.digitize.legend_table.names_from_table`).
+        label tells an arm's name (:func:`kmipd.digitize.legend.table.names_from_table`).
     """
     if not arms:
         return []
@@ -257,7 +257,7 @@ def _reread(image: np.ndarray, entry: list[OcrWord], start: float,
             force: bool = False) -> tuple[str, float] | None:
     """Read an entry's text again from ``start`` (right of its key) with the recogniser alone:
     ``(text, score)`` when that reads better than the whole-image OCR did (or ``force``)."""
-    from kmipd.digitize.ocr_cells import read_text
+    from kmipd.digitize.text.cells import read_text
 
     got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1,
                             max(w.y1 for w in entry)))

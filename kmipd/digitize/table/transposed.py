@@ -13,9 +13,9 @@ import re
 
 import numpy as np
 
-from kmipd.digitize.at_risk_layout import TableRow, Token
-from kmipd.digitize.ocr_cells import parse_count
 from kmipd.digitize.result import AxisMapping, PlotBox
+from kmipd.digitize.table.layout import TableRow, Token
+from kmipd.digitize.text.cells import parse_count
 
 _NOT_ARM = re.compile(r"censor|event|death|died|^se$|%|cumulative|risk", re.I)
 
@@ -27,7 +27,7 @@ def find_transposed_table(lines: list[list[Token]], mapping: AxisMapping,
     Parameters
     ----------
     lines : list of list of Token
-        Text lines of the whole figure, top to bottom (:func:`kmipd.digitize.at_risk_layout.group_lines`).
+        Text lines of the whole figure, top to bottom (:func:`kmipd.digitize.table.layout.group_lines`).
     mapping : AxisMapping
         Pixel -> data calibration; the times in the table must lie on the x axis.
     box : PlotBox

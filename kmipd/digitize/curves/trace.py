@@ -5,7 +5,7 @@ about the line width) or along a vertical stroke (a drop, or a censor tick: a lo
 runs are chained from column to column into *segments*; a dynamic programme then picks the
 chain of segments that covers the most columns while never going back up (survival does not
 rise), which skips legend keys, text, gridlines and other curves of the same colour. Levels are
-the coverage-weighted centroid of each column's run (sub-pixel); :mod:`kmipd.digitize.profile`
+the coverage-weighted centroid of each column's run (sub-pixel); :mod:`kmipd.digitize.curves.profile`
 turns a chain into per-column levels and step points.
 """
 

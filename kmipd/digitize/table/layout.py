@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kmipd.digitize.ocr import OcrWord
-from kmipd.digitize.ocr_cells import find_missed_cells, parse_count
 from kmipd.digitize.result import AxisMapping, PlotBox
+from kmipd.digitize.text.cells import find_missed_cells, parse_count
+from kmipd.digitize.text.ocr import OcrWord
 
 _SPLIT = re.compile(r"\(?\d[\d,.]*\)?%?|[^\d\s(]+|\(")
 _UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
@@ -37,7 +37,7 @@ class TableRow:
     """One arm's counts in the table: its label, its cells in time order, and where they are.
 
     ``times`` is set when the table states each cell's time itself (a table printed one column
-    per arm, :mod:`kmipd.digitize.at_risk_transposed`); otherwise the times come from the cells'
+    per arm, :mod:`kmipd.digitize.table.transposed`); otherwise the times come from the cells'
     x positions or the table's header.
     """
 
@@ -77,7 +77,7 @@ def split_tokens(words: list[OcrWord]) -> list[Token]:
 def group_lines(tokens: list[Token]) -> list[list[Token]]:
     """Tokens grouped into text lines (top to bottom), each sorted left to right.
 
-    Unlike :func:`kmipd.digitize.ocr.text_lines` a token is held against the median centre of
+    Unlike :func:`kmipd.digitize.text.ocr.text_lines` a token is held against the median centre of
     the line so far (and the smaller height): a table printed one column per arm, its counts
     staggered a little, stays one row per time (the test of that layout fails otherwise).
     """

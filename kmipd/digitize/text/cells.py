@@ -4,7 +4,7 @@ A cell is read from the image by the recogniser alone (no detector, no angle cla
 turned "99" into "66" with full confidence), with its output restricted to the characters a count
 cell can hold. The CTC decoder keeps several readings per cell with their probabilities, so that
 a row that breaks the rules of a risk table can be mended by the reading the recogniser itself
-found next most likely (:mod:`kmipd.digitize.at_risk_rules`). Cells the OCR detector missed are
+found next most likely (:mod:`kmipd.digitize.table.rules`). Cells the OCR detector missed are
 found from the ink on their column (:func:`find_missed_cells`).
 """
 
@@ -63,7 +63,7 @@ def parse_count(text: str) -> int | None:
 def _recogniser():
     """rapidocr's text recogniser: (session, column indices of blank + _ALLOWED, characters)."""
     try:
-        from kmipd.digitize.ocr import engine
+        from kmipd.digitize.text.ocr import engine
 
         rec = engine()._load_rec_model()
         chars = list(rec.postprocess_op.character)

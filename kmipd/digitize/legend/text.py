@@ -11,9 +11,9 @@ import re
 
 import numpy as np
 
-from kmipd.digitize.legend_match import chroma, colour_distance
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.match.pairing import chroma, colour_distance
 from kmipd.digitize.result import ArmTrace
+from kmipd.digitize.text.ocr import OcrWord
 
 #: Text at most this far (RGB distance) from an arm's colour is printed in that colour.
 TEXT_COLOUR_TOL = 120.0

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from kmipd.digitize.legend_match import clean_name, ink_colour, match_to_arms, name_similarity
-from kmipd.digitize.legend_text import capital_i
+from kmipd.digitize.legend.text import capital_i
+from kmipd.digitize.match.pairing import clean_name, ink_colour, match_to_arms, name_similarity
 from kmipd.digitize.result import ArmTrace
 
 
@@ -27,7 +27,7 @@ def names_from_table(names: list[str], arms: list[ArmTrace],
         Names from the legend, one per arm (``''`` where unknown).
     arms : list of ArmTrace
     labels : list of (str, box)
-        The table's row labels and their boxes (:func:`kmipd.digitize.at_risk_layout.table_row_labels`).
+        The table's row labels and their boxes (:func:`kmipd.digitize.table.layout.table_row_labels`).
     image : ndarray
         RGB figure (for the labels' colours).
 

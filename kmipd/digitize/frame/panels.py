@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmipd.digitize.ocr import OcrWord, read_region, read_words
 from kmipd.digitize.result import PlotBox
+from kmipd.digitize.text.ocr import OcrWord, read_region, read_words
 
 #: Room above a plot box for its top tick label and panel letter, as a share of its height.
 TOP_ROOM = 0.08

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from kmipd.digitize.trace import ALPHA_MIN
+from kmipd.digitize.curves.trace import ALPHA_MIN
 
 
 def untangle(cands: list, alpha: np.ndarray, min_len: int = 12,

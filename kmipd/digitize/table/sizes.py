@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from kmipd.digitize.legend_match import clean_name, name_similarity
-from kmipd.digitize.ocr import OcrWord, text_lines
+from kmipd.digitize.match.pairing import clean_name, name_similarity
+from kmipd.digitize.text.ocr import OcrWord, text_lines
 
 _SIZE = re.compile(r"\bn\s*[=:]\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
 

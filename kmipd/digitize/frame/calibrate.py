@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kmipd.digitize.ocr import OcrWord
 from kmipd.digitize.result import AxisCalibration, AxisMapping, PlotBox, TickReading
+from kmipd.digitize.text.ocr import OcrWord
 from kmipd.errors import KmipdError
 
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)$")
@@ -253,7 +253,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     words : sequence of OcrWord, optional
         OCR of the whole image (shared with the legend and risk-table readers); read here if None.
     x_ticks, y_ticks : ndarray, optional
-        Tick positions from :func:`kmipd.digitize.axes.find_ticks`; found here if None.
+        Tick positions from :func:`kmipd.digitize.frame.axes.find_ticks`; found here if None.
     x_range, y_range : (float, float), optional
         User overrides: the values of the first and last tick mark on that axis (the box edges
         when fewer than two tick marks are found). A y range above 1.5 means a percent axis.
@@ -264,7 +264,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
         ``mapping`` (AxisMapping), per-axis ``confidence`` in [0, 1], and ``warnings`` for every
         reading that failed a consistency check or was assumed.
     """
-    from kmipd.digitize import axes
+    from kmipd.digitize.frame import axes
 
     if image is not None:
         if x_ticks is None:
@@ -272,7 +272,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
         if y_ticks is None:
             y_ticks = axes.find_ticks(image, box, "y")
         if words is None:
-            from kmipd.digitize.ocr import read_words
+            from kmipd.digitize.text.ocr import read_words
 
             words = read_words(image)
     words = list(words or [])
@@ -292,7 +292,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
 
 def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[OcrWord]) -> list[OcrWord]:
     """OCR the label strip of one axis enlarged (small text the whole-image pass missed)."""
-    from kmipd.digitize.ocr import read_region
+    from kmipd.digitize.text.ocr import read_region
 
     pad = max(8, int(0.03 * max(box.width, box.height)))
     if axis == "y":

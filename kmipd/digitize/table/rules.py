@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.ocr_cells import CellReading
+from kmipd.digitize.text.cells import CellReading
 
 # Digit pairs that OCR engines (and low-resolution JPEG figures) swap, both ways.
 CONFUSIONS: dict[str, str] = {

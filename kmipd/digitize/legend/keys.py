@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 
-from kmipd.digitize.legend_match import chroma
-from kmipd.digitize.ocr import OcrWord
+from kmipd.digitize.match.pairing import chroma
+from kmipd.digitize.text.ocr import OcrWord
 
 _LEAD_SYMBOL = re.compile(r"^[-_~\u2013\u2014]+\w")  # "—Hybrid": a key read as a dash
 

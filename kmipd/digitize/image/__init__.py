@@ -1,0 +1,1 @@
+"""Reading the figure: an image file or PDF page becomes one RGB array (:mod:`.load`)."""
