@@ -11,14 +11,15 @@ import pandas as pd
 import pytest
 from conftest import R_FIGURES
 
+from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox, TickReading
-from kmipd.digitize.table.read import (
-    AtRiskReading,
+from kmipd.digitize.table.read import AtRiskReading, read_at_risk_table
+from kmipd.digitize.table.rules import (
     check_at_risk_against_curves,
+    confusion_variants,
     min_events,
-    read_at_risk_table,
+    repair_row,
 )
-from kmipd.digitize.table.rules import confusion_variants, repair_row
 from kmipd.digitize.table.sizes import check_first_counts, printed_sizes
 from kmipd.digitize.text.cells import CellReading, parse_count, read_cells, reading_from_texts
 
@@ -265,7 +266,8 @@ def test_r_figure_table(name):
     # rats: with rapidocr's angle classifier the whole-image OCR read "99" as "66"; bladder1:
     # three rows with coloured labels
     image, words, box, mapping, arms, truth, names = _r_case(name)
-    reading = read_at_risk_table(image, box, mapping, arms, words)
+    legend = read_legend(image, box, arms, words)  # as digitize() names the arms first
+    reading = read_at_risk_table(image, box, mapping, arms, words, names=legend)
     s = score(reading, truth)
     assert s["wrong"] == 0 and s["exact"] >= 0.98 * s["cells"], (s, reading.flags)
     assert reading.row_labels == names
@@ -401,13 +403,6 @@ def test_ocr_runs_offline(monkeypatch, tmp_path):
     assert "97" in [w.text for w in read_words(img)]
     assert [r.value for r in read_cells(img, [(w.x0, w.y0, w.x1, w.y1) for w in words[3:]])] == \
         [128, 97, 5]
-
-
-def test_old_import_paths_still_work():
-    from kmipd.digitize import ocr_fix
-
-    assert ocr_fix.repair_row is repair_row and ocr_fix.parse_count is parse_count
-    assert ocr_fix.min_events is min_events
 
 
 # --- rows that nothing places, tables printed one column per arm, printed arm sizes -------------

@@ -10,17 +10,16 @@ import numpy as np
 import pytest
 from test_at_risk import R_FIGURES, load_rgb, ocr_figure
 
-from kmipd.digitize.legend.keys import swallowed_key, text_start
-from kmipd.digitize.legend.read import (
+from kmipd.digitize.legend.keys import line_sample, swallowed_key, text_start
+from kmipd.digitize.legend.read import read_legend
+from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.pairing import (
+    assign_items,
     clean_name,
-    line_sample,
     match_to_arms,
     name_similarity,
     normalise_label,
-    read_legend,
 )
-from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.match.pairing import assign_items
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.text.ocr import OcrWord
 

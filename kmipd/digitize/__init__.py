@@ -13,24 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.frame.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
-from kmipd.digitize.frame.calibrate import Calibration, calibrate, parse_number
+from kmipd.digitize.frame.axes import find_plot_boxes, find_ticks, pick_panel
+from kmipd.digitize.frame.calibrate import calibrate
 from kmipd.digitize.image.load import load_image, to_rgb
 from kmipd.digitize.overlay import draw_overlay
-from kmipd.digitize.result import (
-    ArmTrace,
-    AxisCalibration,
-    AxisMapping,
-    Digitization,
-    PlotBox,
-    TickReading,
-)
+from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
 from kmipd.errors import KmipdError
 
 __all__ = [
-    "ArmTrace", "AxisCalibration", "AxisMapping", "Calibration", "Digitization", "PlotBox",
-    "TickReading", "calibrate", "censor_frame", "curves_frame", "digitize", "draw_overlay",
-    "find_plot_box", "find_ticks", "load_image", "name_arms", "parse_number", "plausible_text",
+    "Digitization", "censor_frame", "curves_frame", "digitize", "name_arms", "plausible_text",
     "text_boxes_inside",
 ]
 
@@ -237,8 +228,8 @@ def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
         from kmipd.digitize.table.read import read_at_risk_table
     except ImportError:
         return None, []
-    try:
-        reading = read_at_risk_table(image, box, mapping, arms, words)
+    try:  # the arms are named (legend first): rows are matched to these names
+        reading = read_at_risk_table(image, box, mapping, arms, words, [a.name for a in arms])
     except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
         warnings.append(f"number-at-risk table could not be read ({type(exc).__name__}: {exc}).")
         return None, []

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from kmipd.digitize.legend.keys import find_key, line_sample, swallowed_key
+from kmipd.digitize.legend.keys import find_key, swallowed_key
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
 from kmipd.digitize.match.pairing import (
@@ -24,21 +24,15 @@ from kmipd.digitize.match.pairing import (
     clean_name,
     colour_distance,
     ink_colour,
-    match_by_curves,
     match_to_arms,
     name_similarity,
     normalise_label,
-    table_arm_name,
 )
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.table.layout import table_row_labels
 from kmipd.digitize.text.ocr import OcrWord, text_lines
 
-__all__ = [
-    "arms_distinct_by_colour", "chroma", "clean_name", "colour_distance", "find_key", "ink_colour",
-    "legend_entries", "line_sample", "match_by_curves", "match_to_arms", "name_similarity",
-    "normalise_label", "read_legend", "table_arm_name",
-]
+__all__ = ["read_legend"]
 
 _TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "procedure"}
 _NOT_NAMES = re.compile(
@@ -53,7 +47,7 @@ KEY_COLOUR_TOL = 150.0
 _SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a0\u5341\u571f\u4e00\u4e28]+$")
 
 
-def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
+def _legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
     """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
     # vertical words (a y axis title) are never legend text
     words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
@@ -98,7 +92,7 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         return []
     found = []  # (text, colour, style, has_key, reading order, words)
     seen = set()
-    entries = _split_at_keys(image, legend_entries(words))
+    entries = _split_at_keys(image, _legend_entries(words))
     # risk-table row labels (text under the plot, before any number): the names again
     labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
                                                    if _NUMERIC.match(w.text)), len(e))]),

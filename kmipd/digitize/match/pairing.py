@@ -2,7 +2,8 @@
 
 Names are compared after normalising (:func:`normalise_label`, :func:`name_similarity`); colours
 by their RGB distance (:func:`colour_distance`). Table rows whose labels and colours tell nothing
-go to the curve their counts can follow (:func:`match_by_curves`).
+go to the curve their counts can follow (:func:`kmipd.digitize.table.by_curves.match_by_curves`,
+which needs the rules of a risk table).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from kmipd.digitize.result import ArmTrace
-from kmipd.digitize.table.rules import min_events
 
 
 def normalise_label(text: str) -> str:
@@ -150,7 +150,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
         # black text is any label's colour: with grey or black items the colours must tell
         # the arms apart by a clear margin (a red and a black key for a red and a black arm)
         sure = all(chroma(c) >= 40 for c in colours) or \
-            _runner_up(cost, rows, cols) - cost[rows, cols].sum() >= 100
+            runner_up(cost, rows, cols) - cost[rows, cols].sum() >= 100
         if cost[rows, cols].max() < 150 and sure:
             out = [None] * n
             for r, c in zip(rows, cols):
@@ -159,7 +159,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
     return [i if i < m else None for i in range(n)], ["order"] * n
 
 
-def _runner_up(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
+def runner_up(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
     """Total cost of the cheapest assignment other than ``rows -> cols`` (inf if none)."""
     if cost.shape[1] > 6:
         return -math.inf  # too many arms to try every assignment: no margin is known
@@ -169,44 +169,6 @@ def _runner_up(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
         if any(best.get(r) != c for r, c in enumerate(perm)):
             out = min(out, float(sum(cost[r, c] for r, c in enumerate(perm))))
     return out
-
-
-def match_by_curves(counts: list[list[int | None]], surv: list[list[np.ndarray]],
-                    assign: list[int | None]) -> tuple[list[int | None], str]:
-    """Table rows to arms by which curve each row's counts can follow.
-
-    ``counts[r]`` are row ``r``'s counts and ``surv[r][j]`` arm ``j``'s survival just before each
-    of that row's times. The share still at risk never exceeds the share surviving (censoring
-    only lowers it) and each drop holds at least the events the curve shows. The best fitting
-    assignment is taken (``"curves"``) when it fits clearly better than every other; otherwise
-    ``assign`` (by order) is kept (``"order"``).
-    """
-    n_arms = len(surv[0]) if surv else 0
-    cost = np.zeros((len(counts), n_arms))
-    for r, n in enumerate(counts):
-        ok = [k for k, v in enumerate(n) if v is not None]
-        if len(ok) < 2 or not n[ok[0]]:
-            continue
-        v = [n[k] for k in ok]
-        for j in range(n_arms):
-            s = np.asarray(surv[r][j], float)[ok]
-            excess = np.array(v) / v[0] - s / s[0] - 0.03
-            short = [max(0, min_events(s[k], s[k + 1], v[k + 1]) - (v[k] - v[k + 1])) / max(v[k], 1)
-                     for k in range(len(v) - 1)]
-            cost[r, j] = np.nansum(np.clip(excess, 0, None)) + sum(short)
-    rows, cols = linear_sum_assignment(cost)
-    best = float(cost[rows, cols].sum())
-    if len(counts) <= n_arms:  # the best fit must beat every other assignment clearly
-        sure = _runner_up(cost, rows, cols) - best >= 0.08
-    else:
-        sure = best < sum(cost[r, a] for r, a in enumerate(assign)
-                          if a is not None and a < n_arms) - 0.08
-    if sure:
-        out: list[int | None] = [None] * len(counts)
-        for r, c in zip(rows, cols):
-            out[r] = int(c)
-        return out, "curves"
-    return assign, "order"
 
 
 def table_arm_name(given: str, legend: str, label: str, number: int) -> str:

@@ -17,14 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.legend.read import (
-    ink_colour,
-    match_by_curves,
-    read_legend,
-    table_arm_name,
-)
-from kmipd.digitize.match.pairing import assign_items
+from kmipd.digitize.match.pairing import assign_items, ink_colour, table_arm_name
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
+from kmipd.digitize.table.by_curves import match_by_curves
 from kmipd.digitize.table.layout import (
     TableRow,
     Token,
@@ -36,19 +31,13 @@ from kmipd.digitize.table.layout import (
     split_tokens,
     tick_values,
 )
-from kmipd.digitize.table.rules import (
-    check_at_risk_against_curves,
-    counts_fit,
-    min_events,
-    repair_row,
-    step_at,
-)
+from kmipd.digitize.table.rules import counts_fit, repair_row, step_at
 from kmipd.digitize.table.sizes import check_first_counts, printed_sizes
 from kmipd.digitize.table.transposed import find_transposed_table
 from kmipd.digitize.text.cells import CellReading, parse_count, read_cells
 from kmipd.digitize.text.ocr import OcrWord
 
-__all__ = ["AtRiskReading", "check_at_risk_against_curves", "min_events", "read_at_risk_table"]
+__all__ = ["AtRiskReading", "read_at_risk_table"]
 
 
 @dataclass
@@ -102,7 +91,8 @@ def _cell_reads(image: np.ndarray, cells: list[Token], again: bool = False) -> l
 
 
 def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
-                       arms: list[ArmTrace], words: list[OcrWord]) -> AtRiskReading:
+                       arms: list[ArmTrace], words: list[OcrWord],
+                       names: list[str] | None = None) -> AtRiskReading:
     """Find and read the number-at-risk table under the plot.
 
     Parameters
@@ -119,6 +109,10 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         to assign rows and to check the counts against the curves.
     words : list of OcrWord
         OCR words of the whole image.
+    names : list of str, optional
+        The arms' names, in ``arms``' order (``''`` where unknown), as the legend gave them
+        (:func:`kmipd.digitize.legend.read.read_legend`); default: the arms' own names. Rows are
+        matched to arms by these names first.
 
     Returns
     -------
@@ -136,9 +130,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         return AtRiskReading(None, warnings=["no number-at-risk table found under the plot"])
     warnings: list[str] = []
     mode = column_alignment([a for r in rows for a in r.anchors], mapping, ticks)
-    names = [a.name for a in arms]
-    if arms and not any(names):
-        names = read_legend(image, box, arms, words)
+    names = [a.name for a in arms] if names is None else list(names)
     for r in rows if not header else []:
         if r.times is None:
             fill_gaps(image, r, rows, mapping, ticks, mode)
