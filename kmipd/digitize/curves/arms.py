@@ -30,7 +30,7 @@ MAX_AREA = 900_000
 PAD = 3
 
 
-def plot_region(image: np.ndarray, box: PlotBox,
+def _plot_region(image: np.ndarray, box: PlotBox,
                 exclude_boxes: Sequence[tuple[int, int, int, int]] = ()
                 ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """The plot area of the image, a mask of its usable pixels, and its (x, y) offset.
@@ -50,7 +50,7 @@ def plot_region(image: np.ndarray, box: PlotBox,
     return region, valid, (x0, y0)
 
 
-def frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
+def _frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
     """Pixels of axis lines, plot frames and full-width dark gridlines.
 
     Rows (columns) that are dark over most of the box are straight rules, not curves; near the
@@ -70,7 +70,7 @@ def frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
     return dark & (rule_r[:, None] | rule_c[None, :])
 
 
-def guide_lines(dark: np.ndarray, blocked: np.ndarray | None = None, gap: int = 7) -> np.ndarray:
+def _guide_lines(dark: np.ndarray, blocked: np.ndarray | None = None, gap: int = 7) -> np.ndarray:
     """Pixels of median / landmark guide lines: straight (solid or dashed) horizontal lines that
     start at the y axis below where the curves start, and the vertical lines dropped from them
     to the x axis.
@@ -146,7 +146,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
              exclude_boxes: Sequence[tuple[int, int, int, int]]
              ) -> tuple[list[ArmTrace], list[str]]:
     warnings: list[str] = []
-    region, valid, (ox, oy) = plot_region(image, box, exclude_boxes)
+    region, valid, (ox, oy) = _plot_region(image, box, exclude_boxes)
     if region.size == 0 or min(region.shape[:2]) < 10:
         return [], ["empty plot box"]
     bg = col.background_colour(region, valid)
@@ -155,8 +155,8 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     coloured, dark = col.ink_masks(lab, bg_lab)
     coloured &= valid
     dark &= valid
-    dark &= ~frame_lines(dark)
-    dark &= ~guide_lines(dark, ~valid)
+    dark &= ~_frame_lines(dark)
+    dark &= ~_guide_lines(dark, ~valid)
     min_px = max(20, region.shape[1] // 8)
     cands = col.candidate_colours(region, lab, coloured, dark, bg, min_px)
     cands = col.merge_greys(cands)

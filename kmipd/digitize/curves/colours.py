@@ -20,6 +20,34 @@ CHROMA_MIN = 16.0
 #: Lab lightness drop below the background that makes an achromatic pixel count as ink.
 DARK_MIN = 28.0
 
+#: The background is the mode of a histogram of every ``_BG_STEP``-th pixel each way (plenty for
+#: a mode, and 9x faster than every pixel) with ``_BG_BIN`` RGB units per bin (32 bins a channel).
+_BG_STEP = 3
+_BG_BIN = 8
+#: Pixels a colour needs before its position along its mixing ray is refined.
+_REFINE_MIN_PIXELS = 10
+#: The line colour is taken at this percentile of its pixels' coverage (the well-covered cores),
+#: kept within this range of the histogram mode (never paler than the mode, never far beyond it).
+_REFINE_PERCENTILE = 90
+_REFINE_SCALE = (1.0, 1.6)
+#: Lab bin widths of the colour histogram: L coarser than a/b, since hue separates most arms and
+#: L only splits same-hue pairs (dark/light green); lightness bins for the greys.
+_BIN_L, _BIN_AB, _BIN_GREY_L = 6.0, 4.0, 3.0
+#: A colour is a band when more than this share of its pixels survives an opening wider than a
+#: curve (a filled area, not a line).
+_BAND_WIDE_SHARE = 0.35
+#: A shade touches its stronger colour with at least this share of its pixels when it lies on
+#: that colour's mixing ray (an anti-aliased rim) ...
+_SHADE_TOUCH_ON_RAY = 0.7
+#: ... or, as the same ink split by JPEG, touches it at all (this share) within this Lab
+#: distance, or within the looser distance when it touches with more than half its pixels.
+_SHADE_TOUCH_SAME_INK = 0.2
+_SAME_INK_DIST, _SAME_INK_DIST_TOUCHING = 25, 40
+#: A pale colour lies on a full colour's mixing ray when its hue is within this many degrees and
+#: it is no more than ``_ON_RAY_DARKER`` Lab units darker.
+_ON_RAY_HUE_DEG = 25
+_ON_RAY_DARKER = 5
+
 
 @dataclass
 class InkColour:
@@ -50,11 +78,10 @@ def background_colour(region: np.ndarray, valid: np.ndarray | None = None) -> np
     The mode of a coarse colour histogram is used rather than the median because a dense
     confidence band or many curves can pull a median off the paper colour.
     """
-    # every third pixel each way is plenty for a mode and 9x faster
-    px = region[::3, ::3].reshape(-1, 3)
+    px = region[::_BG_STEP, ::_BG_STEP].reshape(-1, 3)
     if valid is not None:
-        px = px[valid[::3, ::3].reshape(-1)]
-    q = (px // 8).astype(np.int64)
+        px = px[valid[::_BG_STEP, ::_BG_STEP].reshape(-1)]
+    q = (px // _BG_BIN).astype(np.int64)
     code = (q[:, 0] * 32 + q[:, 1]) * 32 + q[:, 2]
     best = np.bincount(code, minlength=32**3).argmax()
     return px[code == best].astype(float).mean(axis=0)
@@ -93,11 +120,11 @@ def refine_colours(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray, colours: li
     """
     for k, c in enumerate(colours):
         px = rgb[labels == k].astype(np.float32)
-        if len(px) < 10:
+        if len(px) < _REFINE_MIN_PIXELS:
             continue
         d = c.rgb - bg
         raw = (px - bg.astype(np.float32)) @ d.astype(np.float32) / max(float(d @ d), 1e-6)
-        scale = float(np.clip(np.percentile(raw, 90), 1.0, 1.6))
+        scale = float(np.clip(np.percentile(raw, _REFINE_PERCENTILE), *_REFINE_SCALE))
         c.rgb = np.clip(bg + scale * d, 0, 255)
         c.lab = to_lab(c.rgb.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
         c.count = len(px)
@@ -140,14 +167,14 @@ def candidate_colours(rgb: np.ndarray, lab: np.ndarray, coloured: np.ndarray, da
     if coloured.sum() >= min_pixels:
         s = lab[coloured]
         w = np.hypot(s[:, 1] - bg_lab[1], s[:, 2] - bg_lab[2]) ** 2
-        # L coarser than a/b: hue separates most arms; L splits same-hue pairs (dark/light green)
-        bins = [np.arange(0, 104, 6.0), np.arange(-128, 132, 4.0), np.arange(-128, 132, 4.0)]
+        bins = [np.arange(0, 104, _BIN_L), np.arange(-128, 132, _BIN_AB),
+                np.arange(-128, 132, _BIN_AB)]
         for p in _peaks(s, w, bins, 1.0, min_pixels / 4):
             out.append(InkColour(rgb=np.zeros(3), lab=p, chromatic=True))
     if dark.sum() >= min_pixels:
         s = lab[dark][:, :1]
         w = (bg_lab[0] - s[:, 0]) ** 2
-        for p in _peaks(s, w, [np.arange(0, 102, 3.0)], 1.0, min_pixels / 4):
+        for p in _peaks(s, w, [np.arange(0, 102, _BIN_GREY_L)], 1.0, min_pixels / 4):
             out.append(InkColour(rgb=np.zeros(3), lab=np.array([p[0], 0.0, 0.0]), chromatic=False))
     for c in out:
         c.rgb = _lab_to_rgb(c.lab)
@@ -244,7 +271,7 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
             c.kind = "empty"
             continue
         wide = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
-        if wide > 0.35 and c.chromatic:
+        if wide > _BAND_WIDE_SHARE and c.chromatic:
             c.kind = "band"
     ring = np.ones((5, 5), np.uint8)
     near = [cv2.dilate(m, ring) for m in masks]
@@ -260,9 +287,10 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
                 continue
             touching = (masks[i] & near[j]).sum() / max(c.count, 1)
             dist = float(np.linalg.norm(c.lab - d.lab))
-            same_ink = d.count >= c.count and (dist < 25 or (dist < 40 and touching > 0.5))
-            if ((touching > 0.7 and _on_ray(c, d) and _strength(d) > _strength(c))
-                    or (touching > 0.2 and same_ink)) and touching > best_touch:
+            same_ink = d.count >= c.count and (dist < _SAME_INK_DIST or (
+                dist < _SAME_INK_DIST_TOUCHING and touching > 0.5))
+            if ((touching > _SHADE_TOUCH_ON_RAY and _on_ray(c, d) and _strength(d) > _strength(c))
+                    or (touching > _SHADE_TOUCH_SAME_INK and same_ink)) and touching > best_touch:
                 best, best_touch = j, touching
         if best >= 0:
             c.kind, c.parent = "shade", best
@@ -296,7 +324,7 @@ def _on_ray(pale: InkColour, full: InkColour, bg: np.ndarray | None = None) -> b
     ha = np.arctan2(pale.lab[2], pale.lab[1])
     hb = np.arctan2(full.lab[2], full.lab[1])
     dh = np.abs(np.angle(np.exp(1j * (ha - hb))))
-    return bool(dh < np.deg2rad(25) and pale.lab[0] >= full.lab[0] - 5)
+    return bool(dh < np.deg2rad(_ON_RAY_HUE_DEG) and pale.lab[0] >= full.lab[0] - _ON_RAY_DARKER)
 
 
 def bands_and_aliases(labels: np.ndarray, colours: list[InkColour], line_width: float,

@@ -1,7 +1,7 @@
 """From a traced chain of segments to a curve: per-column levels and step points.
 
 :func:`chain_profile` gives a chain's level in every column, reading drops from the ink
-(:func:`drop_levels`, sub-pixel) and leaving hidden stretches for the caller; :func:`final_drop`
+(:func:`_drop_levels`, sub-pixel) and leaving hidden stretches for the caller; :func:`final_drop`
 finds the stroke a curve ends with; :func:`steps_from_profile` turns levels into step points.
 """
 
@@ -17,7 +17,7 @@ def chain_profile(segs: list[Segment], chain: list[int], width: float,
     """Per-column level (sub-pixel y) of a chain, from its first to its last column.
 
     Gaps between chained segments are filled: with no drop (a censor tick, a dash gap) by a
-    straight line; across a drop from the ink's edges (:func:`drop_levels`); a drop with no ink
+    straight line; across a drop from the ink's edges (:func:`_drop_levels`); a drop with no ink
     in the gap (the curve is hidden under another curve or text) is left NaN for the caller.
     ``support`` (bool, the ink of every curve) places a drop whose stroke another curve covers.
     """
@@ -40,12 +40,12 @@ def chain_profile(segs: list[Segment], chain: list[int], width: float,
             ext = int(np.ceil(width)) + 1
             lo = max(min(a, b) - ext, segs[i].x0 + 1)
             hi = min(max(a, b) + ext, segs[j].x1 - 1)
-            y[lo - x_start:hi - x_start + 1] = drop_levels(alpha, lo - 1, hi + 1, y1, y2, width,
+            y[lo - x_start:hi - x_start + 1] = _drop_levels(alpha, lo - 1, hi + 1, y1, y2, width,
                                                             support)
     return x_start, y
 
 
-def drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: float,
+def _drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width: float,
                 support: np.ndarray | None = None) -> np.ndarray:
     """Levels of the columns strictly between ``a`` (level ``y1``) and ``b`` (level ``y2``).
 
@@ -171,7 +171,7 @@ def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.nda
     change between two columns is placed half-way, on the pixel edge; the curve starts at the
     left edge of its first pixel and ends at the right edge of its last (the last level is
     repeated there). A lone column part-way between the levels either side is a drop inside
-    that pixel (:func:`drop_levels` gives it the level whose area matches): it becomes one
+    that pixel (:func:`_drop_levels` gives it the level whose area matches): it becomes one
     drop at the sub-pixel place that keeps the area, so the curve is right at every time.
     """
     if len(y) == 0:

@@ -167,7 +167,7 @@ def build_segments(runs: Runs, width: float) -> list[Segment]:
                     tone=float(np.median([p[2] for p in s]))) for s in segs]
 
 
-def vertical_cover(mask_cs: np.ndarray, cols: np.ndarray, r0: np.ndarray, r1: np.ndarray) -> np.ndarray:
+def _vertical_cover(mask_cs: np.ndarray, cols: np.ndarray, r0: np.ndarray, r1: np.ndarray) -> np.ndarray:
     """Fraction of rows ``[r0, r1)`` that are line pixels, per pair and column (max over columns).
 
     ``mask_cs`` is the column-wise cumulative sum of the line mask with a leading zero row;
@@ -258,7 +258,7 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
             cols = np.where((cols > x1[bi][:, None] - overlap) & (cols < x0[j] + overlap), cols, -1)
             r0 = y1[bi] + width / 2 + 1
             r1 = np.full(len(bi), y0[j] - width / 2 - 1)
-            sup = vertical_cover(mask_cs if support_cs is None else support_cs, cols,
+            sup = _vertical_cover(mask_cs if support_cs is None else support_cs, cols,
                                  np.round(r0), np.round(r1))
             cost[big] += np.where(sup < 0.6, drop_cost * dy[big], 0.0)
         # an overlapping predecessor only counts for the columns it adds; across a drop the

@@ -38,18 +38,18 @@ class Segment:
         return self.end - self.start
 
 
-def to_grey(image: np.ndarray) -> np.ndarray:
+def _to_grey(image: np.ndarray) -> np.ndarray:
     """RGB or grey uint8 image -> grey uint8."""
     img = np.asarray(image)
     return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
 
 
-def ink_mask(image: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray:
+def _ink_mask(image: np.ndarray, threshold: int = INK_THRESHOLD) -> np.ndarray:
     """Boolean mask of dark pixels (axis lines, text, dark curves)."""
-    return to_grey(image) < threshold
+    return _to_grey(image) < threshold
 
 
-def line_segments(mask: np.ndarray, orientation: str, min_length: int, *, gap: int = 2) -> list[Segment]:
+def _line_segments(mask: np.ndarray, orientation: str, min_length: int, *, gap: int = 2) -> list[Segment]:
     """Long straight lines in a boolean mask.
 
     Parameters
@@ -88,14 +88,14 @@ def line_segments(mask: np.ndarray, orientation: str, min_length: int, *, gap: i
     return out
 
 
-def panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[PlotBox]:
+def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[PlotBox]:
     """Large light-grey rectangles: plot panels drawn as a filled background (ggplot, SAS).
 
     White gridlines and the curves inside a panel are bridged by a closing, so the panel is one
     region; it counts as a rectangle when it fills its bounding box.
     """
     img = np.asarray(image)
-    grey = to_grey(img)
+    grey = _to_grey(img)
     if img.ndim == 3:
         sat = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)[:, :, 1]
         neutral = sat < 40
@@ -156,7 +156,7 @@ def _overlap(a: PlotBox, b: PlotBox) -> float:
     return iw * ih / max(1, min(a.width * a.height, b.width * b.height))
 
 
-def candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
+def _candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
     """All plausible plot boxes, one per panel, in reading order (top row first, then left to right).
 
     Returns
@@ -167,14 +167,14 @@ def candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
     """
     img = np.asarray(image)
     h, w = img.shape[:2]
-    mask = ink_mask(img)
-    horiz = line_segments(mask, "h", max(20, int(0.18 * w)))
-    vert = line_segments(mask, "v", max(20, int(0.12 * h)))
+    mask = _ink_mask(img)
+    horiz = _line_segments(mask, "h", max(20, int(0.18 * w)))
+    vert = _line_segments(mask, "v", max(20, int(0.12 * h)))
     # a line thicker than ~3% of the image is a filled block (legend key, bar), not an axis
     horiz = [s for s in horiz if s.thickness <= max(6, 0.03 * h)]
     vert = [s for s in vert if s.thickness <= max(6, 0.03 * w)]
     scored = _corner_boxes(horiz, vert)
-    panels = panel_rectangles(img)
+    panels = _panel_rectangles(img)
     scored += [(float(p.width + p.height), p) for p in panels]
     scored = [(s, b) for s, b in scored if b.width >= 20 and b.height >= 20]
     # a real plot has tick marks on its axes; a border drawn round the whole figure, a table
@@ -249,7 +249,7 @@ def find_plot_boxes(image: np.ndarray) -> list[PlotBox]:
     KmipdError
         No axes or panel found.
     """
-    boxes, found = candidate_boxes(image)
+    boxes, found = _candidate_boxes(image)
     if not boxes:
         raise KmipdError(
             "no plot axes found: saw {horizontal_lines} long horizontal line(s), {vertical_lines} long "
@@ -291,7 +291,7 @@ def find_ticks(image: np.ndarray, box: PlotBox, axis: str = "x", *, min_length: 
     """
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
-    grey = to_grey(image)
+    grey = _to_grey(image)
     darkness = (255.0 - grey.astype(np.float32)) / 255.0
     return _axis_ticks(grey < INK_THRESHOLD, box, axis, min_length, darkness)
 

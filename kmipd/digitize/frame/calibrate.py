@@ -67,7 +67,7 @@ def parse_number(text: str) -> tuple[float | None, bool]:
     return float(t), percent
 
 
-def axis_label_words(words: Sequence[OcrWord], box: PlotBox, axis: str) -> list[OcrWord]:
+def _axis_label_words(words: Sequence[OcrWord], box: PlotBox, axis: str) -> list[OcrWord]:
     """The words that sit where ``axis``'s tick labels go and read as numbers.
 
     y labels: right-aligned just left of the y axis, between the top and bottom of the box;
@@ -150,13 +150,13 @@ class _AxisResult:
     warnings: list[str]
 
 
-def calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, axis: str,
+def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, axis: str,
                    value_range: tuple[float, float] | None = None) -> _AxisResult:
     """Calibrate one axis from its labels (or from ``value_range`` given by the user)."""
     ticks = np.asarray(ticks, float)
     length = box.width if axis == "x" else box.height
     sign = 1 if axis == "x" else -1
-    labels = axis_label_words(words, box, axis)
+    labels = _axis_label_words(words, box, axis)
     readings, pix, vals, pct = [], [], [], False
     for w in labels:
         value, is_pct = parse_number(w.text)
@@ -281,9 +281,9 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     results = {}
     for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
         axis_words = words
-        if image is not None and rng is None and len(axis_label_words(words, box, axis)) < 3:
+        if image is not None and rng is None and len(_axis_label_words(words, box, axis)) < 3:
             axis_words = _reread_labels(image, box, axis, words)
-        results[axis] = calibrate_axis(axis_words, box, ticks, axis, rng)
+        results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)
     xr, yr = results["x"], results["y"]
     mapping = AxisMapping(xr.cal, yr.cal, percent=yr.percent)
     warnings = xr.warnings + yr.warnings + _plausibility(mapping, box)
@@ -302,7 +302,7 @@ def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[O
     # the OCR detector shrinks anything longer than 2048 px, so a bigger zoom would be undone
     zoom = min(3.0, 2000.0 / max(x1 - x0, y1 - y0, 1))
     region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= 1.25 else 1.0)
-    if len(axis_label_words(region, box, axis)) > len(axis_label_words(words, box, axis)):
+    if len(_axis_label_words(region, box, axis)) > len(_axis_label_words(words, box, axis)):
         outside = [wd for wd in words if not (x0 <= wd.cx <= x1 and y0 <= wd.cy <= y1)]
         return outside + region
     return list(words)
