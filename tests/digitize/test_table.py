@@ -1,5 +1,5 @@
-"""kmipd.digitize.table.read (with at_risk_layout, at_risk_rules, at_risk_transposed, at_risk_size
-and ocr_cells): read the number-at-risk table, repair or flag bad cells."""
+"""kmipd.digitize.table (read, with layout, rules, transposed, sizes, and text.cells): read the
+number-at-risk table, repair or flag bad cells."""
 
 from __future__ import annotations
 

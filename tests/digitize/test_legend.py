@@ -1,4 +1,4 @@
-"""kmipd.digitize.legend.read (with legend_keys, legend_match, legend_text, legend_table): legend
+"""kmipd.digitize.legend (read, with keys, text, table, and match.pairing): legend
 entries matched to arms by their key, else by order; names from the risk table's row labels."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from test_at_risk import R_FIGURES, load_rgb, ocr_figure
+from test_table import R_FIGURES, load_rgb, ocr_figure
 
 from kmipd.digitize.legend.keys import line_sample, swallowed_key, text_start
 from kmipd.digitize.legend.read import read_legend
@@ -210,7 +210,7 @@ def test_period_and_threshold_names_beside_a_key(tmp_path, names):
 
 
 def _box(image, words, x_ticks):
-    from test_at_risk import known_axes
+    from test_table import known_axes
 
     return known_axes(image, words, x_ticks)[0]
 
