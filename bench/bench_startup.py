@@ -6,7 +6,7 @@ Measured, each in a fresh process and ``--repeats`` times (default 3):
 
 - ``import kmipd`` and ``import kmipd.cli``: seconds inside the process, and whether lifelines,
   statsmodels or matplotlib were pulled in (``kmipd digitize`` needs none of them);
-- OCR model load: :func:`kmipd.digitize.ocr.engine` until its detection and recognition models
+- OCR model load: :func:`kmipd.digitize.text.ocr.engine` until its detection and recognition models
   are loaded (importing rapidocr included, importing kmipd.digitize not);
 - the whole ``kmipd digitize FIGURE -o DIR`` process on ``figures/resort/figure.png`` and on two
   figures this script renders with :func:`kmipd.testing.render.render_km_figure` (two cases of
@@ -52,7 +52,10 @@ print(json.dumps({{"s": s, "heavy": [m for m in {heavy!r} if m in sys.modules]}}
 """
 ENGINE_SCRIPT = """
 import json, time
-from kmipd.digitize import ocr
+try:
+    from kmipd.digitize.text import ocr
+except ImportError:  # an older kmipd (--src) kept the OCR module at kmipd/digitize/ocr.py
+    from kmipd.digitize import ocr
 t = time.perf_counter()
 e = ocr.engine()
 for load in ("_load_det_model", "_load_rec_model"):  # older kmipd loaded them on first use

@@ -314,7 +314,7 @@ def _input_image(figure: Path, options: Mapping | None):
     if figure.suffix.lower() == ".png":
         return figure
     try:
-        from kmipd.digitize import load_image
+        from kmipd.digitize.image.load import load_image
 
         return load_image(figure, page=int(dict(options or {}).get("page", 0)))
     except KmipdError:  # already digitized, so this should not happen; the report can do without

@@ -41,8 +41,8 @@ sys.addaudithook(audit)  # also catches lookups that bypass the patched function
 
 t0 = time.perf_counter()
 import rapidocr
-from kmipd.digitize.load import load_image
-from kmipd.digitize.ocr import engine, model_files, read_words
+from kmipd.digitize.image.load import load_image
+from kmipd.digitize.text.ocr import engine, model_files, read_words
 
 engine()
 words = read_words(load_image(sys.argv[1]))
@@ -130,7 +130,7 @@ def test_stage_names_are_the_functions_and_packages_stay_packages(first):
     code = textwrap.dedent(f"""
         import sys, types
         {first}
-        import kmipd.digitize.result, kmipd.reconstruct, kmipd.validate.report
+        import kmipd.digitize.table.read, kmipd.reconstruct, kmipd.validate.report
         from kmipd import (digitize_figure, reconstruct_ipd, validate_ipd, run, analyze, pool,
                            KmipdError)
         import kmipd
@@ -145,6 +145,8 @@ def test_stage_names_are_the_functions_and_packages_stay_packages(first):
         for package in ("digitize", "reconstruct", "validate"):
             assert getattr(kmipd, package) is sys.modules["kmipd." + package], package
         assert issubclass(KmipdError, ValueError)
+        from kmipd.digitize import table
+        assert isinstance(table, types.ModuleType)
         print("ok")
     """)
     proc = _run_python(code)
@@ -182,7 +184,7 @@ def test_detection_side_follows_the_text_size():
     import cv2
     import numpy as np
 
-    from kmipd.digitize.ocr import DET_MAX_SIDE, detection_side, glyph_height
+    from kmipd.digitize.text.ocr import DET_MAX_SIDE, detection_side, glyph_height
 
     def page(scale: float) -> np.ndarray:
         img = np.full((1500, 2000, 3), 255, np.uint8)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import kmipd
 from kmipd.cli import main_group
 from kmipd.digitize import digitize
-from kmipd.digitize.calibrate import calibrate
+from kmipd.digitize.frame.calibrate import calibrate
 from kmipd.digitize.result import PlotBox
 from kmipd.errors import KmipdError
 from kmipd.input_rules import MAX_PATIENTS, is_percent_curve
@@ -389,7 +389,7 @@ def test_digitize_hints_name_the_flag_and_the_python_argument():
     cal = calibrate(None, box, [], x_ticks=np.array([100.0, 400.0, 700.0]))
     text = " ".join(cal.warnings)
     assert "--x-range A B (x_range= in Python" in text and "--y-range A B (y_range= in Python)" in text
-    source = (PACKAGE / "digitize" / "arm_choice.py").read_text() + (PACKAGE / "digitize" / "__init__.py").read_text()
+    source = (PACKAGE / "digitize" / "curves" / "arm_choice.py").read_text() + (PACKAGE / "digitize" / "__init__.py").read_text()
     assert "pass n_arms" not in source and "give --arms" not in source
     assert source.count("--arms N, n_arms= in Python") == 2
 

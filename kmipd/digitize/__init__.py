@@ -13,24 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
-from kmipd.digitize.calibrate import Calibration, calibrate, check_value_range, parse_number
-from kmipd.digitize.load import check_size, load_image, to_rgb
+from kmipd.digitize.frame.axes import find_plot_boxes, find_ticks, pick_panel
+from kmipd.digitize.frame.calibrate import calibrate, check_value_range
+from kmipd.digitize.image.load import check_size, load_image, to_rgb
 from kmipd.digitize.overlay import draw_overlay
-from kmipd.digitize.result import (
-    ArmTrace,
-    AxisCalibration,
-    AxisMapping,
-    Digitization,
-    PlotBox,
-    TickReading,
-)
+from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
 from kmipd.errors import KmipdError
 
 __all__ = [
-    "ArmTrace", "AxisCalibration", "AxisMapping", "Calibration", "Digitization", "PlotBox",
-    "TickReading", "calibrate", "censor_frame", "curves_frame", "digitize", "draw_overlay",
-    "find_plot_box", "find_ticks", "load_image", "name_arms", "parse_number", "plausible_text",
+    "Digitization", "censor_frame", "curves_frame", "digitize", "name_arms", "plausible_text",
     "text_boxes_inside",
 ]
 
@@ -82,7 +73,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     KmipdError
         Unreadable input, no plot axes, or no curve inside the plot.
     """
-    from kmipd.digitize.panels import panel_words, shared_words
+    from kmipd.digitize.frame.panels import panel_words, shared_words
 
     x_range, y_range = check_value_range(x_range, "x"), check_value_range(y_range, "y")
     image, source = _as_image(path_or_image, page)
@@ -231,14 +222,14 @@ def plausible_text(text: str, score: float) -> bool:
 
 
 def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str]]:
-    from kmipd.digitize.curves import extract_arms
+    from kmipd.digitize.curves.arms import extract_arms
 
     return extract_arms(image, box, n_arms=n_arms, exclude_boxes=exclude)
 
 
 def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
     try:
-        from kmipd.digitize.legend import read_legend
+        from kmipd.digitize.legend.read import read_legend
     except ImportError:
         return [""] * len(arms)
     try:
@@ -251,11 +242,11 @@ def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
 
 def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
     try:
-        from kmipd.digitize.at_risk import read_at_risk_table
+        from kmipd.digitize.table.read import read_at_risk_table
     except ImportError:
         return None, []
-    try:
-        reading = read_at_risk_table(image, box, mapping, arms, words)
+    try:  # the arms are named (legend first): rows are matched to these names
+        reading = read_at_risk_table(image, box, mapping, arms, words, [a.name for a in arms])
     except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
         warnings.append(f"number-at-risk table could not be read ({type(exc).__name__}: {exc}).")
         return None, []

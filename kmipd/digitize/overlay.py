@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.ocr_cells import MAX_COUNT
 from kmipd.digitize.result import ArmTrace, Digitization
+from kmipd.digitize.text.cells import MAX_COUNT
 
 # High-contrast drawing colours (RGB); each arm gets the one farthest from its own ink colour.
 _PALETTE = ((230, 0, 230), (0, 190, 0), (255, 120, 0), (0, 0, 0), (0, 170, 255), (200, 0, 0), (120, 0, 200))

@@ -1,0 +1,204 @@
+"""Which traced curves are arms.
+
+Candidates (:class:`kmipd.digitize.curves.linestyle.Candidate`) are judged on how much of the plot they
+cover, whether they start where the other arms start (time 0) or show up later below one of
+them, whether they repeat an arm already taken, and whether they pair up above and below
+another curve (confidence limits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
+
+
+def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
+    """Per visible column of ``c``: does it run along ``a`` there?"""
+    xs = c.x_start + np.flatnonzero(c.visible)
+    ya = level_at(a, xs)
+    yc = c.y[c.visible]
+    close = np.abs(ya - yc) <= max(a.width, c.width) + 1.5
+    if c.colour_id == a.colour_id:
+        # one colour traced twice through a thick band of its own ink (dense censor marks):
+        # nothing but that ink between the two traces
+        r = c.runs
+        lo, hi = np.minimum(ya, yc), np.maximum(ya, yc)
+        first = np.searchsorted(r.x, xs, side="left")
+        last = np.searchsorted(r.x, xs, side="right")
+        for k in np.flatnonzero(~close & np.isfinite(ya)):
+            sl = slice(first[k], last[k])
+            close[k] = np.any((r.top[sl] <= lo[k] + 1) & (r.bottom[sl] >= hi[k] - 1))
+    return close
+
+
+def _duplicate(c: Candidate, others: list[Candidate]) -> bool:
+    """``c`` runs along the other curves over most of its visible length: a shade or alias of
+    one of them, or the mixed rim between two of them (JPEG), hopping from one to the other."""
+    # a different colour can only be a rim of a similar colour or of a mix of two others:
+    # arms of unlike colours may run close together (large trials) without being one curve
+    # (black and grey run along coloured curves as censor ticks, outlines and JPEG seams)
+    others = [a for a in others if a.colour_id == c.colour_id or _alike(c.rgb, a.rgb)
+              or not c.chromatic
+              or any(_mix_of(c.rgb, a.rgb, b.rgb) for b in others if b is not a)]
+    if not others:
+        return False
+    close = np.zeros(int(c.visible.sum()), bool)
+    for a in others:
+        close |= _close_columns(c, a)
+    return close.sum() >= 0.7 * len(close)
+
+
+def _alike(p, q, max_dist: float = 90.0) -> bool:
+    return float(np.linalg.norm(np.subtract(p, q))) < max_dist
+
+
+def _mix_of(x, p, q, max_resid: float = 40.0) -> bool:
+    """``x`` lies between colours ``p`` and ``q`` (the blurred seam where two curves touch)."""
+    x, p, q = (np.asarray(v, float) for v in (x, p, q))
+    d = q - p
+    t = float(np.clip((x - p) @ d / max(d @ d, 1e-6), 0.0, 1.0))
+    return float(np.linalg.norm(x - p - t * d)) < max_resid
+
+
+def _same_look(c: Candidate, a: Candidate) -> bool:
+    """Two solid curves of one colour and tone: figures tell arms apart by colour or style, so
+    the second is more likely a thick band of censor marks or a stray line traced twice."""
+    if c.colour_id != a.colour_id or c.style != "solid" or a.style != "solid":
+        return False
+    if float(np.abs(np.mean(c.rgb) - np.mean(a.rgb))) >= 40:
+        return False  # black and grey
+    xs = c.x_start + np.flatnonzero(c.visible)
+    near = np.abs(level_at(a, xs) - c.y[c.visible]) <= 3 * max(a.width, c.width) + 3
+    return bool(near.mean() >= 0.85)
+
+
+def _first(c: Candidate) -> tuple[int, float]:
+    """Column and level of the first visible pixel of a curve."""
+    k = int(np.flatnonzero(c.visible)[0])
+    return c.x_start + k, float(c.y[k])
+
+
+def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -> bool:
+    """``c`` starts with the others at time 0, or shows up later below another arm.
+
+    An arm hidden at the start (under a curve drawn on top) first shows up right of the common
+    start, at or below some other arm. What is rejected is a line that begins at the left but
+    well below the others (a median guide line, a tick stub), or left of every arm.
+    """
+    first = int(np.flatnonzero(c.visible)[0]) + c.x_start
+    y_first = float(c.y[first - c.x_start])
+    tol = 4 * c.width + 3
+    slack = max(0.04 * len(c.visible), 2 * c.width + 4)
+    cols = np.arange(max(first - int(3 * c.width) - 6, 0), first + 1)
+    slack = int(slack)
+    if first <= start + slack:
+        if abs(y_first - top) <= tol:
+            return True
+        # hidden at the start: its own drop from the top shows, or another arm drops from
+        # above down to this level right here
+        r = c.runs
+        # (a censor mark's bar may stick out left of the drop it sits on: look a bit right too)
+        sel = (r.x >= cols[0] - slack) & (r.x <= cols[-1] + 3 * c.width + 6)
+        lo, hi = int(top + tol), int(y_first - c.width - 1)
+        near = np.arange(cols[0], cols[-1] + int(3 * c.width) + 7)
+        # the other arms' levels around here (only where they are seen)
+        levels = [ya[np.isfinite(ya)] for ya in (level_at(a, near) for a in accepted)]
+        levels = [ya for ya in levels if len(ya)]
+        if hi > lo:
+            rows = np.zeros(hi - lo, bool)
+            for t, b in zip(r.top[sel], r.bottom[sel]):
+                rows[max(t - lo, 0):max(b + 1 - lo, 0)] = True
+            # the upper part of its drop may lie under another arm's drop drawn on top
+            for ya in levels:
+                rows[max(int(ya.min()) - lo, 0):max(int(np.ceil(ya.max())) + 1 - lo, 0)] = True
+            if rows.mean() >= 0.8:  # a staircase of its own ink from the top down to here
+                return True
+        if any(ya.min() < y_first - tol and ya.max() >= y_first - tol for ya in levels):
+            return True
+        # it does not begin at the axis but a little right of it, just under another arm: it
+        # ran hidden under that arm from the top (guide lines and stubs begin at the axis)
+        return first > start + 2 * c.width + 4 and any(
+            ((ya <= y_first + tol) & (ya >= y_first - 3 * tol)).any() for ya in levels)
+    return any(np.nanmin(np.r_[level_at(a, cols), np.inf]) <= y_first + tol for a in accepted)
+
+
+def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
+                ) -> tuple[list[Candidate], list[str]]:
+    """Pick the arms among traced candidates; warnings say what was doubtful."""
+    warnings: list[str] = []
+    opts = sorted(options, key=lambda c: -c.coverage)
+    distinct: list[Candidate] = []
+    for c in opts:
+        if not _duplicate(c, distinct):
+            distinct.append(c)
+    ci = _confidence_pairs(distinct)
+    if ci:
+        warnings.append(f"ignored {len(ci)} dotted/dashed line(s) paired around a curve "
+                        "(confidence limits)")
+    pool = [c for c in distinct if id(c) not in ci]
+    if not pool:
+        return [], ["no curve found in the plot area"]
+    # the reference start is the top-left one: an arm hidden at the start shows up lower
+    strong = [c for c in pool if c.coverage >= MIN_COVER] or pool[:1]
+    left = min(_first(c)[0] for c in strong)
+    first = min((c for c in strong if _first(c)[0] <= left + 0.1 * width_px),
+                key=lambda c: _first(c)[1])
+    pool.remove(first)
+    pool.insert(0, first)
+    start, top = _first(first)
+    accepted = [first]
+    doubtful = []
+    colour_figure = any(c.chromatic for c in pool if c.rank == 0 and c.coverage >= MIN_COVER)
+    for c in pool[1:]:
+        ok = c.coverage >= MIN_COVER and _branches(c, accepted, start, top)
+        ok = ok and not any(_same_look(c, a) for a in accepted)
+        # a second curve in one colour is an arm in black-and-white figures; in colour figures
+        # it is a confidence limit, a table rule or a legend key unless asked for
+        ok = ok and (c.rank == 0 or not colour_figure)
+        (accepted if ok else doubtful).append(c)
+        if ok:
+            start = min(start, c.x_start)
+    if n_arms is not None:
+        if len(accepted) > n_arms:
+            accepted = sorted(accepted, key=lambda c: -c.coverage)[:n_arms]
+        while len(accepted) < n_arms and doubtful:
+            extra = doubtful.pop(0)
+            extra.confidence *= 0.5
+            accepted.append(extra)
+        if len(accepted) < n_arms:
+            warnings.append(f"asked for {n_arms} arms, found {len(accepted)}")
+    else:
+        near = [c for c in doubtful if c.coverage >= MIN_COVER]
+        if near:
+            warnings.append(f"{len(near)} more curve-like line(s) not taken as arms; "
+                            "give the number of arms (--arms N, n_arms= in Python) if the figure has more")
+        if len(accepted) > 6:
+            accepted = accepted[:6]
+            warnings.append("more than 6 curves found; kept the 6 longest")
+    return accepted, warnings
+
+
+def _confidence_pairs(cands: list[Candidate]) -> set[int]:
+    """Ids of non-solid secondary curves lying one above and one below a curve of their colour."""
+    out: set[int] = set()
+    for p in cands:
+        if p.rank != 0:
+            continue
+        sides: dict[int, list[Candidate]] = {-1: [], 1: []}
+        for s in cands:
+            if s is p or s.colour_id != p.colour_id or s.chromatic != p.chromatic:
+                continue
+            if s.style == "solid":  # confidence limits are drawn dotted or dashed
+                continue
+            xs = s.x_start + np.flatnonzero(s.visible)
+            d = s.y[s.visible] - level_at(p, xs)
+            d = d[np.isfinite(d)]
+            if len(d) < 10:
+                continue
+            side = int(np.sign(np.median(d)))
+            if side and np.mean(np.sign(d) == side) > 0.8:
+                sides[side].append(s)
+        if sides[-1] and sides[1]:
+            out.update(id(s) for s in sides[-1] + sides[1])
+    return out

@@ -1,0 +1,216 @@
+"""Several curves of one colour: trace them one after another and tell them apart by line style
+(:mod:`kmipd.digitize.curves.arm_choice` then chooses which traced curves are arms).
+
+Black-and-white figures draw every arm in black (solid, dashed, dotted) or in black and grey; a
+colour figure may add dotted confidence limits in each arm's colour. Each colour is traced
+repeatedly (the best chain, then the best chain of what is left), and the candidates are judged
+on how much of the plot they cover, whether they start where the other arms start (time 0) or
+branch off one of them, and whether they pair up above and below another curve (confidence
+limits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from kmipd.digitize.curves.colours import InkColour
+from kmipd.digitize.curves.profile import chain_profile, final_drop
+from kmipd.digitize.curves.trace import (
+    ALPHA_MIN,
+    Runs,
+    best_chain,
+    build_segments,
+    column_runs,
+    label_segments,
+    line_width,
+    width_modes,
+)
+
+#: Share of the plot width an arm's visible pixels must cover to count without being asked for.
+MIN_COVER = 0.10
+
+
+@dataclass
+class Candidate:
+    """One traced curve that may be an arm."""
+
+    colour_id: int
+    rank: int  # 0 = best chain of its colour
+    rgb: tuple[float, float, float]
+    chromatic: bool
+    x_start: int
+    y: np.ndarray  # level per column from x_start (NaN: not seen)
+    visible: np.ndarray  # bool per column from x_start: the curve's own pixels are there
+    width: float
+    runs: Runs
+    style: str = "solid"
+    coverage: float = 0.0
+    confidence: float = 1.0
+    notes: list[str] = field(default_factory=list)
+
+
+def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, colour_id: int = 0,
+                     max_chains: int | None = None, blind_cols: np.ndarray | None = None,
+                     ink: np.ndarray | None = None, line_ink: np.ndarray | None = None,
+                     drop_alpha: np.ndarray | None = None) -> list[Candidate]:
+    """Up to ``max_chains`` curves traced in one colour's coverage image, best first.
+
+    ``blind_cols`` flags columns partly hidden by text boxes (gaps there cost little); ``ink``
+    (bool, the region's line pixels of every colour) lets a drop hidden under another arm's
+    stroke count as a drop; ``line_ink`` (bool, like ``ink`` without shaded bands)
+    places such a drop by the stroke that hides it; ``drop_alpha`` (like ``alpha``, each pixel's
+    coverage of this very colour) places drops to a fraction of a pixel.
+    """
+    if max_chains is None:
+        max_chains = 2 if colour.chromatic else 3
+    runs = column_runs(alpha)
+    if len(runs.x) == 0:
+        return []
+    mask = alpha >= ALPHA_MIN
+    comps = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[1]
+    cs = np.zeros((mask.shape[0] + 1, mask.shape[1]), np.int32)
+    cs[1:] = np.cumsum(mask, axis=0)
+    free_cs = support_cs = None
+    if ink is not None:
+        support_cs = np.zeros_like(cs)
+        support_cs[1:] = np.cumsum(ink | mask, axis=0)
+    if blind_cols is not None:
+        free_cs = np.r_[0, np.cumsum(~blind_cols)]
+    # the width decides which runs are line crossings; when the colour holds lines of several
+    # weights (a bold curve among thin table rules and dots) and the overall width finds no
+    # long curve, try the other weights (a wider one also swallows censor ticks: last resort)
+    best = None
+    for width in _widths(runs, mask.shape[0]):
+        segs = build_segments(runs, width)
+        label_segments(segs, comps)
+        chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
+        cover = len(np.unique(np.concatenate([segs[i].x for i in chain]))) if chain else 0
+        if best is None or cover > 2 * best[0]:
+            best = (cover, width, segs)
+        if best[0] >= 0.4 * mask.shape[1]:
+            break
+    _, width, segs = best
+    used: set[int] = set()
+    out = []
+    for rank in range(max_chains):
+        avail = [i for i in range(len(segs)) if i not in used]
+        chain = [avail[k] for k in best_chain([segs[i] for i in avail], width, cs,
+                                                   free_cs=free_cs, support_cs=support_cs)]
+        if not chain:
+            break
+        x0, y = chain_profile(segs, chain, width, alpha if drop_alpha is None else drop_alpha,
+                                  line_ink)
+        vis = np.zeros(len(y), bool)
+        for i in chain:
+            vis[segs[i].x - x0] = True
+        y, vis = _with_final_drop(alpha, x0, y, vis, width)
+        cover = vis.sum() / mask.shape[1]
+        if cover < 0.03:
+            break
+        used.update(chain)
+        rgb = colour.rgb if colour.chromatic else _sample_colour(region, x0, y, vis)
+        cand = Candidate(colour_id, rank, tuple(float(v) for v in rgb), colour.chromatic, x0, y,
+                         vis, width, runs, coverage=float(cover))
+        cand.confidence = float(np.clip(vis.sum() / max(len(vis), 1), 0.0, 1.0))
+        out.append(cand)
+    from kmipd.digitize.curves.untangle import untangle
+
+    untangle(out, alpha)
+    for c in out:
+        # where another curve of this colour runs along, its ink fills this one's dash gaps
+        xs = c.x_start + np.arange(len(c.y))
+        busy = np.zeros(len(c.y), bool) if blind_cols is None else blind_cols[xs].copy()
+        for o in out:
+            if o is not c:
+                busy |= np.abs(level_at(o, xs) - c.y) <= 2 * c.width + 2
+        c.style = line_style(c, cs, busy)
+    return out
+
+
+def _with_final_drop(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray, width: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Append the curve's last drop (to 0 when the last patient has an event) to its levels."""
+    last = np.flatnonzero(np.isfinite(y))
+    if len(last) == 0:
+        return y, vis
+    x_end = x0 + int(last[-1])
+    drop = final_drop(alpha, x_end, float(y[last[-1]]), width)
+    if drop is None:
+        return y, vis
+    # a level holds from the left edge of its column: the drop at sub-pixel xd starts the
+    # column whose left edge is nearest
+    k = int(np.floor(drop[0] + 0.5)) - x0
+    if k <= 0 or k < last[-1] - int(np.ceil(width)) - 2:
+        return y, vis
+    n = max(k + 1, len(y))
+    yy = np.full(n, np.nan)
+    yy[:len(y)] = y
+    yy[last[-1]:k] = np.where(np.isfinite(yy[last[-1]:k]), yy[last[-1]:k], y[last[-1]])
+    yy[k] = max(drop[1], float(np.nanmax(y[:k + 1])) if k < len(y) else drop[1])
+    vv = np.zeros(k + 1, bool)
+    vv[:min(len(vis), k + 1)] = vis[:k + 1]
+    return yy[:k + 1], vv
+
+
+def _widths(runs: Runs, height: int) -> list[float]:
+    """The overall line width, then other plausible widths (distinct by more than a pixel)."""
+    out = [line_width(runs)]
+    for w in width_modes(runs, height):
+        if all(abs(w - o) > 1.0 for o in out):
+            out.append(w)
+    return out[:3]
+
+
+def _sample_colour(region: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    """Median colour of the darkest pixel of each visible column (grey or black arm)."""
+    xs = x0 + np.flatnonzero(vis)
+    ys = np.clip(np.round(y[vis]).astype(int), 0, region.shape[0] - 1)
+    stack = np.stack([region[np.clip(ys + d, 0, region.shape[0] - 1), xs] for d in (-1, 0, 1)])
+    darkest = stack[stack.sum(axis=2).argmin(axis=0), np.arange(len(xs))]
+    return np.median(darkest, axis=0)
+
+
+def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> str:
+    """'solid', 'dashed' or 'dotted' from the pattern of short empty gaps along the curve.
+
+    Gaps with ink at the curve's level (censor ticks, drops) and long gaps (hidden under
+    another curve) say nothing about the style and are skipped.
+    """
+    vis = c.visible
+    if vis.sum() < 10:
+        return "solid"
+    d = np.diff(np.r_[0, vis.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    dashes = ends - starts
+    g0, g1 = ends[:-1], starts[1:]
+    if len(g0) == 0:
+        return "solid"
+    glen = g1 - g0
+    lvl = np.interp((g0 + g1) / 2.0, np.flatnonzero(vis), c.y[vis])
+    r0 = np.clip(np.round(lvl - c.width / 2), 0, mask_cs.shape[0] - 1).astype(int)
+    r1 = np.clip(np.round(lvl + c.width / 2) + 1, 0, mask_cs.shape[0] - 1).astype(int)
+    mid = np.clip(c.x_start + (g0 + g1) // 2, 0, mask_cs.shape[1] - 1)
+    empty = (mask_cs[r1, mid] - mask_cs[r0, mid]) == 0
+    real = empty & (glen >= 2) & (glen <= 8 * c.width + 8)
+    span = len(vis)
+    if busy is not None:
+        real &= ~busy[(g0 + g1) // 2]
+        span = max(int((~busy).sum()), 1)
+    # colour figures rarely dash their arms: ask for more evidence there
+    need, share = (8, 0.12) if c.chromatic else (3, 0.06)
+    if real.sum() < need or glen[real].sum() / span < share:
+        return "solid"
+    # dashes cut by censor ticks are short, but some stay whole: look at the longer ones
+    return "dotted" if np.percentile(dashes, 75) <= 2 * c.width + 1 else "dashed"
+
+
+def level_at(c: Candidate, xs: np.ndarray) -> np.ndarray:
+    """Level (pixel y) of candidate ``c`` at columns ``xs``; NaN outside its span."""
+    k = xs - c.x_start
+    out = np.full(len(xs), np.nan)
+    ok = (k >= 0) & (k < len(c.y))
+    out[ok] = c.y[k[ok]]
+    return out

@@ -1,0 +1,11 @@
+"""The plot's frame: plot box and tick marks (:mod:`.axes`), panels of a multi-panel figure
+(:mod:`.panels`), and the pixel -> data calibration of both axes (:mod:`.calibrate`)."""
+
+from kmipd.digitize.frame.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
+from kmipd.digitize.frame.calibrate import Calibration, calibrate, parse_number
+from kmipd.digitize.frame.panels import panel_words, shared_words
+
+__all__ = [
+    "Calibration", "calibrate", "find_plot_box", "find_plot_boxes", "find_ticks", "panel_words",
+    "parse_number", "pick_panel", "shared_words",
+]

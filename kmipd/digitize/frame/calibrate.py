@@ -1,0 +1,344 @@
+"""Pixel -> data calibration of the two axes from their tick labels.
+
+Tick labels are read by OCR, matched to the tick marks found on the axis line (or, without tick
+marks, placed at the label centres), and a line ``value = offset + scale * pixel`` is fitted by
+an exhaustive RANSAC over label pairs. Labels are linear in their position, so a single misread
+("99" read as "66", "0.5" read as "05") falls far off the line through the others and is
+overruled, with a warning saying so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kmipd.digitize.result import AxisCalibration, AxisMapping, PlotBox, TickReading
+from kmipd.digitize.text.ocr import OcrWord
+from kmipd.errors import KmipdError
+
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)$")
+
+
+@dataclass
+class Calibration:
+    """Both axes' calibration with how much to trust it."""
+
+    mapping: AxisMapping
+    confidence: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_number(text: str) -> tuple[float | None, bool]:
+    """Read a tick label as a number.
+
+    Handles decimal points written as ``.``, ``,`` or the Lancet's middle dot, unicode minus
+    signs, thousands separators, a trailing ``%``, and the tick mark OCR glues to a label
+    ("80-" next to a y axis).
+
+    Parameters
+    ----------
+    text : str
+        The label as OCR read it.
+
+    Returns
+    -------
+    value : float or None
+        None when the text is not a number.
+    percent : bool
+        Whether the label carried a ``%`` sign.
+    """
+    t = text.strip().replace(" ", "")
+    t = t.translate(str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00b7": ".", "\u2027": ".",
+                                   "O": "0", "o": "0", "\u00a0": ""}))
+    percent = "%" in t
+    t = t.replace("%", "")
+    # a dash at the end is the tick mark beside a y label, never part of the number
+    t = t.rstrip("-_")
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", t):
+        t = t.replace(",", "")  # thousands separators
+    else:
+        t = t.replace(",", ".")  # decimal comma
+    if not _NUMBER.match(t) or not any(c.isdigit() for c in t):
+        return None, percent
+    return float(t), percent
+
+
+def _axis_label_words(words: Sequence[OcrWord], box: PlotBox, axis: str) -> list[OcrWord]:
+    """The words that sit where ``axis``'s tick labels go and read as numbers.
+
+    y labels: right-aligned just left of the y axis, between the top and bottom of the box;
+    x labels: the first row of numbers just below the x axis (the risk table further down is
+    left alone).
+    """
+    numeric = [w for w in words if parse_number(w.text)[0] is not None]
+    if axis == "y":
+        cand = [w for w in numeric
+                if w.x1 <= box.left + 0.5 * w.height and w.x1 >= box.left - max(6 * w.height, 0.25 * box.width)
+                and box.top - w.height <= w.cy <= box.bottom + 0.6 * w.height]
+        if not cand:
+            return []
+        # the column nearest the axis (right-aligned labels share x1)
+        edge = max(w.x1 for w in cand)
+        return sorted([w for w in cand if w.x1 >= edge - 2.0 * np.median([c.height for c in cand])],
+                      key=lambda w: w.cy)
+    cand = [w for w in numeric
+            if w.y0 >= box.bottom - 0.4 * w.height and w.cy <= box.bottom + 4.0 * w.height
+            and box.left - 2 * w.height <= w.cx <= box.right + 2 * w.height]
+    if not cand:
+        return []
+    rows: list[list[OcrWord]] = []
+    for w in sorted(cand, key=lambda w: w.cy):
+        if rows and abs(w.cy - np.mean([r.cy for r in rows[-1]])) < 0.6 * w.height:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    # the row nearest the axis with at least two numbers (a lone "0" may be the shared corner)
+    row = next((r for r in rows if len(r) >= 2), rows[0])
+    return sorted(row, key=lambda w: w.cx)
+
+
+def fit_axis(pixels: np.ndarray, values: np.ndarray, *, sign: int, tol: float) -> tuple[float, float, np.ndarray]:
+    """Robust line ``value = offset + scale * pixel`` through label points.
+
+    Every pair of points proposes a line (exhaustive RANSAC: there are rarely more than 15 labels);
+    the line with most points within ``tol`` pixels wins, ties going to the smaller residual, and
+    is refitted by least squares on its inliers.
+
+    Parameters
+    ----------
+    pixels, values : ndarray
+        Label positions (pixels along the axis) and their read values.
+    sign : {1, -1}
+        Required sign of the scale (x grows to the right, y grows upwards i.e. to smaller rows).
+    tol : float
+        Inlier distance, in pixels.
+
+    Returns
+    -------
+    scale, offset : float
+    inliers : ndarray of bool
+    """
+    p, v = np.asarray(pixels, float), np.asarray(values, float)
+    best, best_key = None, None
+    for i, j in itertools.combinations(range(len(p)), 2):
+        if abs(p[j] - p[i]) < 1.0 or v[j] == v[i]:
+            continue
+        scale = (v[j] - v[i]) / (p[j] - p[i])
+        if np.sign(scale) != sign:
+            continue
+        offset = v[i] - scale * p[i]
+        resid = np.abs((v - offset) / scale - p)
+        inl = resid <= tol
+        key = (int(inl.sum()), -float(resid[inl].sum()))
+        if best_key is None or key > best_key:
+            best, best_key = inl, key
+    if best is None:
+        raise KmipdError("tick labels do not define an axis")
+    scale, offset = np.polyfit(p[best], v[best], 1)
+    return float(scale), float(offset), best
+
+
+@dataclass
+class _AxisResult:
+    cal: AxisCalibration
+    confidence: float
+    percent: bool
+    warnings: list[str]
+
+
+def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, axis: str,
+                   value_range: tuple[float, float] | None = None) -> _AxisResult:
+    """Calibrate one axis from its labels (or from ``value_range`` given by the user)."""
+    ticks = np.asarray(ticks, float)
+    length = box.width if axis == "x" else box.height
+    sign = 1 if axis == "x" else -1
+    labels = _axis_label_words(words, box, axis)
+    readings, pix, vals, pct = [], [], [], False
+    for w in labels:
+        value, is_pct = parse_number(w.text)
+        centre = w.cx if axis == "x" else w.cy
+        pixel = centre
+        if ticks.size:
+            k = int(np.argmin(np.abs(ticks - centre)))
+            if abs(ticks[k] - centre) <= max(3.0, 0.6 * w.height):
+                pixel = float(ticks[k])  # tick marks are sharper than OCR boxes
+        pct |= is_pct
+        readings.append((pixel, w.text, value))
+        pix.append(pixel)
+        vals.append(value)
+    if value_range is not None:
+        return _override(axis, box, ticks, value_range, readings, sign)
+    warnings: list[str] = []
+    if len(readings) >= 2:
+        try:
+            scale, offset, inl = fit_axis(np.array(pix), np.array(vals), sign=sign,
+                                          tol=max(3.0, 0.012 * length))
+        except KmipdError:
+            inl = None
+        if inl is not None and inl.sum() >= 2:
+            ticks_out = [TickReading(p, t, v, bool(u)) for (p, t, v), u in zip(readings, inl)]
+            resid = float(np.sqrt(np.mean(((np.array(vals)[inl] - offset) / scale - np.array(pix)[inl]) ** 2)))
+            n_in, n_all = int(inl.sum()), len(readings)
+            conf = (n_in / n_all) * min(1.0, (n_in - 1) / 3.0) / (1.0 + resid / 3.0)
+            dropped = [t.text for t in ticks_out if not t.used]
+            if dropped:
+                warnings.append(f"{axis} axis: label(s) {', '.join(repr(d) for d in dropped)} did not fit "
+                                f"the other {n_in} and were ignored; check the {axis} calibration.")
+            if n_in < 3:
+                warnings.append(f"{axis} axis: only {n_in} tick labels read; calibration could not be cross-checked.")
+            percent = pct or max(abs(v) for v in np.array(vals)[inl]) > 1.5
+            return _AxisResult(AxisCalibration(scale, offset, ticks_out, "ocr", resid), float(conf), percent, warnings)
+    return _assumed(axis, box, ticks, readings)
+
+
+def check_value_range(value_range, axis: str) -> tuple[float, float] | None:
+    """A user's ``x_range``/``y_range`` as two floats; None stays None.
+
+    Raises
+    ------
+    KmipdError
+        Unless it is two finite numbers that differ.
+    """
+    if value_range is None:
+        return None
+    try:
+        a, b = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise KmipdError(f"{axis}_range must be two numbers, the values of the first and last tick mark "
+                         f"(--{axis}-range A B on the command line), got {value_range!r}.") from None
+    if not (math.isfinite(a) and math.isfinite(b)) or a == b:
+        raise KmipdError(f"{axis}_range must be two different values, both finite numbers: the values of the "
+                         f"first and last tick mark (--{axis}-range A B on the command line); got {a:g} and {b:g}.")
+    return a, b
+
+
+def _override(axis, box, ticks, value_range, readings, sign) -> _AxisResult:
+    a, b = check_value_range(value_range, axis)
+    # the given range is the first and last labelled tick (what a reader sees printed); without
+    # two tick marks, the box edges stand in for them
+    if len(ticks) >= 2:
+        p_lo, p_hi = (float(ticks[0]), float(ticks[-1])) if axis == "x" else (float(ticks[-1]), float(ticks[0]))
+    else:
+        p_lo, p_hi = (box.left, box.right) if axis == "x" else (box.bottom, box.top)
+    scale = (b - a) / (p_hi - p_lo)
+    offset = a - scale * p_lo
+    warnings = []
+    known = [(p, v) for p, _, v in readings if v is not None]
+    if len(known) >= 3:
+        try:
+            s2, o2, inl = fit_axis(*map(np.array, zip(*known)), sign=sign, tol=max(3.0, 0.012 * abs(p_hi - p_lo)))
+            span = abs(b - a)
+            if inl.sum() >= 3 and max(abs(o2 + s2 * p_lo - a), abs(o2 + s2 * p_hi - b)) > 0.02 * span:
+                warnings.append(f"{axis} axis: the labels read suggest {o2 + s2 * p_lo:.4g}-{o2 + s2 * p_hi:.4g}, "
+                                f"not the {a:g}-{b:g} given; using the given range.")
+        except KmipdError:
+            pass
+    ticks_out = [TickReading(p, t, v, False) for p, t, v in readings]
+    percent = max(abs(a), abs(b)) > 1.5
+    return _AxisResult(AxisCalibration(scale, offset, ticks_out, "override", 0.0), 1.0, percent, warnings)
+
+
+def _assumed(axis, box, ticks, readings) -> _AxisResult:
+    if len(ticks) >= 2:
+        p_lo, p_hi = (float(ticks[0]), float(ticks[-1])) if axis == "x" else (float(ticks[-1]), float(ticks[0]))
+        where = "outermost tick marks"
+    else:
+        p_lo, p_hi = (box.left, box.right) if axis == "x" else (box.bottom, box.top)
+        where = "box edges"
+    scale = 1.0 / (p_hi - p_lo)
+    hint = ("--x-range A B (x_range= in Python; times in the figure's unit)" if axis == "x"
+            else "--y-range A B (y_range= in Python)")
+    msg = (f"{axis} axis: tick labels could not be read ({len(readings)} found); assumed 0-1 at the {where}; "
+           f"give {hint} for real values.")
+    ticks_out = [TickReading(p, t, v, False) for p, t, v in readings]
+    return _AxisResult(AxisCalibration(scale, -scale * p_lo, ticks_out, "assumed", 0.0), 0.0, False, [msg])
+
+
+def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] | None = None, *,
+              x_ticks: np.ndarray | None = None, y_ticks: np.ndarray | None = None,
+              x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None) -> Calibration:
+    """Calibrate both axes of a plot.
+
+    Parameters
+    ----------
+    image : ndarray or None
+        The figure; used to re-read an axis's labels enlarged when the whole-image OCR found
+        fewer than three of them (None: no re-reading).
+    box : PlotBox
+        The plot box.
+    words : sequence of OcrWord, optional
+        OCR of the whole image (shared with the legend and risk-table readers); read here if None.
+    x_ticks, y_ticks : ndarray, optional
+        Tick positions from :func:`kmipd.digitize.frame.axes.find_ticks`; found here if None.
+    x_range, y_range : (float, float), optional
+        User overrides: the values of the first and last tick mark on that axis (the box edges
+        when fewer than two tick marks are found). A y range above 1.5 means a percent axis.
+
+    Returns
+    -------
+    Calibration
+        ``mapping`` (AxisMapping), per-axis ``confidence`` in [0, 1], and ``warnings`` for every
+        reading that failed a consistency check or was assumed.
+    """
+    from kmipd.digitize.frame import axes
+
+    if image is not None:
+        if x_ticks is None:
+            x_ticks = axes.find_ticks(image, box, "x")
+        if y_ticks is None:
+            y_ticks = axes.find_ticks(image, box, "y")
+        if words is None:
+            from kmipd.digitize.text.ocr import read_words
+
+            words = read_words(image)
+    words = list(words or [])
+    x_ticks = np.zeros(0) if x_ticks is None else np.asarray(x_ticks, float)
+    y_ticks = np.zeros(0) if y_ticks is None else np.asarray(y_ticks, float)
+    x_range, y_range = check_value_range(x_range, "x"), check_value_range(y_range, "y")
+    results = {}
+    for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
+        axis_words = words
+        if image is not None and rng is None and len(_axis_label_words(words, box, axis)) < 3:
+            axis_words = _reread_labels(image, box, axis, words)
+        results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)
+    xr, yr = results["x"], results["y"]
+    mapping = AxisMapping(xr.cal, yr.cal, percent=yr.percent)
+    warnings = xr.warnings + yr.warnings + _plausibility(mapping, box)
+    return Calibration(mapping, {"x_axis": xr.confidence, "y_axis": yr.confidence}, warnings)
+
+
+def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[OcrWord]) -> list[OcrWord]:
+    """OCR the label strip of one axis enlarged (small text the whole-image pass missed)."""
+    from kmipd.digitize.text.ocr import read_region
+
+    pad = max(8, int(0.03 * max(box.width, box.height)))
+    if axis == "y":
+        x0, y0, x1, y1 = max(0, box.left - int(0.3 * box.width)), box.top - pad, box.left + 4, box.bottom + pad
+    else:
+        x0, y0, x1, y1 = box.left - pad, box.bottom + 1, box.right + pad, box.bottom + int(0.12 * box.height) + pad
+    # the OCR detector shrinks anything longer than 2048 px, so a bigger zoom would be undone
+    zoom = min(3.0, 2000.0 / max(x1 - x0, y1 - y0, 1))
+    region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= 1.25 else 1.0)
+    if len(_axis_label_words(region, box, axis)) > len(_axis_label_words(words, box, axis)):
+        outside = [wd for wd in words if not (x0 <= wd.cx <= x1 and y0 <= wd.cy <= y1)]
+        return outside + region
+    return list(words)
+
+
+def _plausibility(mapping: AxisMapping, box: PlotBox) -> list[str]:
+    """Warn when the calibrated box does not look like a survival plot."""
+    out = []
+    s_bottom, s_top = float(mapping.survival(box.bottom)), float(mapping.survival(box.top))
+    if mapping.y.source != "assumed" and (s_top < 0.2 or s_top > 1.6 or s_bottom < -0.6 or s_bottom > 0.95):
+        out.append(f"y axis: the plot box spans survival {s_bottom:.2f}-{s_top:.2f}, unusual for a KM plot; "
+                   "check the y calibration or give --y-range A B (y_range= in Python).")
+    t_left = float(mapping.time(box.left))
+    span = float(mapping.time(box.right)) - t_left
+    if mapping.x.source != "assumed" and span > 0 and t_left < -0.25 * span:
+        out.append(f"x axis: the plot starts at time {t_left:.3g}, well before 0; check the x calibration.")
+    return out

@@ -1,0 +1,302 @@
+"""Read the legend: name each arm from its legend entry.
+
+A legend entry is matched to an arm by its key -- the short line (in the arm's colour and line
+style, :mod:`kmipd.digitize.legend.keys`) or the coloured text -- and otherwise by order, since
+plotting programs list the legend in the order they draw the curves. Labels are kept as printed
+("sex=1" stays "sex=1"); only a title such as survminer's "Strata" and trailing numbers
+("(n = 120): 8.9 (6.9-10.9)") are dropped. A name printed again as a risk-table row label is
+taken in its cleaner reading. How entries and table rows are matched to arms is in
+:mod:`kmipd.digitize.match.pairing`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from kmipd.digitize.legend.keys import find_key, swallowed_key
+from kmipd.digitize.legend.table import names_from_table
+from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.pairing import (
+    arms_distinct_by_colour,
+    chroma,
+    clean_name,
+    colour_distance,
+    ink_colour,
+    match_to_arms,
+    name_similarity,
+    normalise_label,
+)
+from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.table.layout import table_row_labels
+from kmipd.digitize.text.ocr import OcrWord, text_lines
+
+__all__ = ["read_legend"]
+
+_TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "procedure"}
+_NOT_NAMES = re.compile(
+    r"^(p|hr|ci|log|rank|logrank|median|n|no|number|at|risk|censored|survival|probability|"
+    r"months?|years?|days?|weeks?|time)$", re.I)
+_NUMERIC = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
+_NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
+_NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
+_STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b", re.I)
+#: In a coloured figure a legend key is at most this far (RGB distance) from an arm's colour.
+KEY_COLOUR_TOL = 150.0
+_SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a0\u5341\u571f\u4e00\u4e28]+$")
+
+
+def _legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
+    """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
+    # vertical words (a y axis title) are never legend text
+    words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
+    entries: list[list[OcrWord]] = []
+    for line in text_lines(words):
+        cur: list[OcrWord] = []
+        for w in line:
+            # OCR reads line keys as "+", "-|-", "十" ...: they separate entries
+            sym = _SYMBOL.match(w.text) is not None
+            if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):
+                entries.append(cur)
+                cur = []
+            if not sym:
+                cur.append(w)
+        if cur:
+            entries.append(cur)
+    return entries
+
+
+def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                words: list[OcrWord]) -> list[str]:
+    """Name each arm from the figure's legend, else from the risk table's row labels.
+
+    Parameters
+    ----------
+    image : ndarray
+        RGB figure.
+    box : PlotBox
+        The plot area.
+    arms : list of ArmTrace
+        The curves found, in their order.
+    words : list of OcrWord
+        OCR words of the whole image.
+
+    Returns
+    -------
+    list of str
+        One name per arm, in ``arms``' order; ``''`` where neither a legend entry nor a table row
+        label tells an arm's name (:func:`kmipd.digitize.legend.table.names_from_table`).
+    """
+    if not arms:
+        return []
+    found = []  # (text, colour, style, has_key, reading order, words)
+    seen = set()
+    entries = _split_at_keys(image, _legend_entries(words))
+    # risk-table row labels (text under the plot, before any number): the names again
+    labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
+                                                   if _NUMERIC.match(w.text)), len(e))]),
+               min(w.score for w in e)) for e in entries if e[0].y0 > box.bottom]
+    for k, entry in enumerate(entries):
+        got = _entry(image, box, arms, entries, entry)
+        if got is None:
+            continue
+        text, colour, style, has_key, score = got
+        norm = normalise_label(text)
+        if norm in seen:
+            continue
+        seen.add(norm)
+        found.append((_spelling(text, score, labels), colour, style, has_key, k, entry))
+    names = _legend_names(found, arms) if found else [""] * len(arms)
+    return names_from_table(names, arms, table_row_labels(words, box), image)
+
+
+def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list[OcrWord]]:
+    """Split entries of a one-line legend ("— ET  — FET") at a key between two of their words."""
+    out = []
+    for entry in entries:
+        cur = [entry[0]]
+        for prev, w in zip(entry, entry[1:]):
+            h = max(prev.height, w.height)
+            key = swallowed_key(image, w, h)
+            if key is None and w.x0 - prev.x1 > 0.5 * h:
+                key = find_key(image, w.x0, w.cy, h)
+            if key is not None and key[2] > prev.x1 + 0.2 * h:
+                out.append(cur)
+                cur = []
+            cur.append(w)
+        out.append(cur)
+    return out
+
+
+def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[list[OcrWord]],
+           entry: list[OcrWord]) -> tuple[str, tuple | None, str, bool, float] | None:
+    """One legend entry read: ``(text, colour, line style, has a key, score)``, or None when the
+    words are not a legend entry (a title, statistics, an axis label, curve ink read as text)."""
+    if len(entry) > 1 and (entry[0].text.lower() == "strata" or entry[0].text.endswith(":")):
+        entry = entry[1:]  # a legend title on the entries' line ("Strata", "Arm:")
+    if entry[0].y0 > box.bottom:
+        # under the plot a label may be a risk-table row label: its counts are not the name
+        entry = entry[:next((i for i, w in enumerate(entry) if _NUMERIC.match(w.text)), len(entry))]
+        if not entry:
+            return None
+    text = clean_name(" ".join(w.text for w in entry))
+    # a number is no name, but a period ("1992-2004") or a threshold ("<65") is one beside a key
+    numeric_name = bool(_NUMERIC_NAME.match(text))
+    if not text or _NOT_NAMES.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
+            (_NUMERIC.match(text.replace(" ", "")) and not numeric_name) or \
+            not re.search(r"[A-Za-z]{2}|\d", text):
+        return None
+    h = float(np.median([w.height for w in entry]))
+    if entry[-1].x1 - entry[0].x0 < 0.8 * h and len(text) > 2:
+        return None  # a vertical axis title
+    if on_curve(entry, arms):
+        return None  # censor ticks on a curve read as letters ("EE E L")
+    coloured = arms_distinct_by_colour(arms)
+    if len(entry) > 1 and len(entry[0].text) == 1 and entry[1].text[:1].isalpha() and \
+            find_key(image, entry[1].x0, entry[1].cy, h) is not None:
+        entry = entry[1:]  # the key itself read as one glyph ("1" for a line with a "+" on it)
+        text = clean_name(" ".join(w.text for w in entry))
+    first = entry[0]
+    key = _find_entry_key(image, entries, first, h)
+    if key is not None and coloured and not _arm_key_colour(key[0], arms):
+        key = None  # in a coloured figure a key has an arm's colour (not a black line nearby)
+    if numeric_name and key is None:
+        return None
+    if text.lower().rstrip(":") in _TITLES and not (
+            key is not None and coloured and _colour_gap(key[0], arms) <= 45):
+        return None  # a legend title ("Arm", "Treatment"), unless an arm's own key is beside it
+    has_key = key is not None
+    colour, style, key_end = key if key else (None, "", first.x0)
+    if not has_key:
+        colour = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
+        if not arm_coloured_text(colour, arms, coloured):
+            return None  # neither a key beside it nor text in an arm's colour
+    score = min(w.score for w in entry)
+    swallowed = key_end > first.x0 + 0.3 * h
+    if score < 0.75 or swallowed:
+        # the whole-image OCR may have read the key as letters: read again right of it
+        got = _reread(image, entry, max(first.x0, key_end), force=swallowed)
+        text, score = (clean_name(got[0]), got[1]) if got else (text, score)
+    if score < 0.6 or not text:
+        return None  # censor ticks or a curve read as letters ("HItH"), not a name
+    return capital_i(text), colour, style, has_key, score
+
+
+def _find_entry_key(image: np.ndarray, entries: list[list[OcrWord]], first: OcrWord,
+                    h: float) -> tuple[tuple, str, float] | None:
+    """The key left of an entry's first word, also when the OCR box swallowed it."""
+    swallowed = swallowed_key(image, first, h)
+    if swallowed is not None:
+        return swallowed
+    # a box much wider than its text, or starting well left of the entries stacked with it,
+    # has swallowed the key left of the text
+    reach = max(0.0, (first.x1 - first.x0) - 0.65 * h * len(first.text),
+                *[e[0].x0 - first.x0 for e in entries if 0.8 * h < e[0].x0 - first.x0 < 4 * h
+                  and 0 < abs(e[0].cy - first.cy) < 2.5 * h and e[0].text[:1].isalpha()])
+    return find_key(image, first.x0, first.cy, h) or \
+        (find_key(image, first.x0, first.cy, h, reach) if reach else None)
+
+
+def _arm_key_colour(colour, arms: list[ArmTrace]) -> bool:
+    """Can a key of this colour stand for one of these coloured arms? Near one of them, and not
+    grey where that arm is coloured (a drawn line is often paler than its key: no tight bound)."""
+    near = min(arms, key=lambda a: colour_distance(colour, a.colour))
+    return colour_distance(colour, near.colour) <= KEY_COLOUR_TOL and \
+        not (chroma(colour) < 40 and chroma(near.colour) >= 60)
+
+
+def _colour_gap(colour, arms: list[ArmTrace]) -> float:
+    """How far ``colour`` is from the nearest arm's colour."""
+    return min(colour_distance(colour, a.colour) for a in arms)
+
+
+def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
+    """Arm names from the legend entries found: by name, key colour, line style or order."""
+    if len(found) > len(arms):
+        found = _pick_legend(found, arms)
+    texts = [f[0] for f in found]
+    assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
+    if basis == "order":
+        styles = [f[2] for f in found]
+        by_style = {a.line_style: i for i, a in enumerate(arms)}
+        if len(by_style) == len(arms) and set(styles) == set(by_style):
+            assign = [by_style[s] for s in styles]
+    names = [""] * len(arms)
+    for t, a in zip(texts, assign):
+        if a is not None and not names[a]:
+            names[a] = t
+    return names
+
+
+def _spelling(text: str, score: float, labels: list[tuple[str, float]]) -> str:
+    """The cleanest reading of a name printed twice (legend and table row label)."""
+    sims = [(name_similarity(lab, text), s, lab) for lab, s in labels
+            if not _contains(normalise_label(lab), normalise_label(text))]
+    same = [x for x in sims if x[0] == 1.0]
+    close = same or [x for x in sims if x[0] >= 0.8]
+    if len(same) >= 1 or len(close) == 1:  # one label it can only be (not "Stage I" for "II")
+        best = max(close, key=lambda x: x[1])
+        if best[1] >= score - 0.01:
+            return clean_name(best[2])
+    return text
+
+
+def _contains(a: str, b: str) -> bool:
+    """One label is the other with more words ("B Hybrid", a panel letter, and "Hybrid")."""
+    return a != b and (a in b or b in a)
+
+
+def _reread(image: np.ndarray, entry: list[OcrWord], start: float,
+            force: bool = False) -> tuple[str, float] | None:
+    """Read an entry's text again from ``start`` (right of its key) with the recogniser alone:
+    ``(text, score)`` when that reads better than the whole-image OCR did (or ``force``)."""
+    from kmipd.digitize.text.cells import read_text
+
+    got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1,
+                            max(w.y1 for w in entry)))
+    if got is None or not got[0] or (got[1] < min(w.score for w in entry) and not force):
+        return None
+    return got
+
+
+def _aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:
+    """Two entries of one legend: stacked at one left edge, or side by side on one line."""
+    h = max(a[0].height, b[0].height)
+    stacked = abs(a[0].x0 - b[0].x0) < 1.0 * h and abs(a[0].cy - b[0].cy) < 3.0 * h
+    in_line = abs(a[0].cy - b[0].cy) < 0.4 * h and min(abs(a[0].x0 - b[-1].x1),
+                                                       abs(b[0].x0 - a[-1].x1)) < 15 * h
+    return stacked or in_line
+
+
+def _pick_legend(found: list, arms: list[ArmTrace]) -> list:
+    """From more candidate entries than arms, keep the ones that form the legend."""
+    n = len(found)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if found[i][3] == found[j][3] and _aligned(found[i][5], found[j][5]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    coloured = arms_distinct_by_colour(arms)
+
+    def rank(g: list[int]):
+        keys = found[g[0]][3]
+        fit = np.mean([min(colour_distance(found[i][1], a.colour) for a in arms) for i in g])
+        size = len(g) if len(g) <= len(arms) else len(arms) - 0.5 * (len(g) - len(arms))
+        # a group of keyed entries, as many as arms, whose colours are the arms'
+        return (not keys, -size, fit if coloured else 0.0, g[0])
+
+    best = sorted(groups.values(), key=rank)[0]
+    if len(best) > len(arms):
+        best = sorted(best, key=lambda i: min(colour_distance(found[i][1], a.colour)
+                                              for a in arms))[:len(arms)]
+    return [found[i] for i in sorted(best)]

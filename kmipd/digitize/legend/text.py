@@ -1,0 +1,74 @@
+"""Whether OCR text can be a legend entry, and the spelling fixes its reading needs.
+
+Without a key beside it, an entry is known by its text printed in an arm's colour
+(:func:`arm_coloured_text`); words lying on a curve are censor ticks read as letters
+(:func:`on_curve`); an "l" among capitals is a misread "I" (:func:`capital_i`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from kmipd.digitize.match.pairing import chroma, colour_distance
+from kmipd.digitize.result import ArmTrace
+from kmipd.digitize.text.ocr import OcrWord
+
+#: Text at most this far (RGB distance) from an arm's colour is printed in that colour.
+TEXT_COLOUR_TOL = 120.0
+#: A grey arm's legend text may be grey: text within this of a light arm's colour counts.
+GREY_TEXT_TOL = 60.0
+
+
+def arm_coloured_text(colour: tuple | None, arms: list[ArmTrace], coloured: bool) -> bool:
+    """Is text of this ``colour`` printed in an arm's colour (a legend entry without a key)?
+
+    Coloured text counts when the arms are told apart by colour and it is near one of them (a
+    green label on a red-blue figure is an annotation), or in any figure of grey arms; grey text
+    counts only when it matches a light arm's grey, since black text is any label's colour.
+    """
+    if colour is None or not arms:
+        return False
+    gap = min(colour_distance(colour, a.colour) for a in arms)
+    if chroma(colour) >= 60:
+        return not coloured or gap <= TEXT_COLOUR_TOL
+    light = [a for a in arms if float(np.mean(a.colour)) > 110 and
+             colour_distance(colour, a.colour) <= GREY_TEXT_TOL]
+    return bool(light) and float(np.mean(colour)) > 110
+
+
+def on_curve(entry: list[OcrWord], arms: list[ArmTrace]) -> bool:
+    """True when a traced curve runs through the middle of the words over most of their width.
+
+    OCR reads a run of censor ticks on a curve as letters ("EE E L"); a real label sits beside a
+    curve, never on it.
+    """
+    x0, x1 = entry[0].x0, entry[-1].x1
+    y0, y1 = min(w.y0 for w in entry), max(w.y1 for w in entry)
+    inner = 0.1 * (y1 - y0)
+    xs = np.arange(np.floor(x0), np.ceil(x1) + 1)
+    if xs.size < 2:
+        return False
+    for arm in arms:
+        pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
+        if len(pts) < 2:
+            continue
+        inside = xs[(xs >= pts[:, 0].min()) & (xs <= pts[:, 0].max())]
+        if inside.size < 0.5 * xs.size:
+            continue
+        order = np.argsort(pts[:, 0], kind="stable")
+        y = np.interp(inside, pts[order, 0], pts[order, 1])
+        if np.mean((y > y0 + inner) & (y < y1 - inner)) * inside.size > 0.5 * xs.size:
+            return True
+    return False
+
+
+def capital_i(text: str) -> str:
+    """"Post-ICl" -> "Post-ICI": an "l" in a word of capitals is a capital I misread."""
+    def fix(m: re.Match) -> str:
+        w = m.group()
+        rest = w.replace("l", "")
+        return w.replace("l", "I") if len(rest) >= 2 and rest.isupper() else w
+
+    return re.sub(r"[A-Za-z]+", fix, text)

@@ -1,0 +1,181 @@
+"""Tell which arm a legend entry or a risk-table row belongs to: by name, colour, curve or order.
+
+Names are compared after normalising (:func:`normalise_label`, :func:`name_similarity`); colours
+by their RGB distance (:func:`colour_distance`). Table rows whose labels and colours tell nothing
+go to the curve their counts can follow (:func:`kmipd.digitize.table.by_curves.match_by_curves`,
+which needs the rules of a risk table).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from difflib import SequenceMatcher
+from itertools import permutations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from kmipd.digitize.result import ArmTrace
+
+
+def normalise_label(text: str) -> str:
+    """Lower-case letters and digits only, without a ``group=``-style prefix, for matching."""
+    t = text.strip()
+    if "=" in t:  # survminer writes "sex=1"; the row label may say "sex=1" or just "1"
+        t = t.split("=", 1)[1] if not t.endswith("=") else t
+    return re.sub(r"[^0-9a-z+\-<>≤≥]", "", t.lower())
+
+
+def clean_name(text: str) -> str:
+    """A legend text without the numbers journals append: "Pre-ICI (n = 120): 8.9 (6.9-10.9)"
+    -> "Pre-ICI"."""
+    t = re.split(r"\s*\(\s*n\b|\s*[:;]\s+(?=.*\d)", text.strip(), maxsplit=1, flags=re.I)[0]
+    # the end of a key read as "-" or "+", or as the CJK look-alikes of the recogniser's
+    # Chinese alphabet ("十" plus, "一" dash, "丨" bar, "口" box)
+    t = re.sub(r"^(?:[^\w(<>≤≥]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
+    return t.strip(" ,;:.…")
+
+
+def name_similarity(a: str, b: str) -> float:
+    """Fuzzy similarity of two labels in [0, 1] (1 when equal after normalising)."""
+    na, nb = normalise_label(a), normalise_label(b)
+    if not na or not nb:
+        return 0.0
+    if na == nb:
+        return 1.0
+    if len(na) >= 3 and len(nb) >= 3 and (na in nb or nb in na):
+        return 0.9 * min(len(na), len(nb)) / max(len(na), len(nb)) + 0.1
+    return SequenceMatcher(None, na, nb).ratio()
+
+
+def colour_distance(a, b) -> float:
+    """Euclidean RGB distance, 0-441."""
+    return float(np.linalg.norm(np.asarray(a, float) - np.asarray(b, float)))
+
+
+def chroma(rgb) -> float:
+    """How coloured (not grey) an RGB triple is, 0-255."""
+    c = np.asarray(rgb, float)
+    return float(c.max() - c.min())
+
+
+def ink_colour(image: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> tuple | None:
+    """Colour of the marks (text, line sample) in a box on a light background, or None."""
+    h, w = image.shape[:2]
+    a0, b0, a1, b1 = max(int(x0), 0), max(int(y0), 0), min(int(np.ceil(x1)), w), min(int(np.ceil(y1)), h)
+    if a1 - a0 < 1 or b1 - b0 < 1 or image.ndim != 3:
+        return None
+    px = image[b0:b1, a0:a1].reshape(-1, 3).astype(float)
+    bg = np.median(px, axis=0)
+    dist = np.linalg.norm(px - bg, axis=1)
+    ink = px[dist > 60]
+    if len(ink) < 3:
+        return None
+    # anti-aliased edges are paler: keep the marks' cores, those farthest from the background
+    far = np.linalg.norm(ink - bg, axis=1)
+    core = ink[far >= np.percentile(far, 60)]
+    return tuple(int(v) for v in np.median(core, axis=0))
+
+
+def arms_distinct_by_colour(arms: list[ArmTrace], min_dist: float = 60.0) -> bool:
+    """True when every pair of arms has clearly different colours (not all black or grey)."""
+    cols = [a.colour for a in arms]
+    if len(cols) < 2 or max(chroma(c) for c in cols) < 40:
+        return False
+    return all(colour_distance(cols[i], cols[j]) >= min_dist
+               for i in range(len(cols)) for j in range(i + 1, len(cols)))
+
+
+def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[ArmTrace],
+                  names: list[str]) -> tuple[list[int | None], str]:
+    """Assign items (legend entries or table rows) to arms.
+
+    Parameters
+    ----------
+    labels : list of str
+        Each item's text ('' when it has none).
+    colours : list of tuple or None
+        Each item's colour (its text or its line sample).
+    arms : list of ArmTrace
+    names : list of str
+        Known arm names in the arms' order ('' where unknown).
+
+    Returns
+    -------
+    assignment : list of int or None
+        Arm index of each item.
+    basis : str
+        ``"name"`` (some items matched by name), ``"colour"``, or ``"order"``.
+    """
+    assign, bases = assign_items(labels, colours, arms, names)
+    for basis in ("name", "colour"):
+        if basis in bases:
+            return assign, basis
+    return assign, "order"
+
+
+def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmTrace],
+                 names: list[str]) -> tuple[list[int | None], list[str]]:
+    """:func:`match_to_arms` with the basis of each item's assignment.
+
+    Items matched by name are ``"name"``; the rest go among the arms left by colour
+    (``"colour"``), by elimination when one item and one arm are left (``"name"``), or by order
+    (``"order"``: nothing tells which arm the item belongs to).
+    """
+    n, m = len(labels), len(arms)
+    if n == 0 or m == 0:
+        return [None] * n, ["order"] * n
+    sim = np.array([[name_similarity(lab, nm) for nm in names] for lab in labels]).reshape(n, m)
+    if sim.size and sim.max() >= 0.75:
+        rows, cols = linear_sum_assignment(-sim)
+        out: list[int | None] = [None] * n
+        bases = ["name"] * n
+        for r, c in zip(rows, cols):
+            out[r] = int(c) if sim[r, c] >= 0.75 else None
+        # the items no name tells: among the arms left, by colour or else by order
+        rest = [i for i in range(n) if out[i] is None]
+        free = [j for j in range(m) if j not in out]
+        if rest and free:
+            sub, sub_bases = assign_items([labels[i] for i in rest], [colours[i] for i in rest],
+                                          [arms[j] for j in free], [""] * len(free))
+            alone = len(rest) == 1 and len(free) == 1 and n == m
+            for i, j, b in zip(rest, sub, sub_bases):
+                out[i] = free[j] if j is not None else None
+                bases[i] = "name" if alone else b
+        return out, bases
+    if arms_distinct_by_colour(arms) and all(c is not None for c in colours):
+        cost = np.array([[colour_distance(c, a.colour) for a in arms] for c in colours])
+        rows, cols = linear_sum_assignment(cost)
+        # black text is any label's colour: with grey or black items the colours must tell
+        # the arms apart by a clear margin (a red and a black key for a red and a black arm)
+        sure = all(chroma(c) >= 40 for c in colours) or \
+            runner_up(cost, rows, cols) - cost[rows, cols].sum() >= 100
+        if cost[rows, cols].max() < 150 and sure:
+            out = [None] * n
+            for r, c in zip(rows, cols):
+                out[r] = int(c)
+            return out, ["colour"] * n
+    return [i if i < m else None for i in range(n)], ["order"] * n
+
+
+def runner_up(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
+    """Total cost of the cheapest assignment other than ``rows -> cols`` (inf if none)."""
+    if cost.shape[1] > 6:
+        return -math.inf  # too many arms to try every assignment: no margin is known
+    best = dict(zip(rows.tolist(), cols.tolist()))
+    out = math.inf
+    for perm in permutations(range(cost.shape[1]), cost.shape[0]):
+        if any(best.get(r) != c for r, c in enumerate(perm)):
+            out = min(out, float(sum(cost[r, c] for r, c in enumerate(perm))))
+    return out
+
+
+def table_arm_name(given: str, legend: str, label: str, number: int) -> str:
+    """An arm's name in the risk table: the caller's, else the legend's unless the row's own
+    label says otherwise, else the row label, else ``"arm <number>"``."""
+    if given:
+        return given
+    if legend and (not label or name_similarity(legend, label) >= 0.75):
+        return legend
+    return label or legend or f"arm {number}"
