@@ -78,7 +78,7 @@ def ink_mask(image: np.ndarray, box: PlotBox, above: Sequence[tuple[np.ndarray, 
         (box.height + 1, box.width + 1): pixels that differ from the paper colour by more than
         :data:`INK_DIFF` in some channel.
     """
-    from kmipd.digitize.curves.colours import background_colour
+    from kmipd.digitize.curves.ink import background_colour
 
     region = np.asarray(image)[max(box.top, 0):box.bottom + 1, max(box.left, 0):box.right + 1]
     if region.size == 0:

@@ -41,12 +41,11 @@ from kmipd.digitize.result import (  # noqa: E402
     ArmTrace,
     AxisCalibration,
     AxisMapping,
-    Digitization,
     PlotBox,
 )
-from kmipd.digitize.table.layout import Token  # noqa: E402
 from kmipd.digitize.table.read import _cell_reads, _read_row  # noqa: E402
 from kmipd.digitize.table.rules import check_at_risk_against_curves  # noqa: E402
+from kmipd.digitize.table.tokens import Token  # noqa: E402
 from kmipd.digitize.text.cells import MAX_COUNT, CellReading, bounded  # noqa: E402
 from kmipd.errors import KmipdError  # noqa: E402
 from kmipd.testing.datasets import load_ipd  # noqa: E402
@@ -315,14 +314,10 @@ def _mapping() -> AxisMapping:
 
 def test_overlay_draws_any_table_value():
     img = _canvas()
-    arm = ArmTrace((200, 30, 30), "solid", np.array([[42.0, 10.0], [200.0, 120.0], [480.0, 120.0]]))
-    arm.name = "A"
+    arm = ArmTrace((200, 30, 30), "solid", np.array([[42.0, 10.0], [200.0, 120.0], [480.0, 120.0]]), name="A")
     table = pd.DataFrame({"arm": ["A"] * 5, "time": [0.0, 10.0, 20.0, 30.0, np.nan],
                           "n_at_risk": [100, 10**25, np.nan, -3, 7]})
-    dig = Digitization(source="<array>", image_shape=img.shape[:2], box=PlotBox(40, 10, 490, 260),
-                       mapping=_mapping(), arms=[arm], curves=pd.DataFrame(), censor_marks=pd.DataFrame(),
-                       at_risk=table)
-    out = draw_overlay(img, dig)
+    out = draw_overlay(img, PlotBox(40, 10, 490, 260), _mapping(), [arm], table)
     assert out.shape == img.shape and out.dtype == np.uint8
     assert [count_label(v) for v in (100, 10**25, np.nan, -3, 2.5, "12", None)] == \
         ["100", "?", "?", "?", "?", "12", "?"]

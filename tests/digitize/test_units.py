@@ -1,21 +1,22 @@
 """Fast unit tests on synthetic arrays (no OCR) for modules the figure tests only reach whole:
-curves/colours, curves/censor, curves/linestyle + arm_choice + untangle (through extract_arms),
+curves/ink + colours, curves/censor, curves/linestyle + arm_choice + untangle (through extract_arms),
 table/layout, table/transposed, legend/table, overlay."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from kmipd.digitize.curves.arms import extract_arms
 from kmipd.digitize.curves.censor import find_censor_marks
-from kmipd.digitize.curves.colours import background_colour, candidate_colours, ink_masks, to_lab
+from kmipd.digitize.curves.colours import candidate_colours
+from kmipd.digitize.curves.ink import background_colour, ink_masks, to_lab
 from kmipd.digitize.curves.trace import column_runs
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.overlay import draw_overlay
-from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, Digitization, PlotBox
-from kmipd.digitize.table.layout import group_lines, split_tokens, table_row_labels
+from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox
+from kmipd.digitize.table.layout import table_row_labels
+from kmipd.digitize.table.tokens import group_lines, split_tokens
 from kmipd.digitize.table.transposed import find_transposed_table
 from kmipd.digitize.text.ocr import OcrWord
 
@@ -50,7 +51,7 @@ def _canvas():
     return img
 
 
-# --- curves/colours -----------------------------------------------------------------------------
+# --- curves/ink, colours -------------------------------------------------------------------------
 
 def test_two_known_colours_are_found_as_two_candidates():
     img = np.full((120, 200, 3), 250, np.uint8)
@@ -160,10 +161,7 @@ def test_overlay_colours_the_traced_pixels():
     img = _canvas()
     steps = np.array([[41.0, 40.0], [200.0, 40.0], [200.0, 120.0], [459.0, 120.0]])
     arm = ArmTrace((220, 40, 40), "solid", steps, censor_px=np.array([[300.0, 120.0]]), name="A")
-    empty = pd.DataFrame(columns=["arm", "time", "survival"])
-    dig = Digitization(source="<array>", image_shape=img.shape[:2], box=BOX, mapping=_mapping(),
-                       arms=[arm], curves=empty, censor_marks=empty)
-    out = draw_overlay(img, dig)
+    out = draw_overlay(img, BOX, _mapping(), [arm])
     assert out.shape == img.shape and out.dtype == np.uint8
     changed = np.abs(out.astype(int) - img.astype(int)).sum(axis=2) > 30
     assert changed[40, 100] and changed[120, 350]  # on the traced steps

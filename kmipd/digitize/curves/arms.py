@@ -1,6 +1,7 @@
 """Find each arm's step curve and its censor marks inside the plot area.
 
-Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.curves.colours`), per colour the
+Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.curves.ink`,
+:mod:`~kmipd.digitize.curves.colours`), per colour the
 chains of horizontal segments that form never-rising curves (:mod:`~kmipd.digitize.curves.trace`),
 same-colour arms told apart by line style (:mod:`~kmipd.digitize.curves.linestyle`), hidden stretches
 filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.curves.censor`).
@@ -9,6 +10,7 @@ filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.curves.ce
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -18,6 +20,7 @@ from kmipd.digitize.curves import colours as col
 from kmipd.digitize.curves import linestyle
 from kmipd.digitize.curves.arm_choice import choose_arms
 from kmipd.digitize.curves.censor import find_censor_marks
+from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
@@ -149,10 +152,10 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     region, valid, (ox, oy) = _plot_region(image, box, exclude_boxes)
     if region.size == 0 or min(region.shape[:2]) < 10:
         return [], ["empty plot box"]
-    bg = col.background_colour(region, valid)
-    lab = col.to_lab(region)
-    bg_lab = col.to_lab(bg.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
-    coloured, dark = col.ink_masks(lab, bg_lab)
+    bg = background_colour(region, valid)
+    lab = to_lab(region)
+    bg_lab = to_lab(bg.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
+    coloured, dark = ink_masks(lab, bg_lab)
     coloured &= valid
     dark &= valid
     dark &= ~_frame_lines(dark)
@@ -182,7 +185,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
         shade = np.isin(labels, [m for m in members[1:] if kept[m].kind == "shade"])
         if shade.any():
             cover = a.copy()
-            cover[shade] = np.minimum(a[shade], col.mixing_fit(region[shade], bg, kept[k].rgb)[0])
+            cover[shade] = np.minimum(a[shade], mixing_fit(region[shade], bg, kept[k].rgb)[0])
         try:
             options.extend(linestyle.chains_of_colour(a, kept[k], region, colour_id=k,
                                                       blind_cols=~valid.all(axis=0), ink=ink,
@@ -210,9 +213,9 @@ def _extract_scaled(image, box, n_arms, exclude_boxes):
                    int(round(down(box.right))), int(round(down(box.bottom))))
     sex = [tuple(down(np.asarray(b, float))) for b in exclude_boxes]
     arms, warnings = _extract(small, sbox, n_arms, sex)
-    for a in arms:
-        a.steps_px = (a.steps_px + 0.5) / f - 0.5
-        a.censor_px = (a.censor_px + 0.5) / f - 0.5 if len(a.censor_px) else a.censor_px
+    arms = [replace(a, steps_px=(a.steps_px + 0.5) / f - 0.5,
+                    censor_px=(a.censor_px + 0.5) / f - 0.5 if len(a.censor_px) else a.censor_px)
+            for a in arms]
     return arms, warnings
 
 

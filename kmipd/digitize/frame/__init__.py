@@ -1,5 +1,6 @@
-"""The plot's frame: plot box and tick marks (:mod:`.axes`), panels of a multi-panel figure
-(:mod:`.panels`), and the pixel -> data calibration of both axes (:mod:`.calibrate`)."""
+"""The plot's frame: plot box and tick marks (:mod:`.axes`, the ticks found by :mod:`.ticks`),
+panels of a multi-panel figure (:mod:`.panels`), and the pixel -> data calibration of both axes
+(:mod:`.calibrate`)."""
 
 from kmipd.digitize.frame.axes import find_plot_box, find_plot_boxes, find_ticks, pick_panel
 from kmipd.digitize.frame.calibrate import Calibration, calibrate, parse_number

@@ -2,8 +2,9 @@
 
 The plot box is where a long horizontal line (the x axis, or the bottom of a frame) meets a long
 vertical line (the y axis) at its left end. Styles without axis lines (ggplot's grey panel) are
-found as a large light-grey rectangle instead. Everything here works on pixels only: no OCR, no
-knowledge of the program that drew the figure.
+found as a large light-grey rectangle instead; a plot has tick marks on its axes
+(:mod:`kmipd.digitize.frame.ticks`), a frame round the figure or a legend box has none.
+Everything here works on pixels only: no OCR, no knowledge of the program that drew the figure.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
+from kmipd.digitize.frame.ticks import axis_ticks
 from kmipd.digitize.result import PlotBox
 from kmipd.errors import KmipdError
 
@@ -21,6 +22,51 @@ from kmipd.errors import KmipdError
 #: anti-aliased come out near 210 (theme_bw at 500 px); gridlines (grey92 = 235 and lighter) and
 #: JPEG noise on white must stay out.
 INK_THRESHOLD = 225
+
+#: Grey filled panels (ggplot, SAS): pixels of these grey levels (white paper and dark ink stay
+#: out; ggplot's grey92 is 235) and below this HSV saturation (a tinted CI band is not a panel).
+_PANEL_GREY = (190, 247)
+_PANEL_MAX_SATURATION = 40
+#: The closing that bridges a panel's white gridlines and curves: at least this many pixels, or
+#: the shorter image side over ``_PANEL_CLOSE_DIV``.
+_PANEL_CLOSE_MIN_PX = 5
+_PANEL_CLOSE_DIV = 120
+#: A panel fills at least this share of its bounding box (a CI band or shaded region does not).
+_PANEL_FILL = 0.85
+
+#: Axis lines: at least this many pixels long, and this share of the image width (x axis) or
+#: height (y axis); shorter lines are ticks, text and the risers of the curves.
+_MIN_AXIS_PX = 20
+_MIN_X_AXIS_SHARE = 0.18
+_MIN_Y_AXIS_SHARE = 0.12
+#: A line thicker than this many pixels and this share of the image is a filled block (legend
+#: key, bar), not an axis.
+_MAX_AXIS_THICK_PX = 6
+_MAX_AXIS_THICK_SHARE = 0.03
+#: Where an x and a y axis meet: the allowed slack is this many times their summed thickness plus
+#: this many pixels, or a share of the line's length: base R leaves a gap between its axes (each
+#: runs between its outer ticks) and an axis may overshoot the other a little.
+_CORNER_SLACK_THICK = 2.0
+_CORNER_SLACK_PX = 3
+_CORNER_X_GAP, _CORNER_X_OVERSHOOT = 0.08, 0.06  # x axis starting right / left of the y axis
+_CORNER_Y_GAP, _CORNER_Y_OVERSHOOT = 0.06, 0.08  # y axis stopping above / reaching below the x axis
+#: A corner's score (the two lengths) drops by this many times its relative gaps.
+_CORNER_GAP_PENALTY = 2.0
+#: Plot boxes are at least this many pixels wide and high.
+_MIN_BOX_PX = 20
+#: A box's score grows by this share for each axis with tick marks (a frame round the whole
+#: figure, a table frame or a legend box has none).
+_TICKS_BONUS = 0.5
+#: A box overlapping a better one by more than this share of the smaller is an echo of it.
+_NESTED_OVERLAP = 0.5
+#: Boxes smaller than this share of the biggest are legend frames or table rules, not panels.
+_MIN_PANEL_AREA_SHARE = 0.3
+#: A framed risk table under its plot: left edges within this share of the plot's width, top
+#: within this share of the plot's height below it, and less than this share of its height tall.
+_TABLE_ALIGN = 0.05
+_TABLE_MAX_GAP = 0.5
+_TABLE_MAX_HEIGHT = 0.5
+
 
 
 @dataclass(frozen=True)
@@ -98,19 +144,19 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
     grey = _to_grey(img)
     if img.ndim == 3:
         sat = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)[:, :, 1]
-        neutral = sat < 40
+        neutral = sat < _PANEL_MAX_SATURATION
     else:
         neutral = np.ones_like(grey, dtype=bool)
-    mask = ((grey >= 190) & (grey <= 247) & neutral).astype(np.uint8)
+    mask = ((grey >= _PANEL_GREY[0]) & (grey <= _PANEL_GREY[1]) & neutral).astype(np.uint8)
     h, w = grey.shape
-    k = max(5, min(h, w) // 120)
+    k = max(_PANEL_CLOSE_MIN_PX, min(h, w) // _PANEL_CLOSE_DIV)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     boxes = []
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
         # a panel fills its bounding box; a grey CI band or a shaded region does not
-        if area < min_area_frac * h * w or area < 0.85 * bw * bh:
+        if area < min_area_frac * h * w or area < _PANEL_FILL * bw * bh:
             continue
         # trim what the closing glued on (anti-aliased tick labels next to the panel): keep the
         # rows and columns the region spans for most of the box
@@ -132,18 +178,20 @@ def _corner_boxes(horizontal: list[Segment], vertical: list[Segment]) -> list[tu
     found = []
     for hseg in horizontal:
         for vseg in vertical:
-            slack = 2.0 * (hseg.thickness + vseg.thickness) + 3
+            slack = _CORNER_SLACK_THICK * (hseg.thickness + vseg.thickness) + _CORNER_SLACK_PX
             dx = hseg.start - vseg.pos  # > 0: the x axis starts right of the y axis
             dy = hseg.pos - vseg.end  # > 0: the y axis stops above the x axis
-            if not (-max(slack, 0.06 * hseg.length) <= dx <= max(slack, 0.08 * hseg.length)):
+            if not (-max(slack, _CORNER_X_OVERSHOOT * hseg.length) <= dx
+                    <= max(slack, _CORNER_X_GAP * hseg.length)):
                 continue
-            if not (-max(slack, 0.08 * vseg.length) <= dy <= max(slack, 0.06 * vseg.length)):
+            if not (-max(slack, _CORNER_Y_OVERSHOOT * vseg.length) <= dy
+                    <= max(slack, _CORNER_Y_GAP * vseg.length)):
                 continue
             if hseg.end - vseg.pos < 0.5 * hseg.length or hseg.pos - vseg.start < 0.5 * vseg.length:
                 continue
             box = PlotBox(int(round(vseg.pos)), int(vseg.start), int(hseg.end), int(round(hseg.pos)))
             gaps = max(dx, 0) / hseg.length + max(dy, 0) / vseg.length
-            found.append(((hseg.length + vseg.length) * (1.0 - 2.0 * gaps), box))
+            found.append(((hseg.length + vseg.length) * (1.0 - _CORNER_GAP_PENALTY * gaps), box))
     return found
 
 
@@ -168,28 +216,28 @@ def _candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
     img = np.asarray(image)
     h, w = img.shape[:2]
     mask = _ink_mask(img)
-    horiz = _line_segments(mask, "h", max(20, int(0.18 * w)))
-    vert = _line_segments(mask, "v", max(20, int(0.12 * h)))
-    # a line thicker than ~3% of the image is a filled block (legend key, bar), not an axis
-    horiz = [s for s in horiz if s.thickness <= max(6, 0.03 * h)]
-    vert = [s for s in vert if s.thickness <= max(6, 0.03 * w)]
+    horiz = _line_segments(mask, "h", max(_MIN_AXIS_PX, int(_MIN_X_AXIS_SHARE * w)))
+    vert = _line_segments(mask, "v", max(_MIN_AXIS_PX, int(_MIN_Y_AXIS_SHARE * h)))
+    horiz = [s for s in horiz if s.thickness <= max(_MAX_AXIS_THICK_PX, _MAX_AXIS_THICK_SHARE * h)]
+    vert = [s for s in vert if s.thickness <= max(_MAX_AXIS_THICK_PX, _MAX_AXIS_THICK_SHARE * w)]
     scored = _corner_boxes(horiz, vert)
     panels = _panel_rectangles(img)
     scored += [(float(p.width + p.height), p) for p in panels]
-    scored = [(s, b) for s, b in scored if b.width >= 20 and b.height >= 20]
+    scored = [(s, b) for s, b in scored if b.width >= _MIN_BOX_PX and b.height >= _MIN_BOX_PX]
     # a real plot has tick marks on its axes; a border drawn round the whole figure, a table
     # frame or a legend box has none, so ticks decide between nested candidates
-    scored = [(s * (1.0 + 0.5 * _has_ticks(mask, b, "x") + 0.5 * _has_ticks(mask, b, "y")), b) for s, b in scored]
+    scored = [(s * (1.0 + _TICKS_BONUS * _has_ticks(mask, b, "x")
+                   + _TICKS_BONUS * _has_ticks(mask, b, "y")), b) for s, b in scored]
     scored.sort(key=lambda t: -t[0])
     kept: list[tuple[float, PlotBox]] = []
     for score, box in scored:
         # a box nested in (or almost equal to) a better one is a gridline/table rule/frame echo
-        if all(_overlap(box, k) < 0.5 for _, k in kept):
+        if all(_overlap(box, k) < _NESTED_OVERLAP for _, k in kept):
             kept.append((score, box))
     if kept:
         # tiny corner pairs (legend frames, risk-table rules) are not panels
         biggest = max(b.width * b.height for _, b in kept)
-        kept = [(s, b) for s, b in kept if b.width * b.height >= 0.3 * biggest]
+        kept = [(s, b) for s, b in kept if b.width * b.height >= _MIN_PANEL_AREA_SHARE * biggest]
         kept = [(s, b) for s, b in kept if not any(_is_table_under(b, o) for _, o in kept)]
     found = {"horizontal_lines": len(horiz), "vertical_lines": len(vert), "grey_panels": len(panels)}
     return _reading_order([b for _, b in kept]), found
@@ -198,9 +246,9 @@ def _candidate_boxes(image: np.ndarray) -> tuple[list[PlotBox], dict[str, int]]:
 def _is_table_under(box: PlotBox, other: PlotBox) -> bool:
     """A framed risk table (survminer theme_bw, SAS) sits right under its plot, aligned with it
     and much lower; a second plot panel below is about as tall as the first."""
-    aligned = abs(box.left - other.left) <= 0.05 * other.width
-    below = 0 <= box.top - other.bottom <= 0.5 * other.height
-    return aligned and below and box.height < 0.5 * other.height
+    aligned = abs(box.left - other.left) <= _TABLE_ALIGN * other.width
+    below = 0 <= box.top - other.bottom <= _TABLE_MAX_GAP * other.height
+    return aligned and below and box.height < _TABLE_MAX_HEIGHT * other.height
 
 
 def _reading_order(boxes: list[PlotBox]) -> list[PlotBox]:
@@ -293,94 +341,8 @@ def find_ticks(image: np.ndarray, box: PlotBox, axis: str = "x", *, min_length: 
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
     grey = _to_grey(image)
     darkness = (255.0 - grey.astype(np.float32)) / 255.0
-    return _axis_ticks(grey < INK_THRESHOLD, box, axis, min_length, darkness)
+    return axis_ticks(grey < INK_THRESHOLD, box, axis, min_length, darkness)
 
 
 def _has_ticks(mask: np.ndarray, box: PlotBox, axis: str) -> bool:
-    return len(_axis_ticks(mask, box, axis, 2)) >= 2
-
-
-def _axis_ticks(mask: np.ndarray, box: PlotBox, axis: str, min_length: int,
-                darkness: np.ndarray | None = None) -> np.ndarray:
-    if axis == "y":
-        # turn the problem so the y axis becomes a bottom axis: image rows become columns and
-        # "left of the axis" becomes "below it"
-        mask = mask.T[::-1, :]
-        darkness = None if darkness is None else darkness.T[::-1, :]
-        lo, hi, edge = box.top, box.bottom, mask.shape[0] - 1 - box.left
-    else:
-        lo, hi, edge = box.left, box.right, box.bottom
-    ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=True, darkness=darkness)
-    if len(ticks) < 2:
-        ticks = _ticks_below(mask, lo, hi, edge, min_length, outward=False, darkness=darkness)
-    return ticks
-
-
-def _ticks_below(mask: np.ndarray, lo: int, hi: int, edge: int, min_length: int, outward: bool,
-                 darkness: np.ndarray | None = None) -> np.ndarray:
-    """Tick centres on a horizontal axis at row ``edge`` spanning columns ``lo..hi``.
-
-    With ``darkness`` (0 white .. 1 black, same layout as ``mask``) a tick's centre is the
-    centroid of its ink, anti-aliased neighbour columns included: a thin tick drawn between two
-    pixel columns is placed between them, not on the darker one.
-    """
-    h, w = mask.shape
-    lo, hi = max(0, lo - 3), min(w - 1, hi + 3)
-    span = mask[:, lo:hi + 1]
-    # step past the axis line itself: rows around ``edge`` that are mostly ink
-    step = 1 if outward else -1
-    row = edge
-    for _ in range(12):
-        nxt = row + step
-        if not 0 <= nxt < h or span[nxt].mean() < 0.5:
-            break
-        row = nxt
-    start = row + step
-    reach = max(8, int(0.06 * (hi - lo)))
-    stop = start + step * reach
-    if not (0 <= start < h):
-        return np.zeros(0)
-    band_rows = np.arange(start, stop, step)
-    band_rows = band_rows[(band_rows >= 0) & (band_rows < h)]
-    band = span[start:stop:step] if step > 0 else span[start:max(stop, -1):step]
-    if band.shape[0] == 0:
-        return np.zeros(0)
-    # length of the ink run that touches the axis, per column
-    run = np.cumprod(band, axis=0).sum(axis=0)
-    # a tick is a short run; a run filling the whole band is a curve or a frame line
-    candidate = (run >= min_length) & (run < band.shape[0])
-    if not candidate.any():
-        return np.zeros(0)
-    labels, n = ndimage.label(candidate)
-    centres, lengths = [], []
-    for k in range(1, n + 1):
-        cols = np.nonzero(labels == k)[0]
-        if cols.size > max(6, 0.02 * (hi - lo)):  # too wide for a tick: text or a legend key
-            continue
-        weights = run[cols].astype(float)
-        centre = float((cols * weights).sum() / weights.sum())
-        if darkness is not None:
-            centre = _ink_centroid(darkness, band_rows, lo, cols, int(run[cols].max())) - lo
-        centres.append(lo + centre)
-        lengths.append(float(run[cols].max()))
-    if not centres:
-        return np.zeros(0)
-    centres, lengths = np.asarray(centres), np.asarray(lengths)
-    # minor ticks are clearly shorter; the pixel slack keeps 2-px ticks next to 3-px ones
-    top = np.percentile(lengths, 90)
-    major = lengths >= min(0.75 * top, top - 1.5)
-    return np.sort(centres[major])
-
-
-
-def _ink_centroid(darkness: np.ndarray, band_rows: np.ndarray, lo: int, cols: np.ndarray,
-                  length: int) -> float:
-    """Darkness-weighted column centre (image columns) of a tick over the rows it spans."""
-    rows = band_rows[:max(length - 1, 1)]  # the tick's tip is anti-aliased on its own
-    c = np.arange(max(lo + cols[0] - 2, 0), min(lo + cols[-1] + 3, darkness.shape[1]))
-    ink = darkness[np.ix_(rows, c)].mean(axis=0)
-    base = min(float(ink[0]), float(ink[-1]))  # a grey panel or a faint neighbour
-    w = np.clip(ink - base, 0.0, None)
-    if w.sum() <= 0:
-        return float(lo + (cols[0] + cols[-1]) / 2)
-    return float((c * w).sum() / w.sum())
+    return len(axis_ticks(mask, box, axis, 2)) >= 2

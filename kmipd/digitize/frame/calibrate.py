@@ -23,6 +23,56 @@ from kmipd.errors import KmipdError
 
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)$")
 
+# Where tick labels are, in text heights (``h``) of the label or shares of the plot box.
+#: y labels: right-aligned, ending at most this many ``h`` right of the y axis, starting no
+#: further left than this many ``h`` or this share of the box width, with centres from ``h``
+#: above the box top to this many ``h`` below its bottom; the column nearest the axis is the
+#: labels whose right edges are within this many median ``h`` of the rightmost.
+_Y_LABEL_OVERLAP_H = 0.5
+_Y_LABEL_REACH_H, _Y_LABEL_REACH_BOX = 6, 0.25
+_Y_LABEL_BELOW_H = 0.6
+_Y_LABEL_COLUMN_H = 2.0
+#: x labels: tops at most this many ``h`` above the x axis, centres at most this many ``h``
+#: below it, and at most this many ``h`` beyond either end of the box; words whose centres are
+#: within this many ``h`` of a row's are on that row.
+_X_LABEL_OVERLAP_H = 0.4
+_X_LABEL_REACH_H = 4.0
+_X_LABEL_SIDE_H = 2
+_X_LABEL_ROW_H = 0.6
+#: Two labels closer than this many pixels along the axis propose no line.
+_MIN_PAIR_PX = 1.0
+#: A label takes the position of a tick mark within this many pixels or ``h`` of its centre
+#: (tick marks are sharper than OCR boxes).
+_TICK_SNAP_PX, _TICK_SNAP_H = 3.0, 0.6
+#: A label is on the fitted line within this many pixels or this share of the axis length.
+_FIT_TOL_PX, _FIT_TOL_SHARE = 3.0, 0.012
+#: Labels needed to cross-check a calibration: two define the line, a third confirms it (fewer
+#: in the whole-image OCR: the axis strip is read again, enlarged).
+_CROSS_CHECK_LABELS = 3
+#: Confidence grows with the labels beyond the first (full at this many more) and falls with
+#: the residual (halved at this many pixels).
+_CONF_FULL_EXTRA, _CONF_RESID_PX = 3.0, 3.0
+#: A y axis whose values reach beyond this is in percent.
+_PERCENT_ABOVE = 1.5
+#: A user's range is questioned when the labels read put either end further off than this
+#: share of the range.
+_RANGE_DISAGREE_SHARE = 0.02
+#: Re-reading an axis's labels: the strip is padded by this many pixels or this share of the
+#: box's longer side; the y strip reaches this share of the box width left of the axis and this
+#: many pixels into the plot, the x strip this share of the box height below the axis.
+_REREAD_PAD_PX, _REREAD_PAD_SHARE = 8, 0.03
+_REREAD_Y_STRIP, _REREAD_Y_INSIDE_PX = 0.3, 4
+_REREAD_X_STRIP = 0.12
+#: The enlarged strip is zoomed at most this much, to at most this many pixels (the OCR detector
+#: shrinks anything longer than 2048 px, so a bigger zoom would be undone), and read unzoomed
+#: when the zoom would be under this.
+_REREAD_MAX_ZOOM, _REREAD_MAX_PX, _REREAD_MIN_ZOOM = 3.0, 2000.0, 1.25
+#: A calibrated box is unusual for a KM plot when survival at its top is outside this range, at
+#: its bottom outside this one, or when it starts earlier than this share of its span before 0.
+_TOP_SURVIVAL = (0.2, 1.6)
+_BOTTOM_SURVIVAL = (-0.6, 0.95)
+_EARLY_START_SHARE = 0.25
+
 
 @dataclass
 class Calibration:
@@ -78,22 +128,24 @@ def _axis_label_words(words: Sequence[OcrWord], box: PlotBox, axis: str) -> list
     numeric = [w for w in words if parse_number(w.text)[0] is not None]
     if axis == "y":
         cand = [w for w in numeric
-                if w.x1 <= box.left + 0.5 * w.height and w.x1 >= box.left - max(6 * w.height, 0.25 * box.width)
-                and box.top - w.height <= w.cy <= box.bottom + 0.6 * w.height]
+                if w.x1 <= box.left + _Y_LABEL_OVERLAP_H * w.height
+                and w.x1 >= box.left - max(_Y_LABEL_REACH_H * w.height, _Y_LABEL_REACH_BOX * box.width)
+                and box.top - w.height <= w.cy <= box.bottom + _Y_LABEL_BELOW_H * w.height]
         if not cand:
             return []
         # the column nearest the axis (right-aligned labels share x1)
         edge = max(w.x1 for w in cand)
-        return sorted([w for w in cand if w.x1 >= edge - 2.0 * np.median([c.height for c in cand])],
-                      key=lambda w: w.cy)
+        column = edge - _Y_LABEL_COLUMN_H * np.median([c.height for c in cand])
+        return sorted([w for w in cand if w.x1 >= column], key=lambda w: w.cy)
     cand = [w for w in numeric
-            if w.y0 >= box.bottom - 0.4 * w.height and w.cy <= box.bottom + 4.0 * w.height
-            and box.left - 2 * w.height <= w.cx <= box.right + 2 * w.height]
+            if w.y0 >= box.bottom - _X_LABEL_OVERLAP_H * w.height
+            and w.cy <= box.bottom + _X_LABEL_REACH_H * w.height
+            and box.left - _X_LABEL_SIDE_H * w.height <= w.cx <= box.right + _X_LABEL_SIDE_H * w.height]
     if not cand:
         return []
     rows: list[list[OcrWord]] = []
     for w in sorted(cand, key=lambda w: w.cy):
-        if rows and abs(w.cy - np.mean([r.cy for r in rows[-1]])) < 0.6 * w.height:
+        if rows and abs(w.cy - np.mean([r.cy for r in rows[-1]])) < _X_LABEL_ROW_H * w.height:
             rows[-1].append(w)
         else:
             rows.append([w])
@@ -126,7 +178,7 @@ def fit_axis(pixels: np.ndarray, values: np.ndarray, *, sign: int, tol: float) -
     p, v = np.asarray(pixels, float), np.asarray(values, float)
     best, best_key = None, None
     for i, j in itertools.combinations(range(len(p)), 2):
-        if abs(p[j] - p[i]) < 1.0 or v[j] == v[i]:
+        if abs(p[j] - p[i]) < _MIN_PAIR_PX or v[j] == v[i]:
             continue
         scale = (v[j] - v[i]) / (p[j] - p[i])
         if np.sign(scale) != sign:
@@ -165,8 +217,8 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
         pixel = centre
         if ticks.size:
             k = int(np.argmin(np.abs(ticks - centre)))
-            if abs(ticks[k] - centre) <= max(3.0, 0.6 * w.height):
-                pixel = float(ticks[k])  # tick marks are sharper than OCR boxes
+            if abs(ticks[k] - centre) <= max(_TICK_SNAP_PX, _TICK_SNAP_H * w.height):
+                pixel = float(ticks[k])
         pct |= is_pct
         readings.append((pixel, w.text, value))
         pix.append(pixel)
@@ -177,21 +229,21 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
     if len(readings) >= 2:
         try:
             scale, offset, inl = fit_axis(np.array(pix), np.array(vals), sign=sign,
-                                          tol=max(3.0, 0.012 * length))
+                                          tol=max(_FIT_TOL_PX, _FIT_TOL_SHARE * length))
         except KmipdError:
             inl = None
         if inl is not None and inl.sum() >= 2:
             ticks_out = [TickReading(p, t, v, bool(u)) for (p, t, v), u in zip(readings, inl)]
             resid = float(np.sqrt(np.mean(((np.array(vals)[inl] - offset) / scale - np.array(pix)[inl]) ** 2)))
             n_in, n_all = int(inl.sum()), len(readings)
-            conf = (n_in / n_all) * min(1.0, (n_in - 1) / 3.0) / (1.0 + resid / 3.0)
+            conf = (n_in / n_all) * min(1.0, (n_in - 1) / _CONF_FULL_EXTRA) / (1.0 + resid / _CONF_RESID_PX)
             dropped = [t.text for t in ticks_out if not t.used]
             if dropped:
                 warnings.append(f"{axis} axis: label(s) {', '.join(repr(d) for d in dropped)} did not fit "
                                 f"the other {n_in} and were ignored; check the {axis} calibration.")
-            if n_in < 3:
+            if n_in < _CROSS_CHECK_LABELS:
                 warnings.append(f"{axis} axis: only {n_in} tick labels read; calibration could not be cross-checked.")
-            percent = pct or max(abs(v) for v in np.array(vals)[inl]) > 1.5
+            percent = pct or max(abs(v) for v in np.array(vals)[inl]) > _PERCENT_ABOVE
             return _AxisResult(AxisCalibration(scale, offset, ticks_out, "ocr", resid), float(conf), percent, warnings)
     return _assumed(axis, box, ticks, readings)
 
@@ -229,17 +281,19 @@ def _override(axis, box, ticks, value_range, readings, sign) -> _AxisResult:
     offset = a - scale * p_lo
     warnings = []
     known = [(p, v) for p, _, v in readings if v is not None]
-    if len(known) >= 3:
+    if len(known) >= _CROSS_CHECK_LABELS:
         try:
-            s2, o2, inl = fit_axis(*map(np.array, zip(*known)), sign=sign, tol=max(3.0, 0.012 * abs(p_hi - p_lo)))
+            s2, o2, inl = fit_axis(*map(np.array, zip(*known)), sign=sign,
+                                   tol=max(_FIT_TOL_PX, _FIT_TOL_SHARE * abs(p_hi - p_lo)))
             span = abs(b - a)
-            if inl.sum() >= 3 and max(abs(o2 + s2 * p_lo - a), abs(o2 + s2 * p_hi - b)) > 0.02 * span:
+            if inl.sum() >= _CROSS_CHECK_LABELS and (max(abs(o2 + s2 * p_lo - a), abs(o2 + s2 * p_hi - b))
+                                                     > _RANGE_DISAGREE_SHARE * span):
                 warnings.append(f"{axis} axis: the labels read suggest {o2 + s2 * p_lo:.4g}-{o2 + s2 * p_hi:.4g}, "
                                 f"not the {a:g}-{b:g} given; using the given range.")
         except KmipdError:
             pass
     ticks_out = [TickReading(p, t, v, False) for p, t, v in readings]
-    percent = max(abs(a), abs(b)) > 1.5
+    percent = max(abs(a), abs(b)) > _PERCENT_ABOVE
     return _AxisResult(AxisCalibration(scale, offset, ticks_out, "override", 0.0), 1.0, percent, warnings)
 
 
@@ -303,7 +357,8 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     results = {}
     for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
         axis_words = words
-        if image is not None and rng is None and len(_axis_label_words(words, box, axis)) < 3:
+        if (image is not None and rng is None
+                and len(_axis_label_words(words, box, axis)) < _CROSS_CHECK_LABELS):
             axis_words = _reread_labels(image, box, axis, words)
         results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)
     xr, yr = results["x"], results["y"]
@@ -316,14 +371,15 @@ def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[O
     """OCR the label strip of one axis enlarged (small text the whole-image pass missed)."""
     from kmipd.digitize.text.ocr import read_region
 
-    pad = max(8, int(0.03 * max(box.width, box.height)))
+    pad = max(_REREAD_PAD_PX, int(_REREAD_PAD_SHARE * max(box.width, box.height)))
     if axis == "y":
-        x0, y0, x1, y1 = max(0, box.left - int(0.3 * box.width)), box.top - pad, box.left + 4, box.bottom + pad
+        x0, y0 = max(0, box.left - int(_REREAD_Y_STRIP * box.width)), box.top - pad
+        x1, y1 = box.left + _REREAD_Y_INSIDE_PX, box.bottom + pad
     else:
-        x0, y0, x1, y1 = box.left - pad, box.bottom + 1, box.right + pad, box.bottom + int(0.12 * box.height) + pad
-    # the OCR detector shrinks anything longer than 2048 px, so a bigger zoom would be undone
-    zoom = min(3.0, 2000.0 / max(x1 - x0, y1 - y0, 1))
-    region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= 1.25 else 1.0)
+        x0, y0 = box.left - pad, box.bottom + 1
+        x1, y1 = box.right + pad, box.bottom + int(_REREAD_X_STRIP * box.height) + pad
+    zoom = min(_REREAD_MAX_ZOOM, _REREAD_MAX_PX / max(x1 - x0, y1 - y0, 1))
+    region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= _REREAD_MIN_ZOOM else 1.0)
     if len(_axis_label_words(region, box, axis)) > len(_axis_label_words(words, box, axis)):
         outside = [wd for wd in words if not (x0 <= wd.cx <= x1 and y0 <= wd.cy <= y1)]
         return outside + region
@@ -334,11 +390,13 @@ def _plausibility(mapping: AxisMapping, box: PlotBox) -> list[str]:
     """Warn when the calibrated box does not look like a survival plot."""
     out = []
     s_bottom, s_top = float(mapping.survival(box.bottom)), float(mapping.survival(box.top))
-    if mapping.y.source != "assumed" and (s_top < 0.2 or s_top > 1.6 or s_bottom < -0.6 or s_bottom > 0.95):
+    if mapping.y.source != "assumed" and (s_top < _TOP_SURVIVAL[0] or s_top > _TOP_SURVIVAL[1]
+                                          or s_bottom < _BOTTOM_SURVIVAL[0]
+                                          or s_bottom > _BOTTOM_SURVIVAL[1]):
         out.append(f"y axis: the plot box spans survival {s_bottom:.2f}-{s_top:.2f}, unusual for a KM plot; "
                    "check the y calibration or give --y-range A B (y_range= in Python).")
     t_left = float(mapping.time(box.left))
     span = float(mapping.time(box.right)) - t_left
-    if mapping.x.source != "assumed" and span > 0 and t_left < -0.25 * span:
+    if mapping.x.source != "assumed" and span > 0 and t_left < -_EARLY_START_SHARE * span:
         out.append(f"x axis: the plot starts at time {t_left:.3g}, well before 0; check the x calibration.")
     return out

@@ -1,7 +1,7 @@
-"""The number-at-risk table under the plot: its rows and the time of each cell (:mod:`.layout`,
-:mod:`.transposed` for a table printed one column per arm), the rules its counts obey and the
-repair of a row that breaks them (:mod:`.rules`), printed arm sizes (:mod:`.sizes`); :mod:`.read`
-reads the table."""
+"""The number-at-risk table under the plot: OCR words as tokens and lines (:mod:`.tokens`), its
+rows and the time of each cell (:mod:`.layout`, :mod:`.transposed` for a table printed one
+column per arm), the rules its counts obey and the repair of a row that breaks them
+(:mod:`.rules`), printed arm sizes (:mod:`.sizes`); :mod:`.read` reads the table."""
 
 from kmipd.digitize.table.by_curves import match_by_curves
 from kmipd.digitize.table.layout import table_row_labels

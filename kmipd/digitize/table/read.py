@@ -22,13 +22,10 @@ from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.by_curves import match_by_curves
 from kmipd.digitize.table.layout import (
     TableRow,
-    Token,
     column_alignment,
     fill_gaps,
     find_rows,
-    group_lines,
     row_times,
-    split_tokens,
     tick_values,
 )
 from kmipd.digitize.table.rules import (
@@ -37,6 +34,7 @@ from kmipd.digitize.table.rules import (
     step_at,
 )
 from kmipd.digitize.table.sizes import check_first_counts, printed_sizes
+from kmipd.digitize.table.tokens import Token, group_lines, split_tokens
 from kmipd.digitize.table.transposed import find_transposed_table
 from kmipd.digitize.text.cells import (
     MAX_COUNT,

@@ -1,7 +1,7 @@
 """The rules a number-at-risk table obeys, and how a row that breaks them is repaired or flagged.
 
 Counts never rise along a row, and between two columns they drop at least by the events the
-curve shows (:func:`min_events`) and no more than censoring allows (:func:`max_at_risk`). A row
+curve shows (:func:`min_events`) and no more than censoring allows (:func:`_max_at_risk`). A row
 that breaks these rules is mended by the reading the recogniser found next most likely, or by a
 known digit confusion (:func:`confusion_variants`), and flagged when no single reading explains
 it (:func:`repair_row`). :func:`check_at_risk_against_curves` checks a finished table.
@@ -68,7 +68,7 @@ def min_events(s0: float, s1: float, n1: int) -> int:
     return max(0, int(math.floor(math.log(ratio) / math.log(n1 / (n1 + 1)) + 1e-9)))
 
 
-def max_at_risk(s0: float, s1: float, n0: int) -> float:
+def _max_at_risk(s0: float, s1: float, n0: int) -> float:
     """Most that can be at risk at a later time, given ``n0`` at risk when survival was ``s0``.
 
     Events keep (number at risk) / (survival) constant and censoring only lowers it, so
@@ -81,7 +81,7 @@ def max_at_risk(s0: float, s1: float, n0: int) -> float:
 
 def counts_fit(s0: float, s1: float, n0: int, n1: int) -> bool:
     """Whether ``n0`` then ``n1`` at risk agree with survival ``s0`` then ``s1`` (NaN: no curve)."""
-    return n0 >= n1 and n0 - n1 >= min_events(s0, s1, n1) and n1 <= max_at_risk(s0, s1, n0)
+    return n0 >= n1 and n0 - n1 >= min_events(s0, s1, n1) and n1 <= _max_at_risk(s0, s1, n0)
 
 
 def step_at(t: np.ndarray, s: np.ndarray, times: np.ndarray, eps: float = 0.0) -> np.ndarray:
@@ -99,10 +99,10 @@ def step_at(t: np.ndarray, s: np.ndarray, times: np.ndarray, eps: float = 0.0) -
     return out
 
 
-Feasible = Callable[[int, int, int, int], bool]  # (cell i, cell j > i, count at i, count at j)
+_Feasible = Callable[[int, int, int, int], bool]  # (cell i, cell j > i, count at i, count at j)
 
 
-def _best_path(options: list[list[tuple[int, float]]], ok: Feasible):
+def _best_path(options: list[list[tuple[int, float]]], ok: _Feasible):
     """Cheapest choice of one option per cell such that ``ok`` holds between neighbours."""
     cost = [c for _, c in options[0]]
     back: list[list[int]] = []
@@ -127,7 +127,7 @@ def _best_path(options: list[list[tuple[int, float]]], ok: Feasible):
     return cost[j], [options[i][k][0] for i, k in enumerate(path)]
 
 
-def repair_row(readings: Sequence[CellReading], ok: Feasible) -> tuple[list[int | None], list[str]]:
+def repair_row(readings: Sequence[CellReading], ok: _Feasible) -> tuple[list[int | None], list[str]]:
     """Make one row of counts consistent, changing a cell only when one reading explains it.
 
     Parameters
@@ -253,7 +253,7 @@ def check_at_risk_against_curves(table: pd.DataFrame | None, curves: pd.DataFram
             elif n[k - 1] - n[k] < (d := min_events(s[k - 1], s[k], int(n[k]))):
                 reason = (f"drops by {n[k - 1] - n[k]} since time {t[k - 1]:g} but the curve "
                           f"shows at least {d} events")
-            elif n[k] > (m := max_at_risk(s[k - 1], s[k], int(n[k - 1]))):
+            elif n[k] > (m := _max_at_risk(s[k - 1], s[k], int(n[k - 1]))):
                 reason = (f"more at risk than the curve allows after {n[k - 1]} at time "
                           f"{t[k - 1]:g} (at most {int(m)})")
             if reason:

@@ -14,7 +14,8 @@ import re
 import numpy as np
 
 from kmipd.digitize.result import AxisMapping, PlotBox
-from kmipd.digitize.table.layout import TableRow, Token
+from kmipd.digitize.table.layout import TableRow
+from kmipd.digitize.table.tokens import Token
 from kmipd.digitize.text.cells import parse_count
 
 _NOT_ARM = re.compile(r"censor|event|death|died|^se$|%|cumulative|risk", re.I)
@@ -27,7 +28,7 @@ def find_transposed_table(lines: list[list[Token]], mapping: AxisMapping,
     Parameters
     ----------
     lines : list of list of Token
-        Text lines of the whole figure, top to bottom (:func:`kmipd.digitize.table.layout.group_lines`).
+        Text lines of the whole figure, top to bottom (:func:`kmipd.digitize.table.tokens.group_lines`).
     mapping : AxisMapping
         Pixel -> data calibration; the times in the table must lie on the x axis.
     box : PlotBox

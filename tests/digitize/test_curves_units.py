@@ -1,0 +1,268 @@
+"""Direct unit tests of curves/arm_choice and curves/untangle on synthetic candidates and
+coverage images (the figure tests reach them only through ``extract_arms``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kmipd.digitize.curves.arm_choice import (
+    _branches,
+    _close_columns,
+    _confidence_pairs,
+    _duplicate,
+    _mix_of,
+    choose_arms,
+)
+from kmipd.digitize.curves.linestyle import Candidate
+from kmipd.digitize.curves.trace import Runs
+from kmipd.digitize.curves.untangle import _weakness, untangle
+
+RED, BLUE, BLACK = (200.0, 30.0, 30.0), (30.0, 60.0, 200.0), (20.0, 20.0, 20.0)
+W = 200  # plot width in columns
+
+
+def _no_runs() -> Runs:
+    e = np.zeros(0, int)
+    return Runs(e, e, e, np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+def _cand(levels, x_start: int = 0, *, colour_id: int = 0, rank: int = 0, rgb=RED,
+          chromatic: bool = True, width: float = 2.0, style: str = "solid",
+          coverage: float | None = None, visible=None, runs: Runs | None = None) -> Candidate:
+    """A traced curve: ``levels`` is its pixel y per column from ``x_start``."""
+    y = np.asarray(levels, float)
+    vis = np.isfinite(y) if visible is None else np.asarray(visible, bool)
+    cov = float(vis.sum() / W) if coverage is None else coverage
+    return Candidate(colour_id, rank, rgb, chromatic, x_start, y, vis, width,
+                     _no_runs() if runs is None else runs, style=style, coverage=cov)
+
+
+def _ids(cands: list[Candidate]) -> list[int]:
+    return [id(c) for c in cands]
+
+
+def _step(*pieces: tuple[int, float]) -> np.ndarray:
+    """Levels over ``W`` columns: ``(x, y)`` pieces, each level holding until the next x."""
+    y = np.empty(W)
+    for (x, v), (x_next, _) in zip(pieces, list(pieces[1:]) + [(W, 0.0)]):
+        y[x:x_next] = v
+    return y
+
+
+# --- arm_choice: low-level tests ---------------------------------------------------------------
+
+def test_close_columns_uses_the_wider_line_plus_one_and_a_half_pixels():
+    a = _cand(np.full(W, 50.0), colour_id=0, width=2.0)
+    # 3.5 px off (width 2 + 1.5) is along the curve; 3.6 px is not
+    assert _close_columns(_cand(np.full(W, 53.5), colour_id=1, width=2.0), a).all()
+    assert not _close_columns(_cand(np.full(W, 53.6), colour_id=1, width=2.0), a).any()
+    # a thicker curve widens the allowance for both
+    assert _close_columns(_cand(np.full(W, 55.5), colour_id=1, width=4.0), a).all()
+
+
+def test_one_colour_traced_twice_is_close_only_through_a_band_of_its_own_ink():
+    a = _cand(np.full(W, 50.0))
+    xs = np.arange(W)
+    band = Runs(xs, np.full(W, 49), np.full(W, 59), np.full(W, 54.0), np.full(W, 11.0), np.ones(W))
+    gap = Runs(np.r_[xs, xs], np.r_[np.full(W, 49), np.full(W, 57)], np.r_[np.full(W, 51), np.full(W, 59)],
+               np.r_[np.full(W, 50.0), np.full(W, 58.0)], np.full(2 * W, 3.0), np.ones(2 * W))
+    order = np.lexsort((gap.top, gap.x))
+    gap = Runs(*(v[order] for v in (gap.x, gap.top, gap.bottom, gap.centre, gap.mass, gap.peak)))
+    # 8 px below: too far to be along it, unless ink of that colour fills the space between
+    assert _close_columns(_cand(np.full(W, 58.0), runs=band), a).all()
+    assert not _close_columns(_cand(np.full(W, 58.0), runs=gap), a).any()
+
+
+def test_a_curve_along_another_of_its_colour_for_70_percent_is_a_duplicate():
+    a = _cand(np.full(W, 50.0))
+    along = np.full(W, 51.0)
+    c75, c65 = along.copy(), along.copy()
+    c75[150:] = 120.0  # 150 of 200 columns along a
+    c65[130:] = 120.0  # 130 of 200
+    assert _duplicate(_cand(c75), [a])
+    assert not _duplicate(_cand(c65), [a])
+    # an unlike colour running along is not a duplicate (arms of large trials run close)
+    assert not _duplicate(_cand(along, colour_id=1, rgb=BLUE), [a])
+    assert not _duplicate(_cand(along), [])
+
+
+def test_mix_of_two_colours_is_a_point_near_the_segment_between_them():
+    p, q = np.array(RED), np.array(BLUE)
+    assert _mix_of(0.5 * (p + q), p, q)
+    assert _mix_of(0.3 * p + 0.7 * q + np.array([0.0, 39.0, 0.0]), p, q)
+    assert not _mix_of(0.5 * (p + q) + np.array([0.0, 41.0, 0.0]), p, q)
+    # beyond an end it is measured from that end, not from the line through both
+    assert not _mix_of(p + 2.0 * (p - q), p, q)
+
+
+def test_dashed_lines_above_and_below_a_curve_of_their_colour_are_confidence_limits():
+    arm = _cand(_step((0, 20.0), (100, 100.0)))
+    upper = _cand(_step((0, 10.0), (100, 80.0)), rank=1, style="dashed")
+    lower = _cand(_step((0, 30.0), (100, 120.0)), rank=2, style="dotted")
+    assert _confidence_pairs([arm, upper, lower]) == {id(upper), id(lower)}
+    assert _confidence_pairs([arm, upper]) == set()  # one side only
+    solid = _cand(upper.y, rank=1)
+    assert _confidence_pairs([arm, solid, lower]) == set()  # limits are never drawn solid
+    other = _cand(lower.y, rank=2, colour_id=1, style="dotted")
+    assert _confidence_pairs([arm, upper, other]) == set()  # another colour's line
+
+
+def test_a_curve_starting_at_the_axis_well_below_the_top_does_not_branch():
+    top = _cand(_step((0, 10.0), (60, 60.0), (150, 90.0)))
+    # starts at the axis within 4 * width + 3 = 11 px of the top: an arm
+    assert _branches(_cand(np.full(W, 21.0)), [top], start=0, top=10.0)
+    # a median guide line at the axis, 90 px lower: not an arm
+    assert not _branches(_cand(np.full(W, 100.0)), [top], start=0, top=10.0)
+    # shows up at x = 90 under the top arm (at 60 there): it ran hidden under it
+    assert _branches(_cand(np.full(W - 90, 65.0), x_start=90), [top], start=0, top=10.0)
+    # shows up at x = 90 well above every arm there (60 + 11 px tolerance): left out
+    assert not _branches(_cand(np.full(W - 90, 48.0), x_start=90), [top], start=0, top=10.0)
+    assert _branches(_cand(np.full(W - 90, 50.0), x_start=90), [top], start=0, top=10.0)
+
+
+# --- arm_choice: choose_arms -------------------------------------------------------------------
+
+def test_choose_arms_takes_the_two_coloured_arms_and_leaves_a_guide_line():
+    a = _cand(_step((0, 10.0), (100, 60.0)), colour_id=0, coverage=1.0)
+    b = _cand(_step((0, 10.0), (50, 100.0)), colour_id=1, rgb=BLUE, coverage=0.95)
+    guide = _cand(np.full(W, 150.0), colour_id=0, rank=1, style="dashed", coverage=0.5)
+    arms, warnings = choose_arms([guide, b, a], W, None)
+    assert _ids(arms) == _ids([a, b])
+    assert warnings == ["1 more curve-like line(s) not taken as arms; give the number of arms "
+                        "(--arms N, n_arms= in Python) if the figure has more"]
+
+
+def test_choose_arms_with_n_arms_cuts_by_coverage_or_adds_doubtful_at_half_confidence():
+    a = _cand(_step((0, 10.0), (100, 60.0)), colour_id=0, coverage=1.0)
+    b = _cand(_step((0, 10.0), (50, 100.0)), colour_id=1, rgb=BLUE, coverage=0.95)
+    guide = _cand(np.full(W, 150.0), colour_id=0, rank=1, style="dashed", coverage=0.5)
+    arms, warnings = choose_arms([a, b, guide], W, 1)
+    assert _ids(arms) == _ids([a]) and warnings == []
+    arms, warnings = choose_arms([a, b, guide], W, 3)
+    assert _ids(arms) == _ids([a, b, guide]) and warnings == []
+    assert guide.confidence == pytest.approx(0.5) and a.confidence == pytest.approx(1.0)
+    arms, warnings = choose_arms([a, b], W, 4)
+    assert len(arms) == 2 and warnings == ["asked for 4 arms, found 2"]
+
+
+def test_confidence_limits_are_dropped_with_a_warning():
+    arm = _cand(_step((0, 10.0), (100, 100.0)), coverage=1.0)
+    upper = _cand(_step((0, 5.0), (100, 80.0)), rank=1, style="dashed", coverage=0.9)
+    lower = _cand(_step((0, 15.0), (100, 120.0)), rank=2, style="dashed", coverage=0.9)
+    arms, warnings = choose_arms([arm, upper, lower], W, None)
+    assert _ids(arms) == _ids([arm])
+    assert warnings == ["ignored 2 dotted/dashed line(s) paired around a curve (confidence limits)"]
+
+
+def test_a_second_solid_black_curve_of_the_same_look_is_not_an_arm_but_a_dashed_one_is():
+    a = _cand(_step((0, 10.0), (100, 60.0)), rgb=BLACK, chromatic=False, coverage=1.0)
+    # 6 px below a: beyond the duplicate distance (3.5 px), within the same-look one (9 px)
+    near = a.y + 6.0
+    solid = _cand(near, rank=1, rgb=BLACK, chromatic=False, coverage=0.9)
+    dashed = _cand(near, rank=1, rgb=BLACK, chromatic=False, coverage=0.9, style="dashed")
+    assert _ids(choose_arms([a, solid], W, None)[0]) == _ids([a])
+    assert _ids(choose_arms([a, dashed], W, None)[0]) == _ids([a, dashed])
+    # a solid grey curve (mean RGB 40 or more lighter) is another arm, a dark grey one is not
+    grey = _cand(near, rank=1, rgb=(60.0, 60.0, 60.0), chromatic=False, coverage=0.9)
+    dark = _cand(near, rank=1, rgb=(59.0, 59.0, 59.0), chromatic=False, coverage=0.9)
+    assert _ids(choose_arms([a, grey], W, None)[0]) == _ids([a, grey])
+    assert _ids(choose_arms([a, dark], W, None)[0]) == _ids([a])
+
+
+def test_more_than_six_arms_keeps_six():
+    cands = [_cand(_step((0, 10.0), (20 * (k + 1), 30.0 + 20 * k)), colour_id=k,
+                   rgb=(30.0 * k, 255.0 - 30.0 * k, 120.0), coverage=1.0 - 0.01 * k) for k in range(7)]
+    arms, warnings = choose_arms(cands, W, None)
+    assert _ids(arms) == _ids(cands[:6])
+    assert warnings == ["more than 6 curves found; kept the 6 longest"]
+
+
+def test_choose_arms_with_nothing_left_says_so():
+    assert choose_arms([], W, None) == ([], ["no curve found in the plot area"])
+
+
+# --- untangle ----------------------------------------------------------------------------------
+
+def _alpha_line(alpha: np.ndarray, y: int, x0: int, x1: int, value: float = 1.0,
+                dash: tuple[int, int] | None = None) -> None:
+    """Draw a 2-px horizontal line (rows y-1, y) of coverage ``value``, solid or dashed."""
+    xs = np.arange(x0, x1)
+    if dash is not None:
+        on, off = dash
+        xs = xs[(xs % (on + off)) < on]
+    alpha[y - 1:y + 1, xs] = value
+
+
+def test_weakness_is_one_minus_the_mean_coverage_along_the_line():
+    alpha = np.zeros((100, W), np.float32)
+    _alpha_line(alpha, 20, 0, W)
+    _alpha_line(alpha, 50, 0, W, dash=(5, 5))
+    _alpha_line(alpha, 80, 0, W, value=0.6)
+    cols = np.arange(W)
+    assert _weakness(alpha, np.full(W, 19.5), cols, 2.0) == pytest.approx(0.0)
+    assert _weakness(alpha, np.full(W, 49.5), cols, 2.0) == pytest.approx(0.5)
+    assert _weakness(alpha, np.full(W, 79.5), cols, 2.0) == pytest.approx(0.4, abs=1e-6)
+
+
+def test_weakness_leaves_out_columns_next_to_a_censor_mark():
+    alpha = np.zeros((100, W), np.float32)
+    _alpha_line(alpha, 50, 0, W, dash=(5, 5))
+    cols = np.arange(W)
+    for x in (27, 77, 127, 177):  # '+' marks in the dash gaps: the bar fills 5 gap columns
+        alpha[40:60, x] = 1.0
+        alpha[49:51, x - 3:x + 4] = 1.0
+    # counted, the bars would make the line look more solid: 1 - 120 / 200 = 0.4; the columns
+    # within 3 * width + 3 = 9 of a mark are left out: 1 - 60 / 124
+    assert _weakness(alpha, np.full(W, 49.5), cols, 2.0) == pytest.approx(1 - 60 / 124)
+
+
+def _crossing(meet: int):
+    """A solid curve that joins a dashed one at ``meet`` (10 columns) and ends below it, and the
+    two chains traced the wrong way round after the meeting."""
+    alpha = np.zeros((100, W), np.float32)
+    _alpha_line(alpha, 50, 0, W, dash=(5, 5))  # the dashed curve, level 50 throughout
+    _alpha_line(alpha, 30, 0, meet)  # the solid curve: 30, then along the dashed one, then 70
+    alpha[30:50, meet] = 1.0
+    _alpha_line(alpha, 50, meet, meet + 10)
+    alpha[50:70, meet + 10] = 1.0
+    _alpha_line(alpha, 70, meet + 10, W)
+    a = _cand(_step((0, 29.5), (meet, 49.5)), rgb=BLACK, chromatic=False)  # takes the dashed after
+    b = _cand(_step((0, 49.5), (meet + 10, 69.5)), rank=1, rgb=BLACK, chromatic=False)
+    return alpha, a, b
+
+
+def test_untangle_swaps_back_the_stretch_a_chain_took_from_the_other_curve():
+    alpha, a, b = _crossing(125)
+    untangle([a, b], alpha)
+    # the longer stretch (0-125) fixes which chain is the solid one; after the meeting the
+    # chains are swapped: a follows the solid curve down to 70, b stays on the dashed one
+    assert a.y[10] == 29.5 and a.y[130] == 49.5 and a.y[150] == 69.5 and a.y[-1] == 69.5
+    assert b.y[10] == 49.5 and b.y[150] == 49.5 and b.y[-1] == 49.5
+    assert a.x_start == 0 and len(a.y) == W and a.coverage == pytest.approx(1.0)
+
+
+def test_untangle_leaves_chains_that_do_not_switch_curves():
+    alpha, a, b = _crossing(125)
+    a.y[135:], b.y[135:] = 69.5, 49.5  # already right
+    ya, yb = a.y.copy(), b.y.copy()
+    untangle([a, b], alpha)
+    assert np.array_equal(a.y, ya) and np.array_equal(b.y, yb)
+
+
+def test_untangle_needs_a_clear_difference_in_look():
+    alpha, a, b = _crossing(125)
+    alpha[alpha > 0] = 1.0
+    _alpha_line(alpha, 50, 0, W)  # the dashed curve drawn solid: two lines of one look
+    ya, yb = a.y.copy(), b.y.copy()
+    untangle([a, b], alpha)
+    assert np.array_equal(a.y, ya) and np.array_equal(b.y, yb)
+
+
+def test_untangle_ignores_stretches_shorter_than_min_len():
+    alpha, a, b = _crossing(125)
+    # the chains part only for 10 columns before the meeting: too short to judge
+    a.y[:115], b.y[:115] = 49.5, 49.5
+    ya, yb = a.y.copy(), b.y.copy()
+    untangle([a, b], alpha, min_len=12)
+    assert np.array_equal(a.y, ya) and np.array_equal(b.y, yb)
