@@ -125,13 +125,13 @@ def run_case(case: Case, digitize, reconstruct) -> dict:
     pairs = match_arms(found, truth, by_name=bool(dig.legend))
     marks = dig.censor_marks if len(dig.censor_marks) else None
     if dig.at_risk is not None:
-        ipd = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks)
+        ipd = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks).ipd
         rec["table"] = compare(case, ipd, pairs)
     else:
         rec["table"] = {"error": "no at-risk table read"}
     n_true = case.ipd.groupby("arm").size()
     n = {f: int(n_true[a]) for f, a in pairs.items()}
-    rec["n_only"] = compare(case, reconstruct(dig.curves, n=n, censor_marks=marks), pairs)
+    rec["n_only"] = compare(case, reconstruct(dig.curves, n=n, censor_marks=marks).ipd, pairs)
     return rec
 
 

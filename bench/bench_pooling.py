@@ -79,7 +79,7 @@ def run_case(studies, digitized: bool) -> dict:
     rebuilt = []
     for name, ipd, treatment, control in studies:
         curves, at_risk = figure_data(ipd, digitized)
-        rebuilt.append((name, reconstruct(curves, at_risk=at_risk), treatment, control))
+        rebuilt.append((name, reconstruct(curves, at_risk=at_risk).ipd, treatment, control))
     seconds = time.perf_counter() - start
     true, rec = pool(studies), pool(rebuilt)
     diff = {k: abs(float(rec.pooled_.loc[k, "log_hr"] - true.pooled_.loc[k, "log_hr"])) for k in ("one_stage", "fixed", "random")}

@@ -97,8 +97,8 @@ def run(seeds: int) -> dict:
         conditions += [("digitized", seed, *simulate_digitization(ipd, seed=seed)) for seed in range(seeds)]
         for condition, seed, curves, table in conditions:
             methods = {
-                "table": reconstruct(curves, at_risk=table),
-                "n_only": reconstruct(curves, n=n),
+                "table": reconstruct(curves, at_risk=table).ipd,
+                "n_only": reconstruct(curves, n=n).ipd,
                 "guyot_n_only": guyot_paper_n_only(curves, n),
             }
             for method, rebuilt in methods.items():

@@ -4,6 +4,11 @@ The chain is image -> :func:`digitize_figure` -> :func:`reconstruct_ipd` -> :fun
 / :func:`analyze` (:func:`run` does all of it, :func:`pool` combines several studies); each stage
 is a plain function over plain data and can be entered on its own.
 
+Each stage returns a result object, built once: ``Digitization`` (``.curves``, ``.at_risk``,
+...), ``Reconstruction`` (``.ipd``, ``.notes``), ``ValidationResult``, ``SurvivalAnalysis``,
+``PooledAnalysis``. All of them show their results as a DataFrame in ``.summary``, as the text
+the command line prints in ``.format()``, and, where a JSON file is written, as ``.to_dict()``.
+
 The stages live in the subpackages ``kmipd.digitize``, ``kmipd.reconstruct`` and
 ``kmipd.validate`` (there the functions are ``digitize``, ``reconstruct`` and ``validate``); at
 this top level they carry names of their own, so that ``kmipd.digitize`` is always the package.

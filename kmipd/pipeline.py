@@ -153,11 +153,11 @@ def run(
                 warnings["reconstruct"].append(
                     "no at-risk table in the figure: N of each arm taken from the reported file, "
                     "so the n check is not independent.")
-        notes: list[str] = []
         marks = dig.censor_marks if len(dig.censor_marks) else None
-        ipd = reconstruct(dig.curves, at_risk=dig.at_risk, n=n_arm or None, events=events,
-                          censor_marks=marks, notes=notes)
-        warnings["reconstruct"].extend(notes)
+        rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, n=n_arm or None, events=events,
+                              censor_marks=marks)
+        warnings["reconstruct"].extend(rebuilt.notes)
+        ipd = rebuilt.ipd
         curves, at_risk, renames = dig.curves, dig.at_risk, {}
         if rep is not None:
             sizes = ipd.groupby("arm", sort=False).size().to_dict()

@@ -81,6 +81,11 @@ def two_stage(log_hr: ArrayLike, se: ArrayLike, names: list[str] | None = None) 
         "combine_results": m,
     }
 
+#: Columns of :attr:`PooledAnalysis.summary`.
+SUMMARY_COLUMNS = ["study", "treatment", "control", "n_treatment", "n_control", "events_treatment",
+                   "events_control", "log_hr", "se_log_hr", "hr", "hr_lower", "hr_upper", "p",
+                   "weight_fixed", "weight_random"]
+
 
 class PooledAnalysis:
     """One-stage and two-stage meta-analysis of treatment-vs-control hazard ratios.
@@ -104,6 +109,10 @@ class PooledAnalysis:
         The stratified Cox model.
     meta_ : statsmodels CombineResults
         The two-stage computation.
+    summary : pandas.DataFrame
+        The studies' rows, then the pooled rows (see the property). :meth:`format` (also
+        ``str()``) is the text ``kmipd pool`` prints, :meth:`to_dict` the content of
+        ``pooling.json``.
     """
 
     def __init__(self, alpha: float = 0.05) -> None:
@@ -164,8 +173,17 @@ class PooledAnalysis:
                 "hr": float(np.exp(log_hr)), "hr_lower": float(np.exp(lo)), "hr_upper": float(np.exp(hi)), "p": p}
 
     @property
-    def summary(self) -> str:
-        """The results as printable text tables."""
+    def summary(self) -> pd.DataFrame:
+        """The studies, then the pooled rows: ``study, treatment, control, n_treatment,
+        n_control, events_treatment, events_control, log_hr, se_log_hr, hr, hr_lower, hr_upper,
+        p, weight_fixed, weight_random``; a pooled row has its method in ``study`` and no
+        arms, counts or weights (the rows of the forest plot)."""
+        pooled = self.pooled_.rename(columns={"method": "study"})
+        return pd.concat([self.studies_[SUMMARY_COLUMNS], pooled.reindex(columns=SUMMARY_COLUMNS)],
+                         ignore_index=True)
+
+    def format(self) -> str:
+        """The results as printable text tables (what ``kmipd pool`` prints)."""
         level = f"{100 * (1 - self.alpha):g}% CI"
         s = self.studies_
         table = pd.DataFrame({
@@ -189,6 +207,9 @@ class PooledAnalysis:
             f"Heterogeneity: Q = {h['q']:.3f}, df = {h['df']}, p = {fmt_p(h['p'])}, "
             f"I^2 = {100 * h['i2']:.1f}%, tau^2 = {fmt(h['tau2'], 4)}",
         ])
+
+    def __str__(self) -> str:
+        return self.format()
 
     def to_dict(self) -> dict:
         """All results as plain data (the content of ``pooling.json``)."""

@@ -147,6 +147,7 @@ def test_parametric_fits_match_lifelines_and_failures_are_rows(leukemia):
     gg = fits[(fits["arm"] == "6-MP") & (fits["model"] == "generalized_gamma")].iloc[0]
     assert gg["status"] == "failed" and "ConvergenceError" in gg["note"] and math.isnan(gg["aic"])
     assert set(res.parametric_.best_["arm"]) == {"6-MP", "Placebo"}
+    assert res.parametric_.summary is res.parametric_.fits_ and "Parametric fits" in str(res.parametric_)
     assert res.comparisons_["arm"].tolist() == ["6-MP"]
 
 
@@ -180,7 +181,8 @@ def test_to_folder_and_summary(larynx, tmp_path):
     data = json.loads((tmp_path / "analysis.json").read_text(), parse_constant=_reject)
     assert data["reference"] == "Stage I" and len(data["comparisons"]) == 3
     assert pd.read_csv(files["per_arm"])["n"].sum() == 90
-    assert "Overall log-rank" in res.summary and "Versus 'Stage I'" in res.summary
+    assert "Overall log-rank" in res.format() and "Versus 'Stage I'" in str(res)
+    pd.testing.assert_frame_equal(res.summary, res.per_arm_)
 
 
 def test_cli_analyze_writes_everything(tmp_path):

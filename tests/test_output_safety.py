@@ -130,7 +130,7 @@ def test_every_output_file_is_moved_into_place(tmp_path, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    ipd = reconstruct(CURVES, at_risk=AT_RISK)
+    ipd = reconstruct(CURVES, at_risk=AT_RISK).ipd
     folders = {
         "digitize": lambda out: _digitization().to_folder(out),
         "validate": lambda out: validate(ipd, REPORTED).to_folder(out),
@@ -191,7 +191,7 @@ def test_analysis_without_parametric_removes_old_parametric_files(tmp_path):
     from kmipd.analysis.survival import ANALYSIS_OUTPUTS
     from kmipd.reconstruct import reconstruct
 
-    ipd = reconstruct(CURVES, at_risk=AT_RISK)
+    ipd = reconstruct(CURVES, at_risk=AT_RISK).ipd
     out = tmp_path / "analysis"
     out.mkdir()
     for name in ANALYSIS_OUTPUTS:
@@ -206,7 +206,7 @@ def test_validation_without_cut_removes_old_cut_ipd(tmp_path):
     from kmipd.validate import validate
 
     (tmp_path / "ipd_at_report_cut.csv").write_text("old")
-    validate(reconstruct(CURVES, at_risk=AT_RISK), REPORTED).to_folder(tmp_path)
+    validate(reconstruct(CURVES, at_risk=AT_RISK).ipd, REPORTED).to_folder(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.csv", "validation.json"]
 
 
@@ -299,7 +299,7 @@ def test_cli_digitize_refuses_to_overwrite_its_figure(tmp_path, fake_digitize):
 def test_cli_validate_analyze_pool_refuse_overwriting_inputs(tmp_path):
     from kmipd.reconstruct import reconstruct
 
-    ipd = reconstruct(CURVES, at_risk=AT_RISK)
+    ipd = reconstruct(CURVES, at_risk=AT_RISK).ipd
     reported = tmp_path / "reported.toml"
     reported.write_text('[arms.A]\nn = 20\n[arms.B]\nn = 20\n')
     runner = CliRunner()
@@ -328,7 +328,7 @@ def test_cli_validate_analyze_pool_refuse_overwriting_inputs(tmp_path):
 def test_output_folder_that_is_a_file_is_one_line(tmp_path, command, fake_digitize):
     from kmipd.reconstruct import reconstruct
 
-    ipd_csv = write_table(reconstruct(CURVES, at_risk=AT_RISK), tmp_path / "ipd.csv")
+    ipd_csv = write_table(reconstruct(CURVES, at_risk=AT_RISK).ipd, tmp_path / "ipd.csv")
     reported = tmp_path / "reported.toml"
     reported.write_text('[arms.A]\nn = 20\n')
     blocker = tmp_path / "blocker"
@@ -349,7 +349,7 @@ def test_output_folder_that_is_a_file_is_one_line(tmp_path, command, fake_digiti
 def test_default_analysis_folder_that_is_a_file_is_one_line(tmp_path):
     from kmipd.reconstruct import reconstruct
 
-    ipd_csv = write_table(reconstruct(CURVES, at_risk=AT_RISK), tmp_path / "ipd.csv")
+    ipd_csv = write_table(reconstruct(CURVES, at_risk=AT_RISK).ipd, tmp_path / "ipd.csv")
     (tmp_path / "analysis").write_text("a file")
     res = CliRunner().invoke(main_group, ["analyze", str(ipd_csv), "--no-parametric"])
     assert "existing file" in _one_line_error(res)

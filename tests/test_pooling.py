@@ -122,7 +122,11 @@ def test_outputs(pooled, tmp_path):
     data = json.loads((tmp_path / "pooling.json").read_text())
     assert [r["key"] for r in data["pooled"]] == ["one_stage", "fixed", "random"]
     assert (tmp_path / "forest.png").stat().st_size > 10_000
-    assert "DerSimonian-Laird" in pooled.summary and "I^2" in pooled.summary
+    assert "DerSimonian-Laird" in pooled.format() and "I^2" in str(pooled)
+    summary = pooled.summary
+    assert summary["study"].tolist() == [*pooled.studies_["study"], *pooled.pooled_["method"]]
+    np.testing.assert_allclose(summary["hr"], [*pooled.studies_["hr"], *pooled.pooled_["hr"]])
+    assert summary["n_treatment"].iloc[-3:].isna().all() and summary["weight_fixed"].iloc[0] > 0
 
 
 def _write_studies(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 
@@ -79,7 +80,7 @@ def test_clean_rejects_negative_times_and_bad_range():
 def test_exact_coordinates_rebuild_events_curve_and_hr(name):
     ipd = load_ipd(name)
     curves, table = exact_inputs(ipd)
-    rebuilt = reconstruct(curves, at_risk=table)
+    rebuilt = reconstruct(curves, at_risk=table).ipd
     for arm, g in ipd.groupby("arm"):
         r = rebuilt[rebuilt["arm"] == arm]
         assert len(r) == len(g)
@@ -98,7 +99,7 @@ def test_refinement_beats_the_published_algorithm_on_exact_curves(monkeypatch):
         for name in ["gbsg2", "lung", "larynx", "kidney_transplant", "lymphoma"]:
             ipd = load_ipd(name)
             curves, table = exact_inputs(ipd)
-            errs[refine].append(km_mae(ipd, reconstruct(curves, at_risk=table)))
+            errs[refine].append(km_mae(ipd, reconstruct(curves, at_risk=table).ipd))
         monkeypatch.undo()
     assert np.median(errs[True]) < 0.6 * np.median(errs[False]), errs
 
@@ -106,7 +107,7 @@ def test_refinement_beats_the_published_algorithm_on_exact_curves(monkeypatch):
 def test_digitizer_noise_keeps_curve_and_hr_close():
     ipd = load_ipd("gbsg2")
     curves, table = simulate_digitization(ipd, seed=3)
-    rebuilt = reconstruct(curves, at_risk=table)
+    rebuilt = reconstruct(curves, at_risk=table).ipd
     assert km_mae(ipd, rebuilt) < 0.01
     assert abs(log_hr(rebuilt, "No hormone therapy") - log_hr(ipd, "No hormone therapy")) < 0.06
 
@@ -116,7 +117,7 @@ def test_total_events_are_matched_without_table():
     curves, _ = exact_inputs(ipd)
     n = ipd.groupby("arm").size().to_dict()
     events = ipd.groupby("arm")["event"].sum().astype(int).to_dict()
-    rebuilt = reconstruct(curves, n=n, events=events)
+    rebuilt = reconstruct(curves, n=n, events=events).ipd
     assert rebuilt.groupby("arm")["event"].sum().astype(int).to_dict() == events
 
 
@@ -124,7 +125,7 @@ def test_n_only_estimates_censoring_better_than_assuming_none():
     ipd = load_ipd("gbsg2")  # heavily censored: 'no censoring' overstates events by far
     curves, _ = exact_inputs(ipd)
     n = ipd.groupby("arm").size().to_dict()
-    rebuilt = reconstruct(curves, n=n)
+    rebuilt = reconstruct(curves, n=n).ipd
     true_events = ipd.groupby("arm")["event"].sum()
     err = (rebuilt.groupby("arm")["event"].sum() - true_events).abs() / true_events
     assert (err < 0.15).all(), err
@@ -148,7 +149,7 @@ def test_table_running_past_the_curve_end_is_ignored():
     curves, table = exact_digitization(ipd)
     end = curves.groupby("arm")["time"].max()
     extra = pd.DataFrame({"arm": end.index, "time": end.to_numpy() + 5.0, "n_at_risk": 0})
-    rebuilt = reconstruct(curves, at_risk=pd.concat([table, extra], ignore_index=True))
+    rebuilt = reconstruct(curves, at_risk=pd.concat([table, extra], ignore_index=True)).ipd
     assert rebuilt.groupby("arm")["event"].sum().to_dict() == ipd.groupby("arm")["event"].sum().to_dict()
     assert (rebuilt.groupby("arm")["time"].max() <= end + 1e-9).all()
 
@@ -162,7 +163,7 @@ def test_last_stretch_keeps_its_events_when_the_table_runs_past_the_end():
     ticks = np.arange(0.0, 61.0, 15.0)
     table = pd.concat([pd.DataFrame({"arm": arm, "time": ticks, "n_at_risk": at_risk_counts(g["time"], ticks)})
                        for arm, g in ipd.groupby("arm")], ignore_index=True)
-    rebuilt = reconstruct(curves, at_risk=table)
+    rebuilt = reconstruct(curves, at_risk=table).ipd
     late_true = ipd[ipd["time"] > 45].groupby("arm")["event"].sum()
     late = rebuilt[rebuilt["time"] > 45].groupby("arm")["event"].sum()
     assert late.to_dict() == late_true.to_dict()
@@ -172,12 +173,31 @@ def test_last_stretch_keeps_its_events_when_the_table_runs_past_the_end():
 def test_output_is_deterministic_and_sorted():
     ipd = load_ipd("lung")
     curves, table = simulate_digitization(ipd, seed=1)
-    a = reconstruct(curves, at_risk=table)
-    b = reconstruct(curves.sample(frac=1, random_state=0), at_risk=table)
+    a = reconstruct(curves, at_risk=table).ipd
+    b = reconstruct(curves.sample(frac=1, random_state=0), at_risk=table).ipd
     by_arm = ["arm", "time", "event"]
     pd.testing.assert_frame_equal(a.sort_values(by_arm, ignore_index=True), b.sort_values(by_arm, ignore_index=True))
     assert list(dict.fromkeys(a["arm"])) == list(dict.fromkeys(curves["arm"]))  # arms in the curves' order
     assert list(a.columns) == ["arm", "time", "event"]
+
+
+def test_result_holds_ipd_notes_and_how_each_arm_was_rebuilt(tmp_path):
+    curves = pd.DataFrame({"arm": ["A"] * 4 + ["B"] * 4 + ["C"] * 4,
+                           "time": [1.0, 2, 2, 8] * 3,
+                           "survival": [1.0, 1, 0.8, 0.8] * 3})
+    table = pd.DataFrame({"arm": ["A", "A"], "time": [0.0, 4], "n_at_risk": [10, 7]})
+    marks = pd.DataFrame({"arm": ["C", "C"], "time": [5.0, 6.0]})
+    rec = reconstruct(curves, at_risk=table, n={"B": 10, "C": 10}, censor_marks=marks)
+    summary = rec.summary
+    assert list(summary.columns) == ["arm", "n", "events", "censored", "at_risk_from"]
+    assert summary["at_risk_from"].tolist() == ["table", "estimated from N", "censor marks"]
+    assert (summary["n"] == summary["events"] + summary["censored"]).all()
+    assert summary["n"].tolist() == rec.ipd.groupby("arm", sort=False).size().tolist()
+    assert isinstance(rec.notes, tuple) and any(n.startswith("A: ") for n in rec.notes)
+    assert str(rec).splitlines()[0] == f"A: {summary['n'][0]} patients, {summary['events'][0]} events"
+    pd.testing.assert_frame_equal(pd.read_csv(rec.to_csv(tmp_path / "ipd.csv")), rec.ipd, check_dtype=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.ipd = rec.ipd.head()
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -197,7 +217,7 @@ def arms(draw):
 def test_properties_of_any_reconstruction(ipd, seed, use_table):
     curves, table = simulate_digitization(ipd, seed=seed)
     n = len(ipd)
-    rebuilt = reconstruct(curves, at_risk=table) if use_table else reconstruct(curves, n={"A": n})
+    rebuilt = reconstruct(curves, at_risk=table).ipd if use_table else reconstruct(curves, n={"A": n}).ipd
     assert len(rebuilt) == n  # never more (or fewer) patients than N
     assert rebuilt["time"].min() >= 0
     assert rebuilt["time"].max() <= curves["time"].max() + 1e-9

@@ -89,10 +89,10 @@ def test_fraction_curve_with_a_stray_point_above_1_is_refused_not_read_as_percen
 def test_percent_curve_gives_the_same_ipd_as_the_fraction_curve(leukemia_files):
     _, curves, table = leukemia_files
     percent = curves.assign(survival=curves["survival"] * 100)
-    notes: list[str] = []
-    as_percent = reconstruct(percent, at_risk=table, notes=notes)
-    as_fraction = reconstruct(curves, at_risk=table)
-    pd.testing.assert_frame_equal(as_percent, as_fraction)
+    as_percent = reconstruct(percent, at_risk=table)
+    as_fraction = reconstruct(curves, at_risk=table).ipd
+    pd.testing.assert_frame_equal(as_percent.ipd, as_fraction)
+    notes = as_percent.notes
     assert sum("survival given in percent; divided by 100" in n for n in notes) == curves["arm"].nunique()
 
 
@@ -114,9 +114,9 @@ def test_noise_slightly_above_1_is_clipped_with_a_note():
     curves = smooth_curve()
     noisy = curves.copy()
     noisy.loc[0, "survival"] = 1.02  # the start at 1.0, read a pixel high
-    notes: list[str] = []
-    rebuilt = reconstruct(noisy, n={"A": 50}, notes=notes)
-    pd.testing.assert_frame_equal(rebuilt, reconstruct(curves, n={"A": 50}))
+    rebuilt = reconstruct(noisy, n={"A": 50})
+    pd.testing.assert_frame_equal(rebuilt.ipd, reconstruct(curves, n={"A": 50}).ipd)
+    notes = rebuilt.notes
     assert any(n.startswith("A: clipped 1 survival value(s) outside [0, 1] by at most 0.02") for n in notes), notes
 
 
@@ -210,7 +210,7 @@ def test_bad_events_are_refused_and_whole_floats_accepted():
         reconstruct(smooth_curve(), n={"A": 50}, events={"A": -1})
     with pytest.raises(KmipdError, match=r"total events of arm 'A' must be a whole number, got 2.5\."):
         reconstruct(smooth_curve(), n={"A": 50}, events={"A": 2.5})
-    ipd = reconstruct(smooth_curve(), n={"A": 50.0}, events={"A": np.int64(30)})
+    ipd = reconstruct(smooth_curve(), n={"A": 50.0}, events={"A": np.int64(30)}).ipd
     assert counts(ipd) == {"A": (50, 30)}
 
 
@@ -226,7 +226,7 @@ def test_at_risk_count_beyond_the_limit_is_refused():
 
 
 def test_n_at_the_limit_is_rebuilt():
-    ipd = reconstruct(smooth_curve(), n={"A": MAX_PATIENTS})
+    ipd = reconstruct(smooth_curve(), n={"A": MAX_PATIENTS}).ipd
     assert len(ipd) == MAX_PATIENTS
 
 
@@ -315,7 +315,7 @@ def test_library_censor_marks_are_checked():
         reconstruct(curves, n={"A": 20}, censor_marks=pd.DataFrame({"arm": ["A", "A"], "time": [1.0, np.nan]}))
     # column names as a person types them, and arms that are not str, are fine
     marks = pd.DataFrame({" Arm": ["A"], "TIME": [np.float32(4.4)]})
-    ipd = reconstruct(curves, n={"A": 20}, censor_marks=marks)
+    ipd = reconstruct(curves, n={"A": 20}, censor_marks=marks).ipd
     assert 4.4 in ipd.query("event == 0")["time"].round(6).tolist()
     empty = check_censor_marks(pd.DataFrame(columns=["arm", "time"]))
     assert list(empty.columns) == ["arm", "time"] and empty.empty

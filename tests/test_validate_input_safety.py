@@ -311,7 +311,7 @@ def test_analyze_arm_without_events_is_reported_not_estimable():
     assert (mp["status"] == "failed").all() and mp["aic"].isna().all()
     assert (mp["note"] == "no events in the arm: the model is not estimable").all()
     assert (fits.loc[fits["arm"] == "Placebo", "status"] != "failed").sum() >= 4
-    assert "has no events" in res.summary
+    assert "has no events" in res.format()
 
 
 def test_parametric_fit_of_a_single_patient_says_why():

@@ -25,7 +25,7 @@
 0  Drug   Placebo  0.44
 >>> res.parametric_.fits_["model"].unique().tolist()
 ['exponential', 'weibull', 'lognormal', 'loglogistic', 'generalized_gamma']
->>> print(res.summary.splitlines()[0])
+>>> print(res.format().splitlines()[0])
 Survival analysis: reference arm 'Placebo', tau = 30, 95% CI
 >>> with tempfile.TemporaryDirectory() as out:
 ...     sorted(res.to_folder(out))  # doctest: +NORMALIZE_WHITESPACE

@@ -101,6 +101,9 @@ class ParametricFits:
         ``(arm, model) -> lifelines fitter`` for the fits that did not fail.
     horizon_ : float
         Extrapolation horizon.
+    summary : pandas.DataFrame
+        The fit table (``fits_``); :meth:`format` (also ``str()``) is it as text,
+        :meth:`to_dict` the plain data for JSON.
     """
 
     def __init__(self, models: tuple[str, ...] | list[str] | None = None, alpha: float = 0.05) -> None:
@@ -192,7 +195,14 @@ class ParametricFits:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["arm", "model", "time", "survival"])
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> pd.DataFrame:
+        """The fit table (:attr:`fits_`); :meth:`format` shows it as text."""
+        return self.fits_
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self) -> str:
         """The fit table as text."""
         f = self.fits_
         table = pd.DataFrame({

@@ -21,7 +21,7 @@ from lifelines.utils import median_survival_times, restricted_mean_survival_time
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kmipd.analysis._common import fmt, fmt_ci, fmt_p, wald, write_json, z_crit
+from kmipd.analysis._common import fmt_p, wald, write_json, z_crit
 from kmipd.analysis.parametric import PARAMETRIC_OUTPUTS, ParametricFits
 from kmipd.analysis.plots import plot_km
 from kmipd.errors import KmipdError
@@ -121,6 +121,9 @@ class SurvivalAnalysis:
         Exponential, Weibull, log-normal, log-logistic and generalised gamma fits per arm.
     reference_, tau_, arms_, kmfs_
         The reference arm, the RMST horizon, the arms (sorted) and their KaplanMeierFitters.
+    summary : pandas.DataFrame
+        The per-arm table (``per_arm_``). :meth:`format` (also ``str()``) is every table as the
+        text ``kmipd analyze`` prints, :meth:`to_dict` the content of ``analysis.json``.
     """
 
     def __init__(self, alpha: float = 0.05) -> None:
@@ -297,41 +300,18 @@ class SurvivalAnalysis:
 
     # -- output ----------------------------------------------------------------------------------
     @property
-    def summary(self) -> str:
-        """The results as printable text tables."""
-        level = f"{100 * (1 - self.alpha):g}% CI"
-        per = pd.DataFrame({
-            "arm": self.per_arm_["arm"], "N": self.per_arm_["n"], "events": self.per_arm_["events"],
-            f"median ({level})": [fmt_ci(r.median, r.median_lower, r.median_upper, 4) for r in self.per_arm_.itertuples()],
-            f"RMST to {fmt(self.tau_, 4)} ({level})": [fmt_ci(r.rmst, r.rmst_lower, r.rmst_upper, 4) for r in self.per_arm_.itertuples()],
-        })
-        land = pd.DataFrame({
-            "arm": self.landmarks_["arm"], "time": self.landmarks_["time"].map(lambda t: fmt(t, 4)),
-            "at risk": self.landmarks_["n_at_risk"],
-            f"survival ({level})": [fmt_ci(r.survival, r.lower, r.upper) for r in self.landmarks_.itertuples()],
-        })
-        parts = [f"Survival analysis: reference arm {self.reference_!r}, tau = {fmt(self.tau_, 4)}, {level}",
-                 "", "Per arm", per.to_string(index=False)]
-        if len(land):
-            parts += ["", "Survival at landmarks", land.to_string(index=False)]
-        if len(self.comparisons_):
-            c = self.comparisons_
-            comp = pd.DataFrame({
-                "arm": c["arm"], f"HR ({level})": [fmt_ci(r.hr, r.hr_lower, r.hr_upper, inf="inf") for r in c.itertuples()],
-                "p": c["hr_p"].map(fmt_p), "PH test p": c["ph_p"].map(fmt_p), "log-rank p": c["logrank_p"].map(fmt_p),
-                f"RMST diff ({level})": [fmt_ci(r.rmst_diff, r.rmst_diff_lower, r.rmst_diff_upper) for r in c.itertuples()],
-                "RMST p": c["rmst_diff_p"].map(fmt_p),
-            })
-            parts += ["", f"Versus {self.reference_!r}", comp.to_string(index=False)]
-            for r in c.itertuples():
-                if r.note:
-                    parts.append(f"note ({r.arm}): {r.note}")
-        if self.overall_logrank_:
-            o = self.overall_logrank_
-            parts += ["", f"Overall log-rank: chi2 = {o['statistic']:.3f}, df = {o['df']}, p = {fmt_p(o['p'])}"]
-        if self.parametric_ is not None:
-            parts += ["", self.parametric_.summary]
-        return "\n".join(parts)
+    def summary(self) -> pd.DataFrame:
+        """The per-arm table (:attr:`per_arm_`); :meth:`format` shows every table as text."""
+        return self.per_arm_
+
+    def format(self) -> str:
+        """The results as printable text tables (what ``kmipd analyze`` prints)."""
+        from kmipd.analysis.text import survival_text
+
+        return survival_text(self)
+
+    def __str__(self) -> str:
+        return self.format()
 
     def to_dict(self) -> dict:
         """All results as plain data (the content of ``analysis.json``)."""

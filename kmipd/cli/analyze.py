@@ -51,7 +51,7 @@ def analyze_command(ipd_csv, reference, tau, landmarks, horizon, no_parametric, 
     _check_outputs(outdir, ANALYSIS_OUTPUTS, [ipd_csv])
     result = analyze(ipd_csv, reference=reference, tau=tau, landmarks=parse_times(landmarks, "--landmarks"),
                      horizon=horizon, parametric=not no_parametric, alpha=alpha)
-    click.echo(result.summary)
+    click.echo(result.format())
     _report(result.to_folder(outdir), outdir)
 
 
@@ -88,5 +88,5 @@ def pool_command(ipd_csvs, manifest, treatment, control, alpha, outdir) -> None:
     outdir = Path(outdir) if outdir else default_out
     _check_outputs(outdir, POOL_OUTPUTS, [*ipd_csvs, manifest])
     result = pool(studies, alpha=alpha)
-    click.echo(result.summary)
+    click.echo(result.format())
     _report(result.to_folder(outdir), outdir)

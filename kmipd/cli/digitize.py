@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -40,25 +39,7 @@ def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_o
     result = digitize(figure, x_range=x_range, y_range=y_range, n_arms=n_arms, page=page, panel=panel,
                       overlay=not no_overlay)
     paths = result.to_folder(outdir)
-    m = result.mapping
-    box = result.box
-    x0, x1 = float(m.time(box.left)), float(m.time(box.right))
-    unit = "%" if m.percent else ""
-    click.echo(f"plot box {box.width}x{box.height} px; x {x0:.3g} to {x1:.3g} ({m.x.source}), "
-               f"y {float(m.y.to_data(box.bottom)):.3g}{unit} to {float(m.y.to_data(box.top)):.3g}{unit} ({m.y.source})")
-    counts = result.curves.groupby("arm", sort=False).size()
-    marks = result.censor_marks.groupby("arm", sort=False).size() if len(result.censor_marks) else {}
-    click.echo(f"{len(result.arms)} arm(s):")
-    for arm in result.arms:
-        click.echo(f"  {arm.name}: {int(counts.get(arm.name, 0))} points, {int(marks.get(arm.name, 0))} censor marks, "
-                   f"{arm.line_style} line")
-    if result.at_risk is not None:
-        actions = Counter(str(f.get("action", "flagged")) for f in result.at_risk_flags)
-        said = (f" ({', '.join(f'{n} {a}' for a, n in sorted(actions.items()))}: reasons in "
-                "digitization.json)" if actions else ", none flagged")
-        click.echo(f"numbers at risk: {len(result.at_risk)} cells read{said}")
-    else:
-        click.echo("numbers at risk: no table read")
+    click.echo(result.format())
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {', '.join(p.name for p in paths.values())} to {Path(outdir)}")

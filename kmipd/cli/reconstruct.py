@@ -22,7 +22,7 @@ from kmipd.outputs import refuse_overwriting_inputs
 def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, output) -> None:
     """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
     # imported here, not at the top: every command module is loaded for any command
-    from kmipd.io import read_at_risk, read_censor_marks, read_curves, write_table
+    from kmipd.io import read_at_risk, read_censor_marks, read_curves
     from kmipd.reconstruct import reconstruct
 
     refuse_overwriting_inputs([curves_csv, at_risk_csv, marks_csv], [output])
@@ -32,10 +32,9 @@ def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv
     curves = read_curves(curves_csv, notes=notes)
     at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
     marks = read_censor_marks(marks_csv) if marks_csv else None
-    ipd = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks, notes=notes)
-    write_table(ipd, output)
-    for arm, rows in ipd.groupby("arm", sort=False):
-        click.echo(f"{arm}: {len(rows)} patients, {int(rows['event'].sum())} events")
-    for note in notes:
+    rebuilt = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks)
+    rebuilt.to_csv(output)
+    click.echo(rebuilt.format())
+    for note in [*notes, *rebuilt.notes]:
         click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {Path(output)}")

@@ -1,13 +1,14 @@
 """Stage 1, digitize: a published KM figure (image or PDF page) -> curves, censor marks, numbers at risk.
 
 :func:`digitize` runs the whole stage: load -> plot box -> axis calibration -> arms -> censor
-marks -> at-risk table and legend -> curves table -> overlay. OCR runs once on the whole image
+marks -> legend (names) -> at-risk table -> curves table -> overlay. OCR runs once on the whole image
 and its words are shared by the calibration, legend and risk-table readers.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -111,14 +112,14 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     conf["plot_box"] = 1.0 if len(x_ticks) >= 2 and len(y_ticks) >= 2 else 0.6
     conf["curves"] = float(np.mean([a.confidence for a in arms]))
     conf["overall"] = float(min(conf.values()))
-    result = Digitization(
-        source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
-        arms=arms, curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=flags,
-        legend=legend, confidence=conf, warnings=warnings,
-    )
+    picture = None
     if overlay:
-        result.overlay = _optional("overlay", draw_overlay, [image, result], None, warnings)
-    return result
+        picture = _optional("overlay", draw_overlay, [image, box, mapping, arms, at_risk], None, warnings)
+    return Digitization(
+        source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
+        arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
+        legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture,
+    )
 
 
 def _required(stage: str, fn, *args, **kwargs):
@@ -255,11 +256,12 @@ def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
 
 
 def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:
-    """Give every arm a unique name: its legend entry, else ``arm1``, ``arm2``, ...
+    """The arms, each named uniquely: its legend entry, else ``arm1``, ``arm2``, ...
 
     Without any legend name the arms are reordered by their survival at the end of their
     follow-up, highest first, so ``arm1`` is the top curve at the end; with legend names the
-    order is kept and only the missing names are filled (in the same ranking).
+    order is kept and only the missing names are filled (in the same ranking). The arms given
+    are not changed: the named ones are copies (:func:`dataclasses.replace`).
     """
     ends = np.array([float(mapping.survival(a.steps_px[-1, 1])) if len(a.steps_px) else 0.0 for a in arms])
     rank = list(np.argsort(-ends, kind="stable"))
@@ -275,9 +277,7 @@ def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> 
         seen[n] = seen.get(n, 0) + 1
         if seen[n] > 1:
             names[i] = f"{n} ({seen[n]})"
-    for arm, n in zip(arms, names):
-        arm.name = n
-    return arms
+    return [replace(arm, name=n) for arm, n in zip(arms, names)]
 
 
 def time_origin(mapping: AxisMapping, box: PlotBox) -> float:

@@ -8,11 +8,13 @@ Drawing uses OpenCV only (its built-in Hershey font), so nothing depends on inst
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.result import ArmTrace, Digitization
+from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.text.cells import MAX_COUNT
 
 # High-contrast drawing colours (RGB); each arm gets the one farthest from its own ink colour.
@@ -21,15 +23,23 @@ _BOX = (255, 0, 0)
 _TICK_OK, _TICK_BAD = (0, 140, 0), (220, 0, 0)
 
 
-def draw_overlay(image: np.ndarray, digitization: Digitization, *, fade: float = 0.35) -> np.ndarray:
-    """Draw a digitization over its figure.
+def draw_overlay(image: np.ndarray, box: PlotBox, mapping: AxisMapping, arms: Sequence[ArmTrace],
+                 at_risk: pd.DataFrame | None = None, *, fade: float = 0.35) -> np.ndarray:
+    """Draw what was read from a figure over it (the parts of a
+    :class:`~kmipd.digitize.result.Digitization`, before it is built).
 
     Parameters
     ----------
     image : ndarray
-        The (working) RGB image the digitization was made from.
-    digitization : Digitization
-        Its result; pixel coordinates refer to ``image``.
+        The (working) RGB image the parts were read from; their pixel coordinates refer to it.
+    box : PlotBox
+        The plot box.
+    mapping : AxisMapping
+        The axes, with their tick readings.
+    arms : sequence of ArmTrace
+        The (named) arms.
+    at_risk : DataFrame, optional
+        ``arm, time, n_at_risk`` as read.
     fade : float
         How much of the original contrast is kept (0 = white page, 1 = unchanged).
 
@@ -46,15 +56,14 @@ def draw_overlay(image: np.ndarray, digitization: Digitization, *, fade: float =
     h, w = out.shape[:2]
     thick = max(1, int(round(max(h, w) / 700)))
     font = max(0.38, 0.5 * max(h, w) / 1000)
-    box = digitization.box
     cv2.rectangle(out, (box.left, box.top), (box.right, box.bottom), _BOX, thick)
-    _draw_ticks(out, digitization, thick, font)
+    _draw_ticks(out, box, mapping, thick, font)
     used: list[tuple[int, int, int]] = []
-    for k, arm in enumerate(digitization.arms):
+    for k, arm in enumerate(arms):
         colour = _contrasting(arm.colour, used)
         used.append(colour)
         _draw_arm(out, arm, colour, thick, font, k)
-    _draw_at_risk(out, digitization, used, font, thick)
+    _draw_at_risk(out, box, mapping, arms, at_risk, used, font, thick)
     return out
 
 
@@ -78,13 +87,12 @@ def _text(out, text, org, colour, font, thick, anchor="left"):
     cv2.putText(out, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, thick, cv2.LINE_AA)
 
 
-def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
+def _draw_ticks(out, box: PlotBox, mapping: AxisMapping, thick: int, font: float) -> None:
     """Each label read: a tick mark at its pixel and its value, inside the box next to the axis
     (green: used by the fit; red: overruled)."""
-    box = dig.box
     size = max(6, int(0.015 * max(box.width, box.height)))
     (_, th), _ = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
-    for tick in dig.mapping.x.ticks:
+    for tick in mapping.x.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
         if not np.isfinite(tick.pixel):
             continue
@@ -92,7 +100,7 @@ def _draw_ticks(out, dig: Digitization, thick: int, font: float) -> None:
         cv2.line(out, (x, box.bottom - size), (x, box.bottom + size), colour, thick + 1)
         label = f"{tick.value:g}" if tick.value is not None else "?"
         _text(out, label, (x, box.bottom - size - 3), colour, font, thick, "centre")
-    for tick in dig.mapping.y.ticks:
+    for tick in mapping.y.ticks:
         colour = _TICK_OK if tick.used else _TICK_BAD
         if not np.isfinite(tick.pixel):
             continue
@@ -123,15 +131,14 @@ def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> No
     _text(out, name, (int(end[0]) - 4, int(end[1]) - 6 - int(12 * font * k)), colour, font, thick, "right")
 
 
-def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> None:
+def _draw_at_risk(out, box: PlotBox, mapping: AxisMapping, arms: Sequence[ArmTrace],
+                  table: pd.DataFrame | None, colours, font: float, thick: int) -> None:
     """The numbers at risk read, one row per arm along the bottom of the plot box, each at the
     x pixel of its time (so a misplaced column shows as a count under the wrong tick)."""
-    table = dig.at_risk
     if table is None or table.empty:
         return
-    box = dig.box
     w = out.shape[1]
-    names = [a.name for a in dig.arms]
+    names = [a.name for a in arms]
     (_, th), base = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
     line = th + base + 4
     groups = list(table.groupby("arm", sort=False))
@@ -141,7 +148,7 @@ def _draw_at_risk(out, dig: Digitization, colours, font: float, thick: int) -> N
         colour = colours[names.index(arm)] if arm in names and names.index(arm) < len(colours) else (0, 0, 0)
         y = bottom - (len(groups) - 1 - r) * line
         times = pd.to_numeric(rows["time"], errors="coerce").to_numpy(float)
-        xs = dig.mapping.x.to_pixel(times)
+        xs = mapping.x.to_pixel(times)
         for x, n in zip(xs, rows["n_at_risk"].to_numpy(object)):
             if np.isfinite(x) and -w <= x <= 2 * w:  # a time far off the axis has no place here
                 _text(out, count_label(n), (int(round(x)), y), colour, font, thick, "centre")

@@ -7,6 +7,7 @@ pixel of the (rendered) input image.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -80,9 +81,10 @@ class AxisMapping:
         return self.y.to_pixel(s * 100.0 if self.percent else s)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArmTrace:
-    """One arm's curve as found in pixels.
+    """One arm's curve as found in pixels (frozen: a changed arm is a new one, made with
+    :func:`dataclasses.replace`).
 
     ``steps_px`` is an (N, 2) array of (x, y) pixel points along the step curve, ordered by x,
     including the start of the curve at the left; ``censor_px`` the (M, 2) centres of censor marks.
@@ -96,25 +98,103 @@ class ArmTrace:
     name: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Digitization:
-    """Everything read from one figure."""
+    """Everything read from one figure, built once by :func:`kmipd.digitize.digitize` (frozen).
+
+    Attributes
+    ----------
+    source : str
+        The file read (``"<array>"`` for an image array).
+    image_shape : (int, int)
+        Height and width of the working image; pixel coordinates refer to it.
+    box : PlotBox
+        The plot area in pixels.
+    mapping : AxisMapping
+        Pixel -> time / survival, with every tick reading.
+    arms : tuple of ArmTrace
+        The arms as traced, named (legend first, else ``arm1``, ``arm2``, ...).
+    curves : DataFrame
+        ``arm, time, survival`` (survival a fraction 0-1).
+    censor_marks : DataFrame
+        ``arm, time, survival``.
+    at_risk : DataFrame or None
+        ``arm, time, n_at_risk`` when a number-at-risk table was read.
+    at_risk_flags : tuple of dict
+        Table cells repaired or flagged, each with its reason.
+    legend : tuple of str
+        The names read from the legend (``""`` where none).
+    confidence : dict of str -> float
+        Per part (``x_axis``, ``y_axis``, ``plot_box``, ``curves``) and ``overall``.
+    warnings : tuple of str
+        What went wrong or is doubtful.
+    overlay : ndarray or None
+        The check picture (RGB), when drawn.
+    summary : DataFrame
+        One row per arm: ``arm, colour, line_style, points, censor_marks, confidence``.
+
+    :meth:`format` (also ``str()``) is the text ``kmipd digitize`` prints, :meth:`to_dict` the
+    content of ``digitization.json``, :meth:`to_folder` writes every file.
+    """
 
     source: str
     image_shape: tuple[int, int]
     box: PlotBox
     mapping: AxisMapping
-    arms: list[ArmTrace]
+    arms: tuple[ArmTrace, ...]
     curves: pd.DataFrame  # arm,time,survival  (survival fraction)
     censor_marks: pd.DataFrame  # arm,time,survival
     at_risk: pd.DataFrame | None = None  # arm,time,n_at_risk
-    at_risk_flags: list[dict] = field(default_factory=list)
-    legend: list[str] = field(default_factory=list)
+    at_risk_flags: tuple[dict, ...] = ()
+    legend: tuple[str, ...] = ()
     confidence: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     overlay: np.ndarray | None = None  # RGB image
 
-    def summary(self) -> dict:
+    def __post_init__(self) -> None:
+        # sequences given as lists are kept as tuples, so that the reading cannot change later
+        for name in ("arms", "at_risk_flags", "legend", "warnings"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "image_shape", tuple(self.image_shape))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per arm: ``arm, colour, line_style, points, censor_marks, confidence``
+        (points and censor marks as traced, in pixels)."""
+        return pd.DataFrame(
+            [{"arm": a.name, "colour": tuple(map(int, a.colour)), "line_style": a.line_style,
+              "points": int(len(a.steps_px)), "censor_marks": int(len(a.censor_px)),
+              "confidence": float(a.confidence)} for a in self.arms],
+            columns=["arm", "colour", "line_style", "points", "censor_marks", "confidence"],
+        )
+
+    def format(self) -> str:
+        """What was read as text (what ``kmipd digitize`` prints): the plot box and axis ranges,
+        each arm's curve points (in the curves table) and censor marks, the at-risk table."""
+        m, box = self.mapping, self.box
+        x0, x1 = float(m.time(box.left)), float(m.time(box.right))
+        unit = "%" if m.percent else ""
+        lines = [f"plot box {box.width}x{box.height} px; x {x0:.3g} to {x1:.3g} ({m.x.source}), "
+                 f"y {float(m.y.to_data(box.bottom)):.3g}{unit} to {float(m.y.to_data(box.top)):.3g}{unit} "
+                 f"({m.y.source})"]
+        counts = self.curves.groupby("arm", sort=False).size()
+        marks = self.censor_marks.groupby("arm", sort=False).size() if len(self.censor_marks) else {}
+        lines.append(f"{len(self.arms)} arm(s):")
+        lines += [f"  {arm.name}: {int(counts.get(arm.name, 0))} points, {int(marks.get(arm.name, 0))} "
+                  f"censor marks, {arm.line_style} line" for arm in self.arms]
+        if self.at_risk is not None:
+            actions = Counter(str(f.get("action", "flagged")) for f in self.at_risk_flags)
+            said = (f" ({', '.join(f'{n} {a}' for a, n in sorted(actions.items()))}: reasons in "
+                    "digitization.json)" if actions else ", none flagged")
+            lines.append(f"numbers at risk: {len(self.at_risk)} cells read{said}")
+        else:
+            lines.append("numbers at risk: no table read")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def to_dict(self) -> dict:
         """JSON-ready description (the content of ``digitization.json``)."""
 
         def axis(cal: AxisCalibration) -> dict:
@@ -136,11 +216,11 @@ class Digitization:
                  "confidence": a.confidence}
                 for a in self.arms
             ],
-            "legend": self.legend,
+            "legend": list(self.legend),
             "at_risk_found": self.at_risk is not None,
-            "at_risk_flags": self.at_risk_flags,
+            "at_risk_flags": list(self.at_risk_flags),
             "confidence": self.confidence,
-            "warnings": self.warnings,
+            "warnings": list(self.warnings),
         }
 
     def to_folder(self, outdir: str | Path) -> dict[str, Path]:
@@ -171,7 +251,7 @@ class Digitization:
         if self.at_risk is not None:
             paths["at_risk"] = write_table(self.at_risk, outdir / "at_risk.csv")
         paths["json"] = write_text_atomic(
-            outdir / "digitization.json", json.dumps(self.summary(), indent=2, default=_json_default))
+            outdir / "digitization.json", json.dumps(self.to_dict(), indent=2, default=_json_default))
         if self.overlay is not None:
             paths["overlay"] = write_bytes_atomic(outdir / "overlay.png", _png_bytes(self.overlay))
         return paths

@@ -10,19 +10,22 @@ Two arms read off a figure (the corners of every drop) and the numbers at risk p
 ...     "survival": [1.0, 1, 0.9, 0.9, 0.75, 0.75, 1, 1, 0.95, 0.95, 0.85, 0.85]})
 >>> at_risk = pd.DataFrame({"arm": ["A"] * 3 + ["B"] * 3, "time": [0.0, 4, 8] * 2,
 ...                         "n_at_risk": [20, 17, 12, 20, 18, 14]})
->>> ipd = reconstruct(curves, at_risk=at_risk)  # Guyot et al. 2012, with the table
->>> ipd.head(3)
+>>> rec = reconstruct(curves, at_risk=at_risk)  # Guyot et al. 2012, with the table
+>>> rec.ipd.head(3)
   arm  time  event
 0   A   2.0      1
 1   A   2.0      1
 2   A   3.0      0
->>> ipd.groupby("arm")["event"].agg(patients="size", events="sum").reset_index()
-  arm  patients  events
-0   A        20       5
-1   B        20       3
->>> ipd = reconstruct(curves, n={"A": 20, "B": 20})  # only N: at-risk estimated from the curve
->>> ipd.groupby("arm")["event"].sum().to_dict()
-{'A': 5, 'B': 3}
+>>> rec.summary
+  arm   n  events  censored at_risk_from
+0   A  20       5        15        table
+1   B  20       3        17        table
+>>> rec.notes
+()
+>>> rec = reconstruct(curves, n={"A": 20, "B": 20})  # only N: at-risk estimated from the curve
+>>> print(rec)
+A: 20 patients, 5 events
+B: 20 patients, 3 events
 
 The stages are separate functions: :func:`~kmipd.reconstruct.clean.clean_curve` (cleaning),
 :func:`~kmipd.reconstruct.at_risk_model.estimate_at_risk` (a table when there is none), and
@@ -42,10 +45,12 @@ from kmipd.io import check_at_risk, check_censor_marks, check_curves
 from kmipd.reconstruct.at_risk_model import estimate_at_risk
 from kmipd.reconstruct.clean import CleanCurve, clean_curve
 from kmipd.reconstruct.guyot import GuyotResult, guyot
+from kmipd.reconstruct.result import FROM_CENSOR_MARKS, FROM_N, FROM_TABLE, Reconstruction
 
 _MIN_NOISE_SD = 0.002
 
-__all__ = ["reconstruct", "reconstruct_arm", "clean_curve", "estimate_at_risk", "guyot", "CleanCurve", "GuyotResult"]
+__all__ = ["reconstruct", "reconstruct_arm", "clean_curve", "estimate_at_risk", "guyot", "CleanCurve", "GuyotResult",
+           "Reconstruction"]
 
 
 def reconstruct_arm(
@@ -141,9 +146,7 @@ def reconstruct(
     n: Mapping[str, int] | None = None,
     events: Mapping[str, int] | None = None,
     censor_marks: pd.DataFrame | None = None,
-    *,
-    notes: list[str] | None = None,
-) -> pd.DataFrame:
+) -> Reconstruction:
     """Rebuild individual patient data for every arm of ``curves``.
 
     Parameters
@@ -156,8 +159,6 @@ def reconstruct(
         Per-arm total N and total events; N is needed for arms without an at-risk table.
     censor_marks : DataFrame, optional
         ``arm, time[, survival]`` of censor marks read from the figure (no rows: no marks).
-    notes : list, optional
-        When given, receives one line per note (cleaning done, adjustments, mismatches).
 
     Raises
     ------
@@ -169,11 +170,13 @@ def reconstruct(
 
     Returns
     -------
-    DataFrame
-        ``arm, time, event`` sorted by arm (in the curves' order), time, and event first.
+    Reconstruction
+        ``.ipd`` (``arm, time, event`` sorted by arm in the curves' order, time, and event
+        first), ``.notes`` (one line per note: cleaning done, adjustments, mismatches) and
+        ``.summary`` (per arm N, events, censored, and where its numbers at risk came from).
     """
-    scale_notes: list[str] = []
-    curves = check_curves(curves, notes=scale_notes)
+    notes: list[str] = []
+    curves = check_curves(curves, notes=notes)
     arms = list(dict.fromkeys(curves["arm"]))
     n = _counts(n, arms, "N", "--n ARM=N on the command line, n= in Python", minimum=1)
     events = _counts(events, arms, "total events", "--events ARM=E on the command line, events= in Python")
@@ -183,9 +186,7 @@ def reconstruct(
     if censor_marks is not None:
         censor_marks = check_censor_marks(censor_marks)
         _check_arms(censor_marks["arm"].unique(), arms, "censor marks")
-    if notes is not None:
-        notes.extend(scale_notes)
-    pieces = []
+    pieces, sources = [], {}
     for arm in arms:
         c = curves[curves["arm"] == arm]
         rows = at_risk[at_risk["arm"] == arm] if at_risk is not None else None
@@ -198,8 +199,8 @@ def reconstruct(
             n_risk=None if rows is None or rows.empty else rows["n_at_risk"].to_numpy(),
             n=n.get(arm), total_events=events.get(arm), censor_times=marks, arm=arm,
         )
-        if notes is not None:
-            notes.extend(f"{arm}: {note}" for note in result.notes)
+        notes.extend(f"{arm}: {note}" for note in result.notes)
+        sources[arm] = _at_risk_source(rows, marks)
         pieces.append(pd.DataFrame({
             "arm": arm,
             "time": np.r_[result.event_times, result.censor_times],
@@ -208,7 +209,14 @@ def reconstruct(
     ipd = pd.concat(pieces, ignore_index=True)
     ipd["_order"] = ipd["arm"].map({a: i for i, a in enumerate(arms)})
     ipd = ipd.sort_values(["_order", "time", "event"], ascending=[True, True, False], kind="stable")
-    return ipd.drop(columns="_order").reset_index(drop=True)
+    return Reconstruction(ipd.drop(columns="_order").reset_index(drop=True), tuple(notes), sources)
+
+
+def _at_risk_source(rows: pd.DataFrame | None, marks: np.ndarray | None) -> str:
+    """How :func:`reconstruct_arm` obtains an arm's numbers at risk from what it is given."""
+    if rows is not None and not rows.empty:
+        return FROM_TABLE
+    return FROM_CENSOR_MARKS if marks is not None and marks.size else FROM_N
 
 
 def _counts(given: Mapping[str, int] | None, arms: list[str], what: str, how: str,

@@ -9,6 +9,9 @@ truth, simulated digitizer output; for tests and benches; the library never impo
 - :mod:`kmipd.testing.truth`: exact pixel positions of the ticks in a rendered image.
 - :mod:`kmipd.testing.simulate`: digitizer-like curves from known IPD.
 - :mod:`kmipd.testing.datasets`: the lifelines data sets as IPD tables.
+- :mod:`kmipd.testing.random_figures`: random simulated trials drawn in random looks
+  (:mod:`kmipd.testing.looks`, drawn by :mod:`kmipd.testing.random_draw`), with exact truth;
+  ``bench/bench_random.py`` measures the digitizer on them.
 
 Import the modules by their full path; this package itself imports nothing.
 """

@@ -35,6 +35,10 @@ class ValidationResult:
         clearly shorter or longer follow-up than the IPD's.
     data_cut : DataCut or None
         The emulated data cut (``validate(..., emulate_cut=True)``), else None.
+    summary : DataFrame
+        The comparison table (``table``), as every kmipd result shows itself. :meth:`format`
+        (also ``str()``) is the text ``kmipd validate`` prints, :meth:`to_dict` the content of
+        ``validation.json``.
     """
 
     table: pd.DataFrame

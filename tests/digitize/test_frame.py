@@ -310,11 +310,12 @@ def test_name_arms_by_legend_else_by_end_survival():
     low = ArmTrace((0, 0, 255), "solid", np.array([[100, 50], [700, 400]], float))
     high = ArmTrace((255, 0, 0), "solid", np.array([[100, 50], [700, 100]], float))
     arms = name_arms([low, high], ["", ""], _mapping())
-    assert [a.name for a in arms] == ["arm1", "arm2"] and arms[0] is high
+    assert [a.name for a in arms] == ["arm1", "arm2"] and arms[0].colour == high.colour
     arms = name_arms([low, high], ["Placebo", ""], _mapping())
-    assert [a.name for a in arms] == ["Placebo", "arm1"] and arms[0] is low
+    assert [a.name for a in arms] == ["Placebo", "arm1"] and arms[0].colour == low.colour
     arms = name_arms([low, high], ["Drug", "Drug"], _mapping())
     assert [a.name for a in arms] == ["Drug", "Drug (2)"]
+    assert low.name == high.name == ""  # named copies; the arms given are not changed
 
 
 def test_curves_frame_is_monotone_from_time_zero():

@@ -4,6 +4,7 @@ number-at-risk table, repair or flag bad cells."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -214,8 +215,8 @@ def _read_rendered(fig):
     styles = ["solid", "dashed", "dotted", "dashdot"] if fig.style == "bw_dashed" else ["solid"] * 4
     colours = [tuple(int(255 * c) for c in _rgb(fig.colours[a])) for a in fig.arms]
     arms = traces(fig.curves, fig.arms, colours, styles, mapping)
-    for a, name in zip(arms, fig.arms):
-        a.name = name  # as the pipeline names arms from the legend before reading the table
+    # as the pipeline names arms from the legend before reading the table
+    arms = [replace(a, name=name) for a, name in zip(arms, fig.arms)]
     return read_at_risk_table(image, box, mapping, arms, words)
 
 
@@ -256,8 +257,7 @@ def _r_case(name):
     curves = pd.read_csv(folder / "curves.csv")
     names = [a["name"] for a in truth["arms"]]
     arms = traces(curves, names, [(0, 0, 0)] * len(names), ["solid", "dashed", "dotted"], mapping)
-    for a in arms:
-        a.name = ""  # names come from the figure itself
+    arms = [replace(a, name="") for a in arms]  # names come from the figure itself
     return image, words, box, mapping, arms, pd.read_csv(folder / "at_risk.csv"), names
 
 
@@ -380,8 +380,7 @@ def test_rows_follow_the_curves_when_nothing_else_tells(rendered):
     box, mapping = known_axes(image, words, fig.x_ticks)
     order = fig.arms[::-1]
     arms = traces(fig.curves, order, [(0, 0, 0)] * 2, ["solid"] * 2, mapping)
-    for a, name in zip(arms, ["arm1", "arm2"]):
-        a.name = name
+    arms = [replace(a, name=name) for a, name in zip(arms, ["arm1", "arm2"])]
     reading = read_at_risk_table(image, box, mapping, arms, words)
     truth = fig.at_risk.replace({"arm": dict(zip(order, ["arm1", "arm2"]))})
     s = score(reading, truth)
