@@ -17,9 +17,11 @@ import pandas as pd
 from kmipd.digitize.frame.axes import find_plot_boxes, find_ticks, pick_panel
 from kmipd.digitize.frame.calibrate import calibrate, check_value_range
 from kmipd.digitize.image.load import check_size, load_image, to_rgb
+from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
-from kmipd.errors import KmipdError
+from kmipd.digitize.table.read import read_at_risk_table
+from kmipd.errors import KmipdError, internal_error
 
 __all__ = [
     "Digitization", "censor_frame", "curves_frame", "digitize", "name_arms", "plausible_text",
@@ -130,8 +132,7 @@ def _required(stage: str, fn, *args, **kwargs):
     except KmipdError:
         raise
     except Exception as exc:  # noqa: BLE001 - reported to the user, never a traceback
-        raise KmipdError(f"{stage} failed on this figure ({type(exc).__name__}: {exc}); "
-                         "please report it with the image.") from exc
+        raise KmipdError(f"{stage} failed on this figure: {internal_error(exc)}.") from exc
 
 
 def _optional(stage: str, fn, args: list, default, warnings: list[str]):
@@ -139,7 +140,7 @@ def _optional(stage: str, fn, args: list, default, warnings: list[str]):
     try:
         return fn(*args)
     except Exception as exc:  # noqa: BLE001 - the rest of the figure is still worth reading
-        warnings.append(f"{stage} failed ({type(exc).__name__}: {exc}); went on without it.")
+        warnings.append(f"unsure: {stage} failed and was left out, {internal_error(exc)}.")
         return default
 
 
@@ -153,7 +154,7 @@ def _check_plot_kind(image, box, arms, n_arms, inside, warnings: list[str]) -> N
     except KmipdError:
         raise
     except Exception as exc:  # noqa: BLE001 - the curves were traced; the check is a safeguard
-        warnings.append(f"checking that this is a KM plot failed ({type(exc).__name__}: {exc}); went on.")
+        warnings.append(f"unsure: the check that this is a KM plot failed, {internal_error(exc)}.")
 
 
 def _as_image(path_or_image, page: int) -> tuple[np.ndarray, str]:
@@ -230,26 +231,18 @@ def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str
 
 def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
     try:
-        from kmipd.digitize.legend.read import read_legend
-    except ImportError:
-        return [""] * len(arms)
-    try:
         names = list(read_legend(image, box, arms, words))
     except Exception as exc:  # noqa: BLE001 - a legend is optional; the curves are still good
-        warnings.append(f"legend could not be read ({type(exc).__name__}: {exc}); arms named by order.")
+        warnings.append(f"unsure: the legend could not be read (arms named by order), {internal_error(exc)}.")
         return [""] * len(arms)
     return (names + [""] * len(arms))[:len(arms)]
 
 
 def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
-    try:
-        from kmipd.digitize.table.read import read_at_risk_table
-    except ImportError:
-        return None, []
     try:  # the arms are named (legend first): rows are matched to these names
         reading = read_at_risk_table(image, box, mapping, arms, words, [a.name for a in arms])
     except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
-        warnings.append(f"number-at-risk table could not be read ({type(exc).__name__}: {exc}).")
+        warnings.append(f"unsure: the number-at-risk table could not be read, {internal_error(exc)}.")
         return None, []
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
     return reading.table, list(reading.flags)

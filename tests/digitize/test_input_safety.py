@@ -346,3 +346,20 @@ def test_table_check_skips_absurd_counts():
     curves = pd.DataFrame({"arm": ["A"] * 3, "time": [0.0, 10.0, 20.0], "survival": [1.0, 0.8, 0.6]})
     flags = check_at_risk_against_curves(table, curves)
     assert len(flags) == 1 and flags[0]["time"] == 10.0 and flags[0]["value"] is None
+
+
+def test_an_internal_error_is_a_plain_warning_not_its_text(upright, monkeypatch):
+    # a bug meeting an odd figure (here: the table reader indexing with a NaN cast to int) must
+    # read as "internal error, unsure, report it", not as an array index in the report
+    import kmipd.digitize as stage
+
+    def broken(*args, **kwargs):
+        raise IndexError("index -9223372036854775808 is out of bounds for axis 0 with size 7")
+
+    monkeypatch.setattr(stage, "read_at_risk_table", broken)
+    folder, _, _ = upright
+    dig = digitize(folder / "upright.jpg", overlay=False)
+    said = [w for w in dig.warnings if "table could not be read" in w]
+    assert len(said) == 1 and dig.at_risk is None
+    assert "internal error (IndexError;" in said[0] and said[0].startswith("unsure:")
+    assert "9223372036854775808" not in " ".join(dig.warnings)

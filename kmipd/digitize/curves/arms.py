@@ -24,6 +24,7 @@ from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, 
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.errors import internal_error
 
 #: Plot areas larger than this (px) are traced at a reduced size, for speed.
 MAX_AREA = 900_000
@@ -192,8 +193,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
                                                       line_ink=line_ink, drop_alpha=cover))
         except Exception as exc:  # noqa: BLE001 - one odd colour must not lose the other arms
             rgb = tuple(int(v) for v in kept[k].rgb)
-            warnings.append(f"could not trace the ink of colour {rgb} ({type(exc).__name__}: {exc}); "
-                            "skipped it.")
+            warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
     warnings += more
     arms = _finish(chosen, region, (ox, oy))
