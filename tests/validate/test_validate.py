@@ -19,7 +19,7 @@ from kmipd.errors import KmipdError
 from kmipd.testing.datasets import load_ipd
 from kmipd.validate import DEFAULT_TOLERANCES, load_reported, validate
 
-RESORT = Path(__file__).resolve().parents[1] / "figures" / "resort"
+RESORT = Path(__file__).resolve().parents[2] / "figures" / "resort"
 REF, EXP = "No hormone therapy", "Hormone therapy"
 
 
