@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import re
 import shutil
 import tempfile
 import time
@@ -64,6 +65,7 @@ NAME_PAIR_SLACK = 0.005  # pair arms by name when that costs at most this much R
 WORST_STRATA = 15
 MIN_STRATUM = 5  # strata smaller than this are not ranked among the worst
 _BINS = 3
+ONLY_SCAN = 60  # --only looks at up to this many looks per figure wanted
 
 _digitize = None  # per worker process: the OCR engine loads once
 
@@ -77,6 +79,32 @@ def make_figure(seed: int, index: int, folder: Path) -> RandomFigure:
 
 def _norm(name: Any) -> str:
     return "".join(str(name).lower().split())
+
+
+def _name_right(found: Any, printed: str) -> bool:
+    """A found name is right when it is the printed label, or the arm's name inside it: the
+    label "Drug (n=120)" names arm "Drug" (the N is a count, not part of the name), and
+    survminer's "arm=Drug" names arm "Drug"."""
+    bare = re.sub(r"\s*\(n\s*=\s*\d+\)\s*$", "", printed)
+    options = {printed, bare, bare.split("=", 1)[-1]}
+    return _norm(found) in {_norm(o) for o in options}
+
+
+def _matching_indices(seed: int, n: int, only: dict[str, str]) -> list[int]:
+    """The first ``n`` figure indices of ``seed`` whose look has every knob value in ``only``
+    (looks are drawn without rendering, so the scan is cheap)."""
+    if not only:
+        return list(range(n))
+    found: list[int] = []
+    for index in range(ONLY_SCAN * n):
+        rng = np.random.default_rng([seed, index])
+        simulate_trial(rng)
+        knobs = draw_look(rng).knobs()
+        if all(str(knobs.get(k)) == v for k, v in only.items()):
+            found.append(index)
+            if len(found) == n:
+                break
+    return found
 
 
 def _pairs(found: dict, truth: dict, t_end: dict) -> dict[str, str]:
@@ -157,7 +185,7 @@ def score(fig: RandomFigure, dig) -> dict:
     rec["rmse100_mean"] = float(np.mean(rmse)) if rmse else None
     if fig.names_printed:
         rec["names_right"] = bool(len(pairs) == len(truth)
-                                  and all(_norm(f) == _norm(a) for f, a in pairs.items()))
+                                  and all(_name_right(f, a) for f, a in pairs.items()))
     rec.update(_cells(fig, dig, pairs))
     if len(truth) >= 2 and rec["arms_right"]:
         marks = dig.censor_marks if len(dig.censor_marks) else None
@@ -314,6 +342,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--quick", action="store_true", help=f"only {QUICK_N} figures")
     ap.add_argument("--out", type=Path, default=OUT, help="JSON results file")
+    ap.add_argument("--only", action="append", default=[], metavar="KNOB=VALUE",
+                    help="only figures whose look has this knob value (repeatable), e.g. "
+                         "--only palette=black: to work on one stratum")
     ap.add_argument("--save-failures", type=Path, default=None,
                     help="copy wrong figures with their truth and reading into this folder")
     args = ap.parse_args(argv)
@@ -321,7 +352,9 @@ def main(argv: list[str] | None = None) -> dict:
     save = str(args.save_failures) if args.save_failures else None
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kmipd-random-") as tmp:
-        tasks = [(args.seed, i, tmp, save) for i in range(n)]
+        only = dict(item.split("=", 1) for item in args.only)
+        tasks = [(args.seed, i, tmp, save) for i in _matching_indices(args.seed, n, only)]
+        n = len(tasks)
         if args.jobs > 1:
             with mp.get_context("fork").Pool(args.jobs, initializer=_init_worker) as pool:
                 records = []
