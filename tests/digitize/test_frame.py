@@ -386,3 +386,31 @@ def test_panel_region_ignores_a_box_unlike_the_panel():
 
     plot, small = PlotBox(100, 50, 900, 450), PlotBox(100, 700, 400, 800)  # a framed note below
     assert panel_region([plot, small], 0, (1000, 1000)) == (0, 0, 1000, 1000)
+
+
+# --- y tick labels printed sideways (R's default las=0) -------------------------------------
+
+
+@pytest.mark.parametrize("font", ["DejaVu Serif", "DejaVu Sans Mono"])
+@pytest.mark.parametrize("y_format", ["fraction1", "percent"])
+def test_sideways_y_tick_labels_calibrate_within_1_percent(tmp_path, font, y_format):
+    from dataclasses import replace
+
+    from kmipd.testing.random_figures import draw_look, render_random_figure, simulate_trial
+
+    rng = np.random.default_rng([7, 3])
+    trial, look = simulate_trial(rng), draw_look(rng)
+    look = replace(look, font=font, y_tick_rotation=90, y_format=y_format, y_step=0.2, y_start="zero",
+                   font_size=11.0, fmt="png", blur=0.0, panel="white", frame="box", dpi=150,
+                   width_in=5.0, aspect=0.7, title=False, annotation="none")
+    fig = render_random_figure(trial, look, tmp_path / "sideways.png")
+    image = load_image(fig.path)
+    box = find_plot_box(image)
+    y_ticks = find_ticks(image, box, "y")
+    cal = calibrate(image, box, x_ticks=find_ticks(image, box, "x"), y_ticks=y_ticks)
+    # the truth: ticks every 0.2 from the top of the range down to its bottom
+    scale = 100.0 if fig.percent else 1.0
+    truth = np.arange(fig.y_range[1], fig.y_range[0] - 1e-9, -0.2 * scale) / scale
+    assert len(y_ticks) == len(truth)
+    assert cal.mapping.y.source == "ocr"
+    assert np.abs(cal.mapping.survival(y_ticks) - truth).max() <= 0.01 * (truth[0] - truth[-1])

@@ -322,7 +322,8 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     ----------
     image : ndarray or None
         The figure; used to re-read an axis's labels enlarged when the whole-image OCR found
-        fewer than three of them (None: no re-reading).
+        fewer than three of them, and to read y labels printed sideways when the upright reading
+        fails (:func:`kmipd.digitize.frame.rotated.sideways_y`) (None: no re-reading).
     box : PlotBox
         The plot box.
     words : sequence of OcrWord, optional
@@ -361,6 +362,10 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
                 and len(_axis_label_words(words, box, axis)) < _CROSS_CHECK_LABELS):
             axis_words = _reread_labels(image, box, axis, words)
         results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)
+        if axis == "y" and image is not None and rng is None:  # labels printed sideways?
+            from kmipd.digitize.frame.rotated import sideways_y
+
+            results[axis] = sideways_y(image, box, axis_words, ticks, results[axis])
     xr, yr = results["x"], results["y"]
     mapping = AxisMapping(xr.cal, yr.cal, percent=yr.percent)
     warnings = xr.warnings + yr.warnings + _plausibility(mapping, box)

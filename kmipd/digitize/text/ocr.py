@@ -270,3 +270,64 @@ def read_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, *, zoom: 
     fill = 255 if crop.ndim == 2 else (255, 255, 255)
     crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
     return [w_.shifted(x0 - pad / zoom, y0 - pad / zoom, zoom) for w_ in read_words(crop, split_words=split_words)]
+
+
+def read_rotated_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, turns: int, *,
+                        zoom: float = 1.0) -> list[OcrWord]:
+    """OCR a rectangle of ``image`` turned by ``turns`` quarter turns, in ``image`` coordinates.
+
+    Text printed sideways (y tick labels of R's default ``las=0``) reads upright once the crop
+    is turned back: ``turns=-1`` (clockwise) for text that reads bottom to top, ``turns=1``
+    (counter-clockwise) for text that reads top to bottom. The engine itself never turns text
+    (its angle classifier is off, see :func:`engine`).
+
+    Parameters
+    ----------
+    image : ndarray
+        RGB (H, W, 3) or grey (H, W) uint8 image.
+    x0, y0, x1, y1 : int
+        The rectangle, in ``image`` pixels (clipped to the image).
+    turns : int
+        Quarter turns counter-clockwise applied to the crop before reading (``numpy.rot90``).
+    zoom : float
+        Enlargement of the crop before reading.
+
+    Returns
+    -------
+    list of OcrWord
+        Each word's box is the axis-aligned bounds, in ``image`` pixels, of where it is printed
+        (tall and narrow for sideways text).
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return []
+    crop = np.asarray(image[y0:y1, x0:x1])
+    if zoom != 1.0:
+        crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+    ch, cw = crop.shape[:2]
+    turns %= 4
+    turned = np.ascontiguousarray(np.rot90(crop, turns))
+    pad = 16
+    fill = 255 if turned.ndim == 2 else (255, 255, 255)
+    turned = cv2.copyMakeBorder(turned, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
+
+    def back(u: float, v: float) -> tuple[float, float]:
+        """A point (x=u, y=v) of the turned crop in the (zoomed) crop's coordinates."""
+        u, v = u - pad, v - pad
+        if turns == 1:  # out[i, j] = crop[j, W-1-i]
+            return cw - v, u
+        if turns == 2:
+            return cw - u, ch - v
+        if turns == 3:  # out[i, j] = crop[H-1-j, i]
+            return v, ch - u
+        return u, v
+
+    out = []
+    for wd in read_words(turned):
+        (ax, ay), (bx, by) = back(wd.x0, wd.y0), back(wd.x1, wd.y1)
+        out.append(OcrWord(wd.text, wd.score, x0 + min(ax, bx) / zoom, y0 + min(ay, by) / zoom,
+                           x0 + max(ax, bx) / zoom, y0 + max(ay, by) / zoom))
+    return out
