@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_table import R_FIGURES, load_rgb, ocr_figure
 
+from kmipd.digitize.legend.entries import x_axis_title
 from kmipd.digitize.legend.keys import line_sample, swallowed_key, text_start
 from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
@@ -20,7 +21,7 @@ from kmipd.digitize.match.pairing import (
     name_similarity,
     normalise_label,
 )
-from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.result import ArmTrace, AxisCalibration, AxisMapping, PlotBox
 from kmipd.digitize.text.ocr import OcrWord
 
 BOX = PlotBox(left=50, top=10, right=500, bottom=300)
@@ -255,3 +256,104 @@ def test_arm_missing_from_the_legend_is_named_by_the_row_left(tmp_path):
     box = _box(image, words, list(ax.get_xticks()))
     arms = [arm(c) for c in colours[::-1]]
     assert read_legend(image, box, arms, words) == names[::-1]
+
+
+# --- issue 13 item 4: names from legends, curve ends and table rows; never from statistics -----
+
+def _word(text, x0, cy, h=14.0, score=0.99):
+    """An OCR word ``text`` starting at ``x0`` centred on ``cy`` (0.55 h per character)."""
+    return OcrWord(text, score, x0, cy - h / 2, x0 + 0.55 * h * len(text), cy + h / 2)
+
+
+def _line_words(text, x0, cy, h=14.0):
+    """The words of a line of text, a word space (0.35 h) apart."""
+    out = []
+    for part in text.split():
+        out.append(_word(part, x0, cy, h))
+        x0 = out[-1].x1 + 0.35 * h
+    return out
+
+
+def _painted(words, colour, size=(420, 640)):
+    """A white image with each word's box holding a few strokes of ink in ``colour``."""
+    img = np.full((*size, 3), 255, np.uint8)
+    for w in words:
+        y0, y1 = int(w.y0) + 3, int(w.y1) - 3
+        for x in range(int(w.x0) + 2, int(w.x1) - 1, 4):
+            img[y0:y1, x:x + 2] = colour
+    return img
+
+
+def _traced(points, colour=(0, 0, 0), style="solid"):
+    return ArmTrace(colour=colour, line_style=style, steps_px=np.asarray(points, float), name="")
+
+
+def test_curve_end_labels_name_their_curves_by_place():
+    # black labels on black curves: neither key nor colour tells, only where each label stands
+    low = _traced([(50, 10), (200, 10), (200, 220), (430, 220)])
+    high = _traced([(50, 10), (300, 10), (300, 90), (470, 90)])
+    words = _line_words("Nivolumab + ipilimumab (n=365)", 475, 91) + _line_words("Placebo", 436, 219)
+    image = _painted(words, (0, 0, 0))
+    assert read_legend(image, BOX, [low, high], words) == ["Placebo", "Nivolumab + ipilimumab"]
+    assert read_legend(image, BOX, [high, low], words) == ["Nivolumab + ipilimumab", "Placebo"]
+
+
+def test_curve_end_label_also_when_its_text_was_traced_as_the_curve():
+    # a label in the arm's colour continues the curve: the trace may run into the label
+    red, blue = (200, 30, 30), (30, 30, 200)
+    a = _traced([(50, 10), (200, 10), (200, 120), (412, 120)], red)
+    b = _traced([(50, 10), (250, 10), (250, 200), (440, 200)], blue)
+    wa, wb = _line_words("Drug (n=120)", 380, 121), _line_words("Control", 440, 200)
+    image = np.minimum(_painted(wa, red), _painted(wb, blue))
+    assert read_legend(image, BOX, [a, b], wa + wb) == ["Drug", "Control"]
+
+
+def test_statistics_and_axis_title_are_never_names():
+    # a single red arm; the annotation, a glued p-value and the x axis title printed in red
+    red = (200, 30, 30)
+    one = _traced([(50, 10), (200, 10), (200, 150), (480, 150)], red)
+    texts = [("HR 0.72 (95% CI 0.55-0.94); p = 0.012", 60, 250),
+             ("LopheekP = 0.189", 60, 270),
+             ("Cl), months 14.9 (8.7 to 17.3)", 300, 60)]
+    words = [w for t, x, y in texts for w in _line_words(t, x, y)]
+    title = _line_words("Time (months)", 230, 335)
+    image = _painted(words + title, red)
+    image[333:337, 190:222] = (120, 120, 120)  # a grey stroke left of the title, like a key
+    assert read_legend(image, BOX, [one], words + title) == [""]
+    assert x_axis_title(title + _line_words("0 12 24", 60, 312), BOX) == {id(w) for w in title}
+
+
+def test_names_only_in_the_table_rows_go_to_the_curves_their_counts_follow():
+    # no legend, black labels, black arms: the counts tell which row is which curve
+    mapping = AxisMapping(x=AxisCalibration(0.1, -5.0), y=AxisCalibration(-1 / 290, 300 / 290))
+    xs = [60, 210, 360]
+    steep = _traced([(50, 10), (100, 10), (100, 150), (300, 150), (300, 250), (480, 250)])
+    flat = _traced([(50, 10), (150, 10), (150, 40), (480, 40)])
+    words = []
+    for label, counts, cy in (("Placebo", (100, 51, 14), 340), ("Drug", (100, 88, 80), 360)):
+        words += [_word(label, 2, cy)] + [_word(str(n), x - 10, cy) for n, x in zip(counts, xs)]
+    image = _painted(words, (0, 0, 0))
+    names = read_legend(image, BOX, [flat, steep], words, mapping=mapping)
+    assert names == ["Drug", "Placebo"]
+
+
+def test_entries_keep_a_plus_inside_a_name():
+    from kmipd.digitize.legend.entries import join_words, legend_entries
+
+    words = _line_words("Surgery + RT", 60, 40)
+    assert [[w.text for w in e] for e in legend_entries(words)] == [["Surgery", "+", "RT"]]
+    # word boxes come from the recogniser's character positions: a narrow gap is still a space
+    low_res = [OcrWord("Hormonal", 0.9, 165, 11, 212, 29), OcrWord("therapy", 0.9, 213, 11, 248, 29)]
+    assert join_words(low_res) == "Hormonal therapy"
+    # a "+" key before the text still separates it
+    key = [OcrWord("+", 0.9, 10, 10, 40, 24)] + _line_words("Arm A", 60, 17)
+    assert [[w.text for w in e] for e in legend_entries(key)] == [["Arm", "A"]]
+
+
+def test_legend_entry_without_a_recognised_key_names_the_one_arm_left():
+    red, blue = (200, 30, 30), (30, 30, 200)
+    drug, placebo = _line_words("Drug", 400, 40), _line_words("Placebo", 400, 62)
+    image = _painted(drug + placebo, (0, 0, 0))
+    image[39:42, 360:392] = red  # Drug's key; Placebo's is too faint to be seen
+    arms = [_traced([(50, 10), (480, 200)], blue), _traced([(50, 10), (480, 120)], red)]
+    assert read_legend(image, BOX, arms, drug + placebo) == ["Placebo", "Drug"]

@@ -1,5 +1,6 @@
-"""The arms' names: legend entries with their keys (:mod:`.keys`) or coloured text
-(:mod:`.text`), else the risk table's row labels (:mod:`.table`); :mod:`.read` names the arms."""
+"""The arms' names: legend entries (:mod:`.entries`) with their keys (:mod:`.keys`) or coloured
+text (:mod:`.text`), the legend chosen among candidates (:mod:`.pick`), labels at the curves' ends
+(:mod:`.ends`), else the risk table's row labels (:mod:`.table`); :mod:`.read` names the arms."""
 
 from kmipd.digitize.legend.read import read_legend
 

@@ -2,9 +2,11 @@
 
 A legend entry is matched to an arm by its key -- the short line (in the arm's colour and line
 style, :mod:`kmipd.digitize.legend.keys`) or the coloured text -- and otherwise by order, since
-plotting programs list the legend in the order they draw the curves. Labels are kept as printed
-("sex=1" stays "sex=1"); only a title such as survminer's "Strata" and trailing numbers
-("(n = 120): 8.9 (6.9-10.9)") are dropped. A name printed again as a risk-table row label is
+plotting programs list the legend in the order they draw the curves. Without a legend of keys,
+labels printed at the curves' ends name them by place (:mod:`kmipd.digitize.legend.ends`).
+Statistics ("HR 0.72 (95% CI ...)", "p = 0.012"), titles and the x axis's title are never
+names. Labels are kept as printed ("sex=1" stays "sex=1"); only a title such as survminer's
+"Strata" and trailing numbers ("(n = 120): 8.9 (6.9-10.9)") are dropped. A name printed again as a risk-table row label is
 taken in its cleaner reading. How entries and table rows are matched to arms is in
 :mod:`kmipd.digitize.match.pairing`.
 """
@@ -15,7 +17,12 @@ import re
 
 import numpy as np
 
+from kmipd.digitize.frame.axes import find_ticks
+from kmipd.digitize.frame.calibrate import calibrate
+from kmipd.digitize.legend.ends import curve_end_labels
+from kmipd.digitize.legend.entries import join_words, legend_entries, x_axis_title
 from kmipd.digitize.legend.keys import find_key, swallowed_key
+from kmipd.digitize.legend.pick import aligned, by_grey, pick_legend
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
 from kmipd.digitize.match.pairing import (
@@ -28,9 +35,9 @@ from kmipd.digitize.match.pairing import (
     name_similarity,
     normalise_label,
 )
-from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.layout import table_row_labels
-from kmipd.digitize.text.ocr import OcrWord, text_lines
+from kmipd.digitize.text.ocr import OcrWord
 
 __all__ = ["read_legend"]
 
@@ -41,35 +48,24 @@ _NOT_NAMES = re.compile(
 _NUMERIC = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
 _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
-_STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b", re.I)
+_STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
+                    # "p = 0.04" anywhere ("LopheekP = 0.189"), "95% Cl" read with an l
+                    r"|p\s*[=<≤]\s*0?[.,]?\d|\bc[il1]\s*[\d(:]|\d\s*%\s*c[il1]\b"
+                    # a confidence interval or two decimals: a statistic, not a name
+                    r"|\d[.,]\d+\s*(?:-|–|to)\s*\d[.,]\d|\d[.,]\d+\D+\d[.,]\d", re.I)
 #: In a coloured figure a legend key is at most this far (RGB distance) from an arm's colour.
 KEY_COLOUR_TOL = 150.0
-_SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a0\u5341\u571f\u4e00\u4e28]+$")
-
-
-def _legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
-    """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
-    # vertical words (a y axis title) are never legend text
-    words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
-    entries: list[list[OcrWord]] = []
-    for line in text_lines(words):
-        cur: list[OcrWord] = []
-        for w in line:
-            # OCR reads line keys as "+", "-|-", "十" ...: they separate entries
-            sym = _SYMBOL.match(w.text) is not None
-            if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):
-                entries.append(cur)
-                cur = []
-            if not sym:
-                cur.append(w)
-        if cur:
-            entries.append(cur)
-    return entries
+#: A key between two words of one line needs a gap this many text heights wide (a word space
+#: is a third of one; a key is two, with space on both sides).
+KEY_GAP_H = 1.0
+#: OCR text scoring below this is not read as a curve-end label (censor ticks read as letters).
+MIN_LABEL_SCORE = 0.6
 
 
 def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
-                words: list[OcrWord]) -> list[str]:
-    """Name each arm from the figure's legend, else from the risk table's row labels.
+                words: list[OcrWord], mapping: AxisMapping | None = None) -> list[str]:
+    """Name each arm from the figure's legend or the labels at the curves' ends, else from the
+    risk table's row labels.
 
     Parameters
     ----------
@@ -81,6 +77,10 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         The curves found, in their order.
     words : list of OcrWord
         OCR words of the whole image.
+    mapping : AxisMapping, optional
+        The axes' calibration, to match the risk table's rows to the curves by their counts
+        when only the rows name the arms; calibrated here (tick marks and labels) when needed
+        and not given.
 
     Returns
     -------
@@ -92,7 +92,8 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         return []
     found = []  # (text, colour, style, has_key, reading order, words)
     seen = set()
-    entries = _split_at_keys(image, _legend_entries(words))
+    title = x_axis_title(words, box)  # never a name, whatever ink lies beside it
+    entries = _split_at_keys(image, legend_entries([w for w in words if id(w) not in title]))
     # risk-table row labels (text under the plot, before any number): the names again
     labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
                                                    if _NUMERIC.match(w.text)), len(e))]),
@@ -108,7 +109,57 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         seen.add(norm)
         found.append((_spelling(text, score, labels), colour, style, has_key, k, entry))
     names = _legend_names(found, arms) if found else [""] * len(arms)
-    return names_from_table(names, arms, table_row_labels(words, box), image)
+    if names.count("") == 1 and len(found) == len(arms) - 1:
+        names = _one_left(names, found, entries, box, labels)
+    keyed = sum(bool(f[3]) for f in found) >= len(arms)
+    if not keyed:  # no legend of keys: the names may be printed at the curves' ends
+        texts = [_end_label(box, arms, e, labels) for e in entries]
+        at_ends = curve_end_labels(entries, texts, arms, box)
+        if at_ends is not None:
+            names = at_ends
+    rows = table_row_labels(words, box)
+    if all(names) or len(rows) != len(arms):
+        return names
+    if mapping is None:  # the survival axis, to tell which curve a row's counts follow
+        mapping = _calibrate(image, box, words)
+    return names_from_table(names, arms, rows, image, words, mapping)
+
+
+def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: PlotBox,
+              labels: list[tuple[str, float]]) -> list[str]:
+    """The one arm the legend left unnamed, named by the one other entry of that legend: text in
+    line or stacked with the entries found (its key or colour was not recognised)."""
+    used = {id(w) for f in found for w in f[5]}
+    cands = []
+    for entry in entries:
+        got = None if any(id(w) in used for w in entry) else _name_words(entry, box)
+        if got is None or got[1].lower().rstrip(":") in _TITLES or \
+                min(w.score for w in got[0]) < MIN_LABEL_SCORE:
+            continue
+        if any(aligned(got[0], f[5]) for f in found):
+            cands.append(_spelling(got[1], min(w.score for w in got[0]), labels))
+    if len(cands) != 1 or normalise_label(cands[0]) in {normalise_label(n) for n in names}:
+        return names
+    return [n or capital_i(cands[0]) for n in names]
+
+
+def _end_label(box: PlotBox, arms: list[ArmTrace], entry: list[OcrWord],
+               labels: list[tuple[str, float]]) -> str | None:
+    """An entry's text as a curve-end label (any colour: its place tells), or None."""
+    got = _name_words(entry, box)
+    if got is None or on_curve(got[0], arms):
+        return None
+    score = min(w.score for w in got[0])
+    return capital_i(_spelling(got[1], score, labels)) if score >= MIN_LABEL_SCORE else None
+
+
+def _calibrate(image: np.ndarray, box: PlotBox, words: list[OcrWord]) -> AxisMapping | None:
+    """The axes' calibration (tick marks and their labels), or None when it fails."""
+    try:
+        return calibrate(image, box, words, x_ticks=find_ticks(image, box, "x"),
+                         y_ticks=find_ticks(image, box, "y")).mapping
+    except Exception:  # noqa: BLE001 - without it the table's rows are matched by label only
+        return None
 
 
 def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list[OcrWord]]:
@@ -119,8 +170,10 @@ def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list
         for prev, w in zip(entry, entry[1:]):
             h = max(prev.height, w.height)
             key = swallowed_key(image, w, h)
-            if key is None and w.x0 - prev.x1 > 0.5 * h:
+            if key is None and w.x0 - prev.x1 > KEY_GAP_H * h:
                 key = find_key(image, w.x0, w.cy, h)
+                # a key between two words lies in the gap, not in the next word's letters
+                key = key if key is not None and key[2] <= w.x0 + 0.3 * h else None
             if key is not None and key[2] > prev.x1 + 0.2 * h:
                 out.append(cur)
                 cur = []
@@ -129,10 +182,10 @@ def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list
     return out
 
 
-def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[list[OcrWord]],
-           entry: list[OcrWord]) -> tuple[str, tuple | None, str, bool, float] | None:
-    """One legend entry read: ``(text, colour, line style, has a key, score)``, or None when the
-    words are not a legend entry (a title, statistics, an axis label, curve ink read as text)."""
+def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str] | None:
+    """An entry's words and text as a name, or None when they cannot name an arm (statistics, a
+    title, a number, an axis title): a legend title on the line and a table row's counts are
+    left out."""
     if len(entry) > 1 and (entry[0].text.lower() == "strata" or entry[0].text.endswith(":")):
         entry = entry[1:]  # a legend title on the entries' line ("Strata", "Arm:")
     if entry[0].y0 > box.bottom:
@@ -140,8 +193,7 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         entry = entry[:next((i for i, w in enumerate(entry) if _NUMERIC.match(w.text)), len(entry))]
         if not entry:
             return None
-    text = clean_name(" ".join(w.text for w in entry))
-    # a number is no name, but a period ("1992-2004") or a threshold ("<65") is one beside a key
+    text = clean_name(join_words(entry))
     numeric_name = bool(_NUMERIC_NAME.match(text))
     if not text or _NOT_NAMES.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
             (_NUMERIC.match(text.replace(" ", "")) and not numeric_name) or \
@@ -150,13 +202,27 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
     h = float(np.median([w.height for w in entry]))
     if entry[-1].x1 - entry[0].x0 < 0.8 * h and len(text) > 2:
         return None  # a vertical axis title
+    return entry, text
+
+
+def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[list[OcrWord]],
+           entry: list[OcrWord]) -> tuple[str, tuple | None, str, bool, float] | None:
+    """One legend entry read: ``(text, colour, line style, has a key, score)``, or None when the
+    words are not a legend entry (a title, statistics, an axis label, curve ink read as text)."""
+    got = _name_words(entry, box)
+    if got is None:
+        return None
+    entry, text = got
+    # a number is no name, but a period ("1992-2004") or a threshold ("<65") is one beside a key
+    numeric_name = bool(_NUMERIC_NAME.match(text))
+    h = float(np.median([w.height for w in entry]))
     if on_curve(entry, arms):
         return None  # censor ticks on a curve read as letters ("EE E L")
     coloured = arms_distinct_by_colour(arms)
     if len(entry) > 1 and len(entry[0].text) == 1 and entry[1].text[:1].isalpha() and \
             find_key(image, entry[1].x0, entry[1].cy, h) is not None:
         entry = entry[1:]  # the key itself read as one glyph ("1" for a line with a "+" on it)
-        text = clean_name(" ".join(w.text for w in entry))
+        text = clean_name(join_words(entry))
     first = entry[0]
     key = _find_entry_key(image, entries, first, h)
     if key is not None and coloured and not _arm_key_colour(key[0], arms):
@@ -214,7 +280,7 @@ def _colour_gap(colour, arms: list[ArmTrace]) -> float:
 def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
     """Arm names from the legend entries found: by name, key colour, line style or order."""
     if len(found) > len(arms):
-        found = _pick_legend(found, arms)
+        found = pick_legend(found, arms)
     texts = [f[0] for f in found]
     assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
     if basis == "order":
@@ -222,6 +288,8 @@ def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
         by_style = {a.line_style: i for i, a in enumerate(arms)}
         if len(by_style) == len(arms) and set(styles) == set(by_style):
             assign = [by_style[s] for s in styles]
+        elif all(f[3] for f in found):
+            assign = by_grey([f[1] for f in found], arms) or assign
     names = [""] * len(arms)
     for t, a in zip(texts, assign):
         if a is not None and not names[a]:
@@ -260,43 +328,3 @@ def _reread(image: np.ndarray, entry: list[OcrWord], start: float,
     return got
 
 
-def _aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:
-    """Two entries of one legend: stacked at one left edge, or side by side on one line."""
-    h = max(a[0].height, b[0].height)
-    stacked = abs(a[0].x0 - b[0].x0) < 1.0 * h and abs(a[0].cy - b[0].cy) < 3.0 * h
-    in_line = abs(a[0].cy - b[0].cy) < 0.4 * h and min(abs(a[0].x0 - b[-1].x1),
-                                                       abs(b[0].x0 - a[-1].x1)) < 15 * h
-    return stacked or in_line
-
-
-def _pick_legend(found: list, arms: list[ArmTrace]) -> list:
-    """From more candidate entries than arms, keep the ones that form the legend."""
-    n = len(found)
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            if found[i][3] == found[j][3] and _aligned(found[i][5], found[j][5]):
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(root(i), []).append(i)
-    coloured = arms_distinct_by_colour(arms)
-
-    def rank(g: list[int]):
-        keys = found[g[0]][3]
-        fit = np.mean([min(colour_distance(found[i][1], a.colour) for a in arms) for i in g])
-        size = len(g) if len(g) <= len(arms) else len(arms) - 0.5 * (len(g) - len(arms))
-        # a group of keyed entries, as many as arms, whose colours are the arms'
-        return (not keys, -size, fit if coloured else 0.0, g[0])
-
-    best = sorted(groups.values(), key=rank)[0]
-    if len(best) > len(arms):
-        best = sorted(best, key=lambda i: min(colour_distance(found[i][1], a.colour)
-                                              for a in arms))[:len(arms)]
-    return [found[i] for i in sorted(best)]

@@ -18,6 +18,10 @@ from scipy.optimize import linear_sum_assignment
 
 from kmipd.digitize.result import ArmTrace
 
+#: Coloured arms whose hues are near (closer than 60 RGB apart) are told apart by colour only
+#: when the best assignment costs at least this much less (RGB distance) than any other.
+CLOSE_HUES_MARGIN = 40.0
+
 
 def normalise_label(text: str) -> str:
     """Lower-case letters and digits only, without a ``group=``-style prefix, for matching."""
@@ -144,19 +148,30 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
                 out[i] = free[j] if j is not None else None
                 bases[i] = "name" if alone else b
         return out, bases
-    if arms_distinct_by_colour(arms) and all(c is not None for c in colours):
+    distinct = arms_distinct_by_colour(arms)
+    close = not distinct and _all_coloured([a.colour for a in arms])
+    if (distinct or close) and all(c is not None for c in colours):
         cost = np.array([[colour_distance(c, a.colour) for a in arms] for c in colours])
         rows, cols = linear_sum_assignment(cost)
+        margin = runner_up(cost, rows, cols) - cost[rows, cols].sum()
         # black text is any label's colour: with grey or black items the colours must tell
-        # the arms apart by a clear margin (a red and a black key for a red and a black arm)
-        sure = all(chroma(c) >= 40 for c in colours) or \
-            runner_up(cost, rows, cols) - cost[rows, cols].sum() >= 100
+        # the arms apart by a clear margin (a red and a black key for a red and a black arm);
+        # coloured arms of near hues (survminer's blue and teal) likewise
+        if distinct:
+            sure = _all_coloured(colours) or margin >= 100
+        else:
+            sure = _all_coloured(colours) and margin >= CLOSE_HUES_MARGIN
         if cost[rows, cols].max() < 150 and sure:
             out = [None] * n
             for r, c in zip(rows, cols):
                 out[r] = int(c)
             return out, ["colour"] * n
     return [i if i < m else None for i in range(n)], ["order"] * n
+
+
+def _all_coloured(colours) -> bool:
+    """Every colour clearly coloured (not black, grey or white)."""
+    return all(c is not None and chroma(c) >= 40 for c in colours)
 
 
 def runner_up(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:

@@ -1,0 +1,94 @@
+"""Labels printed at the curves' ends: each names the curve it continues.
+
+Some figures print no legend but write each arm's name just right of where its curve ends, at
+the curve's height (spread apart vertically when the curves end close together). Such a label is
+known by its place alone -- its colour need not be the arm's (black labels on black curves) --
+so it is matched to the arms by position: each label starts at a curve's end, and labels and
+curve ends keep their top-to-bottom order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.text.ocr import OcrWord
+
+__all__ = ["curve_end_labels"]
+
+#: A label starts at most this many text heights left of a curve's end (anti-aliasing, a
+#: trace stopping a pixel late) ...
+END_LEFT_H = 0.6
+#: ... and at most this many right of it (the space before the label, a trace stopping early).
+END_RIGHT_H = 2.5
+#: Labels of curves ending close together are spread apart: a label may lie this many text
+#: heights per arm from its curve's end.
+SPREAD_H = 1.5
+
+
+def _ends(arms: list[ArmTrace]) -> list[tuple[float, float] | None]:
+    """Each arm's end: the right-most point of its trace, ``(x, y)`` in pixels."""
+    out: list[tuple[float, float] | None] = []
+    for arm in arms:
+        pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
+        if len(pts) == 0:
+            out.append(None)
+            continue
+        last = pts[np.flatnonzero(pts[:, 0] >= pts[:, 0].max() - 0.5)]
+        out.append((float(last[:, 0].max()), float(last[:, 1].max())))
+    return out
+
+
+def _starts_at(entry: list[OcrWord], end: tuple[float, float] | None, h: float) -> bool:
+    """Does the entry begin just right of this curve end? A label in the arm's colour may
+    have been traced as the curve's last stretch: then the end lies inside the label."""
+    if end is None:
+        return False
+    dx = entry[0].x0 - end[0]
+    inside = entry[0].x0 <= end[0] <= entry[-1].x1 + END_LEFT_H * h and \
+        min(w.y0 for w in entry) - h <= end[1] <= max(w.y1 for w in entry) + h
+    return -END_LEFT_H * h <= dx <= END_RIGHT_H * h or inside
+
+
+def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
+                     arms: list[ArmTrace], box: PlotBox) -> list[str] | None:
+    """Name every arm from the label at its curve's end, or None when the figure has none.
+
+    Parameters
+    ----------
+    entries : list of list of OcrWord
+        Candidate text runs (legend entries), each left to right.
+    texts : list of str or None
+        Each entry's text when it can be a name (None: statistics, a title, a number, ...).
+    arms : list of ArmTrace
+    box : PlotBox
+        The plot area: axis labels and the table under it are never curve-end labels.
+
+    Returns
+    -------
+    list of str or None
+        One name per arm, in ``arms``' order, when every arm has its own label; else None.
+    """
+    if not arms or len(entries) != len(texts):
+        return None
+    ends = _ends(arms)
+    cands = []
+    for entry, text in zip(entries, texts):
+        if not text or entry[0].cy > box.bottom or entry[0].x0 < box.left:
+            continue
+        h = float(np.median([w.height for w in entry]))
+        near = [j for j, e in enumerate(ends) if _starts_at(entry, e, h)]
+        if near:
+            cands.append((entry, text, h, near))
+    if len(cands) != len(arms):
+        return None
+    # top to bottom, labels and curve ends in the same order; each label at its curve's end
+    labels = sorted(cands, key=lambda c: c[0][0].cy)
+    order = sorted(range(len(arms)), key=lambda j: (ends[j] or (0.0, np.inf))[1])
+    names = [""] * len(arms)
+    for (entry, text, h, near), j in zip(labels, order):
+        end = ends[j]
+        if j not in near or end is None or abs(entry[0].cy - end[1]) > SPREAD_H * h * len(arms):
+            return None
+        names[j] = text
+    return names
