@@ -108,6 +108,49 @@ def test_dashed_lines_above_and_below_a_curve_of_their_colour_are_confidence_lim
     assert _confidence_pairs([arm, upper, other]) == set()  # another colour's line
 
 
+def test_dashed_curves_around_a_dashed_curve_are_arms_not_confidence_limits():
+    # a black-and-white figure: three arms (dashed in the middle, dashed and dotted around it)
+    arm = _cand(_step((0, 20.0), (100, 100.0)), style="dashed")
+    upper = _cand(_step((0, 10.0), (100, 80.0)), rank=1, style="dashed")
+    lower = _cand(_step((0, 30.0), (100, 120.0)), rank=2, style="dotted")
+    assert _confidence_pairs([arm, upper, lower]) == set()
+
+
+def test_confidence_limits_drop_where_their_curve_drops_arms_do_not():
+    drops = [(0, 20.0), (40, 30.0), (80, 40.0), (120, 50.0), (160, 60.0)]
+    arm = _cand(_step(*drops))
+    upper = _cand(_step(*[(x, y - 8.0) for x, y in drops]), rank=1, style="dashed")
+    lower = _cand(_step(*[(x, y + 8.0) for x, y in drops]), rank=2, style="dotted")
+    assert _confidence_pairs([arm, upper, lower]) == {id(upper), id(lower)}
+    # one drop column off (anti-aliasing) still counts as the same event time
+    late = _cand(_step(*[(x + 1 if x else 0, y + 8.0) for x, y in drops]), rank=2,
+                 style="dotted")
+    assert _confidence_pairs([arm, upper, late]) == {id(upper), id(late)}
+    # an arm below with its own event times (20 columns off) is not a limit
+    own = _cand(_step(*[(x + 20 if x else 0, y + 8.0) for x, y in drops]), rank=2,
+                style="dotted")
+    assert _confidence_pairs([arm, upper, own]) == set()
+
+
+def test_four_black_arms_are_traced_in_one_ink():
+    from kmipd.digitize.curves.colours import InkColour
+    from kmipd.digitize.curves.linestyle import chains_of_colour
+
+    h, w = 120, 200
+    alpha = np.zeros((h, w), np.float32)
+    for y0, x_drop, y1 in [(10, 50, 40), (20, 90, 60), (30, 130, 80), (45, 170, 100)]:
+        alpha[y0:y0 + 2, 0:x_drop] = 1.0
+        alpha[y0:y1 + 2, x_drop:x_drop + 2] = 1.0
+        alpha[y1:y1 + 2, x_drop:w] = 1.0
+    black = InkColour(rgb=np.zeros(3), lab=np.zeros(3), chromatic=False)
+    region = np.full((h, w, 3), 255, np.uint8)
+    region[alpha > 0] = 0
+    found = chains_of_colour(alpha, black, region)
+    assert len(found) >= 4
+    levels = sorted(float(c.y[~np.isnan(c.y)][0]) for c in found[:4])
+    assert levels == pytest.approx([10.5, 20.5, 30.5, 45.5], abs=0.3)  # 2 px lines' centres
+
+
 def test_a_curve_starting_at_the_axis_well_below_the_top_does_not_branch():
     top = _cand(_step((0, 10.0), (60, 60.0), (150, 90.0)))
     # starts at the axis within 4 * width + 3 = 11 px of the top: an arm

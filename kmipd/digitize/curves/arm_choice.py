@@ -180,10 +180,15 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
 
 
 def _confidence_pairs(cands: list[Candidate]) -> set[int]:
-    """Ids of non-solid secondary curves lying one above and one below a curve of their colour."""
+    """Ids of dashed or dotted curves lying one above and one below a solid curve of their
+    colour and dropping where it drops (confidence limits).
+
+    Confidence limits step at the curve's event times; the arms of a black-and-white figure
+    (solid, dashed and dotted, one above another) drop at their own times.
+    """
     out: set[int] = set()
     for p in cands:
-        if p.rank != 0:
+        if p.rank != 0 or p.style != "solid":
             continue
         sides: dict[int, list[Candidate]] = {-1: [], 1: []}
         for s in cands:
@@ -197,8 +202,40 @@ def _confidence_pairs(cands: list[Candidate]) -> set[int]:
             if len(d) < 10:
                 continue
             side = int(np.sign(np.median(d)))
-            if side and np.mean(np.sign(d) == side) > 0.8:
+            if side and np.mean(np.sign(d) == side) > 0.8 and _drops_with(s, p):
                 sides[side].append(s)
         if sides[-1] and sides[1]:
             out.update(id(s) for s in sides[-1] + sides[1])
     return out
+
+
+#: A drop of a curve's level (px) that counts as a step when comparing drop times.
+_DROP_PX = 1.0
+#: Columns by which two curves' drops may differ and still be one event time.
+_DROP_SLACK = 2
+#: Share of a curve's drops that must fall on another curve's drops for it to be that curve's
+#: confidence limit.
+_DROP_SHARED = 0.75
+#: Fewest drops a curve must show for its drop times to be compared.
+_DROP_MIN = 3
+
+
+def _drop_columns(c: Candidate) -> np.ndarray:
+    """Columns where a curve's level drops by more than ``_DROP_PX`` (hidden stretches skipped)."""
+    y = np.where(c.visible, c.y, np.nan)
+    k = np.flatnonzero(np.isfinite(y))
+    if len(k) < 2:
+        return np.zeros(0, int)
+    step = np.diff(y[k]) > _DROP_PX
+    near = np.diff(k) <= _DROP_SLACK + 1  # a drop across a long hidden stretch has no time
+    return c.x_start + k[1:][step & near]
+
+
+def _drops_with(s: Candidate, p: Candidate) -> bool:
+    """Whether ``s`` drops where ``p`` drops (a confidence limit of ``p``), or shows too few
+    drops to tell."""
+    ds, dp = _drop_columns(s), _drop_columns(p)
+    if len(ds) < _DROP_MIN or len(dp) < _DROP_MIN:
+        return True
+    gap = np.abs(ds[:, None] - dp[None, :]).min(axis=1)
+    return bool(np.mean(gap <= _DROP_SLACK) >= _DROP_SHARED)

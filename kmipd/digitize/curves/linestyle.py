@@ -32,6 +32,12 @@ from kmipd.digitize.curves.trace import (
 #: Share of the plot width an arm's visible pixels must cover to count without being asked for.
 MIN_COVER = 0.10
 
+#: Curves traced per colour. Colour figures give each arm its own colour (a second curve is a
+#: confidence limit or a table rule); black-and-white figures draw up to four arms in one ink
+#: (solid, dashed, dotted, dash-dot), plus one to spare for a stray line that is not an arm.
+CHAINS_CHROMATIC = 2
+CHAINS_ACHROMATIC = 5
+
 
 @dataclass
 class Candidate:
@@ -65,7 +71,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     coverage of this very colour) places drops to a fraction of a pixel.
     """
     if max_chains is None:
-        max_chains = 2 if colour.chromatic else 3
+        max_chains = CHAINS_CHROMATIC if colour.chromatic else CHAINS_ACHROMATIC
     runs = column_runs(alpha)
     if len(runs.x) == 0:
         return []
