@@ -14,9 +14,11 @@ It is digitized with :func:`kmipd.digitize.digitize` (no overrides) and scored:
 - |d log HR|: Cox log hazard ratio of each arm against the first, IPD rebuilt from the figure
   (:func:`kmipd.reconstruct.reconstruct` with the table read, or the true N when none was read)
   against the true IPD; the worst arm counts;
-- flagged: a warning, an at-risk flag, or a confidence under 0.5; a refusal (``KmipdError``)
-  counts as flagged and wrong; "silent failure": wrong (arms wrong, RMSE100 > 0.02 or
-  |d log HR| > 0.08) and not flagged.
+- flagged: the reading is unsure (``Digitization.unsure``: a plausibility check doubts it,
+  :mod:`kmipd.digitize.plausibility`); a refusal (``KmipdError``) counts as flagged and wrong;
+  "silent failure": wrong (arms wrong, RMSE100 > 0.02 or |d log HR| > 0.08) and not flagged.
+  Two rates judge the flag: flagged among wrong figures (want high) and flagged among right
+  figures (want low: a flag that fires on correct readings is noise).
 
 Tables: overall, the worst strata (highest wrong rate, then silent rate) and every knob's
 strata (numeric knobs in three bins).
@@ -168,6 +170,12 @@ def _cells(fig: RandomFigure, dig, pairs: dict[str, str]) -> dict:
 
 
 def _flagged(dig) -> bool:
+    """The reading says it is unsure (refusals are counted as flagged where they are caught)."""
+    return bool(dig.unsure)
+
+
+def _flagged_old(dig) -> bool:
+    """The flag before issue 13 item 6: any warning, at-risk flag or confidence under 0.5."""
     conf = [*dig.confidence.values(), *(a.confidence for a in dig.arms)]
     return bool(dig.warnings or dig.at_risk_flags or (conf and min(conf) < MIN_CONFIDENCE))
 
@@ -178,6 +186,8 @@ def score(fig: RandomFigure, dig) -> dict:
     truth = split_arms(fig.curves)
     rec: dict[str, Any] = {"n_found": len(found), "n_true": len(truth),
                            "arms_right": len(found) == len(truth), "flagged": _flagged(dig),
+                           "flagged_old": _flagged_old(dig),
+                           "doubts": [d.code for d in dig.doubts],
                            "warnings": list(dig.warnings)[:5], "legend": list(dig.legend)}
     pairs = _pairs(found, truth, fig.t_end) if found else {}
     rmse = [curve_rmse(found[f], truth[a], fig.t_end[a]) for f, a in pairs.items()]
@@ -197,7 +207,7 @@ def score(fig: RandomFigure, dig) -> dict:
             true_hr, got_hr = _log_hrs(fig.ipd, fig.arms), _log_hrs(rebuilt, fig.arms)
             rec["dloghr"] = float(max(abs(got_hr[a] - true_hr[a]) for a in true_hr))
         except KmipdError as exc:
-            rec.update(rebuild_error=str(exc)[:200], flagged=True)
+            rec.update(rebuild_error=str(exc)[:200], flagged=True, flagged_old=True)
         except Exception as exc:  # noqa: BLE001 - a failure is a result here
             rec["rebuild_error"] = f"{type(exc).__name__}: {exc}"[:200]
     rec["wrong"] = bool(not rec["arms_right"] or "rebuild_error" in rec
@@ -281,6 +291,12 @@ def summarise(recs: list[dict]) -> dict:
     rm = [r["rmse100"] for r in recs if r.get("rmse100") is not None]
     dh = [r["dloghr"] for r in recs if r.get("dloghr") is not None]
     secs = [r["digitize_s"] for r in recs if "digitize_s" in r]
+    wrong = [r for r in recs if r.get("wrong")]
+    right = [r for r in recs if not r.get("wrong")]
+
+    def rate(group: list[dict], key: str = "flagged") -> float | None:
+        return float(np.mean([bool(r.get(key, r.get("flagged"))) for r in group])) if group else None
+
     return {
         "count": len(recs),
         "arms_right": float(np.mean([bool(r.get("arms_right")) for r in recs])),
@@ -290,6 +306,10 @@ def summarise(recs: list[dict]) -> dict:
         "dloghr_median": float(np.median(dh)) if dh else None,
         "wrong": float(np.mean([bool(r.get("wrong")) for r in recs])),
         "flagged": float(np.mean([bool(r.get("flagged")) for r in recs])),
+        "flagged_wrong": rate(wrong),  # flagged among wrong figures: want high
+        "flagged_right": rate(right),  # flagged among right figures: want low
+        "flagged_old_wrong": rate(wrong, "flagged_old"),
+        "flagged_old_right": rate(right, "flagged_old"),
         "silent": float(np.mean([bool(r.get("silent")) for r in recs])),
         "refused_or_error": sum(("refused" in r) or ("error" in r) for r in recs),
         "seconds_median": float(np.median(secs)) if secs else None,
@@ -312,7 +332,7 @@ def strata(recs: list[dict]) -> dict[str, dict[str, dict]]:
 def _table(rows: dict[str, dict]) -> str:
     frame = pd.DataFrame(rows).T
     cols = ["count", "arms_right", "names_right", "cells_exact", "rmse100_median",
-            "dloghr_median", "wrong", "silent"]
+            "dloghr_median", "wrong", "silent", "flagged_wrong", "flagged_right"]
     frame = frame[[c for c in cols if c in frame]]
     return frame.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
 
@@ -370,6 +390,9 @@ def main(argv: list[str] | None = None) -> dict:
     summary = summarise(records) | {"wall_s": wall}
     by_knob = strata(records)
     print_report(summary, by_knob)
+    print(f"\nflagged (unsure) among wrong figures: {_pct(summary['flagged_wrong'])} (want high); "
+          f"among right figures: {_pct(summary['flagged_right'])} (want low); before "
+          f"(any warning): {_pct(summary['flagged_old_wrong'])} / {_pct(summary['flagged_old_right'])}")
     print(f"\n{n} figures in {wall / 60:.1f} min ({args.jobs} jobs)")
     result = {"generated": time.strftime("%Y-%m-%d %H:%M:%S"),
               "args": {**vars(args), "out": str(args.out), "save_failures": save, "n": n},
@@ -384,6 +407,10 @@ def main(argv: list[str] | None = None) -> dict:
         result, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     print(f"wrote {args.out}")
     return result
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
 
 
 def _progress(rec: dict, done: int, n: int) -> None:

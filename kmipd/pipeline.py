@@ -23,6 +23,9 @@ from kmipd.validate.result import VALIDATION_OUTPUTS
 
 STEPS = ("digitize", "reconstruct", "validate", "report")
 
+UNSURE = "UNSURE: the digitized figure may be misread"
+"""Heading of :attr:`RunResult.warnings` (and of the report's banner) for the digitizer's doubts."""
+
 RUN_OUTPUTS = (
     # kmipd.digitize.result.DIGITIZE_OUTPUTS, spelled out: importing kmipd.digitize costs ~1 s
     "curves.csv", "censor_marks.csv", "at_risk.csv", "digitization.json", "overlay.png",
@@ -48,7 +51,8 @@ class RunResult:
     validation : ValidationResult or None
         None when no reported file was given.
     warnings : dict of str -> list of str
-        Warnings and notes of each stage.
+        Warnings and notes of each stage; the digitizer's doubts (when it is unsure) first, under
+        the heading :data:`UNSURE`.
     files : dict of str -> Path
         Every file written, by name (``curves``, ``at_risk``, ``ipd``, ``validation_csv``,
         ``report``, ...).
@@ -133,13 +137,14 @@ def run(
     # Read the reported file first: a typo in it should fail in a second, not after digitizing.
     rep = load_reported(reported) if reported is not None else None
     _clear_outputs(outdir, [figure, rep.path if rep is not None else None])
-    warnings: dict[str, list[str]] = {step: [] for step in STEPS[:3]}
+    warnings: dict[str, list[str]] = {UNSURE: [], **{step: [] for step in STEPS[:3]}}
     files: dict[str, Path] = {}
 
     with _step(say, 1, "digitize", f"reading {figure.name}") as done:
         dig = digitize(figure, **dict(digitize_options or {}))
         files.update(dig.to_folder(outdir))
         warnings["digitize"].extend(dig.warnings)
+        warnings[UNSURE].extend(d.message for d in getattr(dig, "doubts", ()))
         table = "at-risk table read" if dig.at_risk is not None else "no at-risk table"
         done(f"{dig.curves['arm'].nunique()} arm(s) ({', '.join(map(str, dig.curves['arm'].unique()))}), "
              f"{len(dig.curves)} curve points, {len(dig.censor_marks)} censor marks, {table}")
@@ -200,8 +205,11 @@ def run(
                    **({"reported (input)": Path(rep.path)} if rep is not None and rep.path else {})},
             time_unit=rep.time_unit if rep is not None else "",
             colours=_arm_colours(dig, renames),
+            unsure=warnings[UNSURE],
         )
         done(str(files["report"]))
+    if not warnings[UNSURE]:
+        del warnings[UNSURE]
     return RunResult(figure=figure, outdir=outdir, digitization=dig, ipd=ipd,
                      validation=validation, warnings=warnings, files=files)
 

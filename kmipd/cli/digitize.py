@@ -28,7 +28,11 @@ from kmipd.outputs import check_output_folder, refuse_overwriting_inputs
 @click.option("--no-overlay", is_flag=True, help="Do not draw overlay.png.")
 @one_line_errors
 def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_overlay) -> None:
-    """Read the Kaplan-Meier curves, censor marks and numbers at risk from FIGURE."""
+    """Read the Kaplan-Meier curves, censor marks and numbers at risk from FIGURE.
+
+    A reading that fails a plausibility check is written all the same (exit 0) but called
+    unsure: one ``unsure: ...`` line per reason on stderr, ``"unsure": true`` in digitization.json.
+    """
     from kmipd.digitize import digitize
     from kmipd.digitize.result import DIGITIZE_OUTPUTS
 
@@ -43,3 +47,8 @@ def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_o
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {', '.join(p.name for p in paths.values())} to {Path(outdir)}")
+    for d in result.doubts:  # last, so that it is what the user sees; the data are written (exit 0)
+        click.echo(f"unsure: {d.message}", err=True)
+    if result.unsure:
+        click.echo(f"unsure: {len(result.doubts)} reason(s) to doubt this reading: check overlay.png "
+                   "before using the curves (\"unsure\": true in digitization.json).", err=True)

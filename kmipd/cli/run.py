@@ -48,10 +48,14 @@ def run_command(figure, reported, outdir, n_pairs, event_pairs, x_range, y_range
         events=parse_arm_values(event_pairs, "--events") or None,
         digitize_options=options,
     )
+    from kmipd.pipeline import UNSURE
+
     for stage, lines in result.warnings.items():
-        for line in lines:
+        for line in lines if stage != UNSURE else ():
             click.echo(f"warning ({stage}): {line}", err=True)
     if result.validation is not None:
         click.echo(result.validation.format())
     click.echo(f"report: {result.report}")
+    for line in result.warnings.get(UNSURE, []):  # last and loud; the exit code is not changed
+        click.echo(f"unsure: {line}", err=True)
     sys.exit(result.exit_code)

@@ -100,12 +100,12 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
             "it; check that this is a KM plot, or give the number of arms (--arms N, n_arms= in Python)."
         )
     _check_plot_kind(image, box, arms, n_arms, text_boxes_inside(words, box), warnings)
-    legend = _read_legend(image, box, arms, words, warnings)
+    legend = _read_legend(image, box, arms, words, mapping, warnings)
     if len(boxes) > 1 and not any(legend):  # a legend shared by all panels, outside this one's part
         more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
-        legend = _read_legend(image, box, arms, more, warnings)
+        legend = _read_legend(image, box, arms, more, mapping, warnings)
     arms = _required("naming the arms", name_arms, arms, legend, mapping)
-    at_risk, flags = _read_at_risk(image, box, mapping, arms, words, warnings)
+    at_risk, flags, table_rows = _read_at_risk(image, box, mapping, arms, words, warnings)
     t0 = time_origin(mapping, box)
     curves = _required("building the curves table", curves_frame, arms, mapping, t0=t0)
     censor = _optional("censor marks", censor_frame, [arms, mapping, t0],
@@ -117,11 +117,24 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     picture = None
     if overlay:
         picture = _optional("overlay", draw_overlay, [image, box, mapping, arms, at_risk], None, warnings)
+    doubts = _plausibility(arms, curves, at_risk, mapping, box, legend, table_rows, warnings)
     return Digitization(
         source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
-        legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture,
+        legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture, doubts=doubts,
     )
+
+
+def _plausibility(arms, curves, at_risk, mapping, box, legend, table_rows, warnings) -> tuple:
+    """The reading's doubts (:func:`kmipd.digitize.plausibility.check_plausibility`); a failure of
+    the checks themselves is a doubt too (the reading was not checked)."""
+    from kmipd.digitize.plausibility import Doubt, check_plausibility
+
+    try:
+        return check_plausibility(arms, curves, at_risk, mapping, box, legend=legend,
+                                  table_rows=table_rows, warnings=warnings)
+    except Exception as exc:  # noqa: BLE001 - the reading stands; say it was not checked
+        return (Doubt(None, "stage", f"the plausibility checks failed, {internal_error(exc)}."),)
 
 
 def _required(stage: str, fn, *args, **kwargs):
@@ -229,9 +242,9 @@ def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str
     return extract_arms(image, box, n_arms=n_arms, exclude_boxes=exclude)
 
 
-def _read_legend(image, box, arms, words, warnings: list[str]) -> list[str]:
+def _read_legend(image, box, arms, words, mapping, warnings: list[str]) -> list[str]:
     try:
-        names = list(read_legend(image, box, arms, words))
+        names = list(read_legend(image, box, arms, words, mapping=mapping))
     except Exception as exc:  # noqa: BLE001 - a legend is optional; the curves are still good
         warnings.append(f"unsure: the legend could not be read (arms named by order), {internal_error(exc)}.")
         return [""] * len(arms)
@@ -243,9 +256,10 @@ def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
         reading = read_at_risk_table(image, box, mapping, arms, words, [a.name for a in arms])
     except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
         warnings.append(f"unsure: the number-at-risk table could not be read, {internal_error(exc)}.")
-        return None, []
+        return None, [], None
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
-    return reading.table, list(reading.flags)
+    rows = len(reading.row_labels) if reading.table is not None else None
+    return reading.table, list(reading.flags), rows
 
 
 def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:

@@ -130,8 +130,16 @@ class Digitization:
         What went wrong or is doubtful.
     overlay : ndarray or None
         The check picture (RGB), when drawn.
+    doubts : tuple of Doubt
+        Why the reading may be wrong (:mod:`kmipd.digitize.plausibility`): each one makes it
+        :attr:`unsure`.
+    unsure : bool
+        Any doubt.
+    arm_confidence : dict of str -> float
+        Each arm's tracing confidence lowered by the doubts on it (or on the whole reading).
     summary : DataFrame
-        One row per arm: ``arm, colour, line_style, points, censor_marks, confidence``.
+        One row per arm: ``arm, colour, line_style, points, censor_marks, confidence`` (the
+        confidence of :attr:`arm_confidence`).
 
     :meth:`format` (also ``str()``) is the text ``kmipd digitize`` prints, :meth:`to_dict` the
     content of ``digitization.json``, :meth:`to_folder` writes every file.
@@ -150,27 +158,43 @@ class Digitization:
     confidence: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     overlay: np.ndarray | None = None  # RGB image
+    doubts: tuple = ()  # of kmipd.digitize.plausibility.Doubt
 
     def __post_init__(self) -> None:
         # sequences given as lists are kept as tuples, so that the reading cannot change later
-        for name in ("arms", "at_risk_flags", "legend", "warnings"):
+        for name in ("arms", "at_risk_flags", "legend", "warnings", "doubts"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
 
     @property
+    def unsure(self) -> bool:
+        """True when any plausibility check doubts the reading (:attr:`doubts`)."""
+        return bool(self.doubts)
+
+    @property
+    def arm_confidence(self) -> dict[str, float]:
+        """Arm name -> its tracing confidence, halved by every doubt on it or on the whole reading
+        (:func:`kmipd.digitize.plausibility.arm_confidence`)."""
+        from kmipd.digitize.plausibility import arm_confidence
+
+        return arm_confidence(self.arms, self.doubts)
+
+    @property
     def summary(self) -> pd.DataFrame:
         """One row per arm: ``arm, colour, line_style, points, censor_marks, confidence``
-        (points and censor marks as traced, in pixels)."""
+        (points and censor marks as traced, in pixels; confidence as in :attr:`arm_confidence`)."""
+        conf = self.arm_confidence
         return pd.DataFrame(
             [{"arm": a.name, "colour": tuple(map(int, a.colour)), "line_style": a.line_style,
               "points": int(len(a.steps_px)), "censor_marks": int(len(a.censor_px)),
-              "confidence": float(a.confidence)} for a in self.arms],
+              "confidence": conf.get(a.name, float(a.confidence))} for a in self.arms],
             columns=["arm", "colour", "line_style", "points", "censor_marks", "confidence"],
         )
 
     def format(self) -> str:
         """What was read as text (what ``kmipd digitize`` prints): the plot box and axis ranges,
-        each arm's curve points (in the curves table) and censor marks, the at-risk table."""
+        each arm's curve points (in the curves table) and censor marks, the at-risk table, and
+        last one loud ``UNSURE: ...`` line per doubt."""
         m, box = self.mapping, self.box
         x0, x1 = float(m.time(box.left)), float(m.time(box.right))
         unit = "%" if m.percent else ""
@@ -189,6 +213,7 @@ class Digitization:
             lines.append(f"numbers at risk: {len(self.at_risk)} cells read{said}")
         else:
             lines.append("numbers at risk: no table read")
+        lines += [f"UNSURE: {d.message}" for d in self.doubts]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -203,8 +228,11 @@ class Digitization:
                 "residual_px": cal.residual, "ticks": [asdict(t) for t in cal.ticks],
             }
 
+        conf = self.arm_confidence
         return {
             "source": self.source,
+            "unsure": self.unsure,
+            "doubts": [d.to_dict() for d in self.doubts],
             "image_shape": list(self.image_shape),
             "plot_box_px": asdict(self.box),
             "x_axis": axis(self.mapping.x),
@@ -213,7 +241,7 @@ class Digitization:
             "arms": [
                 {"name": a.name, "colour": list(map(int, a.colour)), "line_style": a.line_style,
                  "points": int(len(a.steps_px)), "censor_marks": int(len(a.censor_px)),
-                 "confidence": a.confidence}
+                 "confidence": conf.get(a.name, a.confidence), "trace_confidence": a.confidence}
                 for a in self.arms
             ],
             "legend": list(self.legend),

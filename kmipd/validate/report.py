@@ -39,6 +39,8 @@ img{max-width:100%;border:1px solid #d0d7de}
 .grid{display:grid;grid-template-columns:1fr;gap:16px}
 .grid figure{margin:0}figcaption{font-size:.85em;color:#57606a}
 ul.warn li{color:#7d4e00}
+.unsure{border:3px solid #a40e26;background:#fff0f0;color:#a40e26;padding:10px 16px;margin:12px 0;
+ border-radius:8px}.unsure h2{color:#a40e26;border:0;margin:0 0 6px 0}.unsure li{color:#a40e26}
 """
 
 
@@ -56,6 +58,7 @@ def write_report(
     files: Mapping[str, str | Path] | None = None,
     time_unit: str = "",
     colours: Mapping[str, object] | None = None,
+    unsure: list[str] | tuple[str, ...] = (),
 ) -> Path:
     """Write ``report.html``: input and overlay, curves vs rebuilt KM, at-risk, validation, warnings.
 
@@ -82,6 +85,9 @@ def write_report(
         Label of the time axis.
     colours : mapping of arm -> matplotlib colour, optional
         E.g. the colours the digitizer found, so that each arm keeps its colour of the figure.
+    unsure : list of str
+        The digitizer's doubts (:attr:`kmipd.digitize.result.Digitization.doubts`): when any, an
+        "Unsure" banner listing them opens the page.
 
     Returns
     -------
@@ -89,7 +95,7 @@ def write_report(
         ``path``.
     """
     path = Path(path)
-    parts = [f"<h1>{_e(title)}</h1>", _summary(validation)]
+    parts = [f"<h1>{_e(title)}</h1>", _unsure_banner(unsure), _summary(validation)]
     images = [(label, img) for label, img in (("Input figure", figure),
                                                 ("Digitizer overlay: what was read", overlay))
               if img is not None]
@@ -229,6 +235,16 @@ def _count(v) -> str:
 
 def _differs(a, b) -> bool:
     return not any(isinstance(v, float) and math.isnan(v) for v in (a, b)) and int(a) != int(b)
+
+
+def _unsure_banner(doubts) -> str:
+    """A red box at the top of the page listing why the reading may be wrong (empty when none)."""
+    if not doubts:
+        return ""
+    return ("<div class='unsure' id='unsure'><h2>Unsure: the figure may have been misread</h2>"
+            "<p>Check the overlay against the input figure before trusting anything below; "
+            "every result here rests on the curves read.</p><ul>"
+            + "".join(f"<li>{_e(d)}</li>" for d in doubts) + "</ul></div>")
 
 
 def _summary(validation: ValidationResult | None) -> str:

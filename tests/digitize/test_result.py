@@ -70,8 +70,10 @@ def test_to_dict_is_the_json_file(tmp_path):
     dig = _reading()
     data = dig.to_dict()
     assert data["arms"][1] == {"name": "Placebo", "colour": [40, 80, 220], "line_style": "dashed",
-                               "points": 2, "censor_marks": 0, "confidence": 1.0}
+                               "points": 2, "censor_marks": 0, "confidence": 1.0,
+                               "trace_confidence": 1.0}
     assert data["legend"] == ["Drug", "Placebo"] and data["warnings"] == ["a warning"]
+    assert data["unsure"] is False and data["doubts"] == []  # a warning alone is not a doubt
     paths = dig.to_folder(tmp_path)
     assert json.loads(paths["json"].read_text())["x_axis"]["ticks"][0]["text"] == "0"
 

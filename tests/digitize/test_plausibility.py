@@ -1,0 +1,238 @@
+"""kmipd.digitize.plausibility: each check flags its failed read and leaves a good reading alone;
+the doubts make a Digitization unsure, loudly (format, JSON, CLI stderr)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kmipd.digitize import curves_frame
+from kmipd.digitize.plausibility import (
+    Doubt,
+    arm_confidence,
+    check_arm_count,
+    check_calibration,
+    check_curve_ends,
+    check_curve_shape,
+    check_hops,
+    check_names,
+    check_plausibility,
+    check_stage_failures,
+)
+from kmipd.digitize.result import (
+    ArmTrace,
+    AxisCalibration,
+    AxisMapping,
+    Digitization,
+    PlotBox,
+    TickReading,
+)
+
+BOX = PlotBox(40, 10, 490, 260)  # x 0-45 (0.1 per px), survival 1 at the top, 0 at the bottom
+
+
+def _mapping(y_source: str = "ocr", top: float = 1.0, percent: bool = False) -> AxisMapping:
+    x = AxisCalibration(scale=0.1, offset=-4.0, ticks=[TickReading(40.0, "0", 0.0)])
+    y = AxisCalibration(scale=-top / 250, offset=260 * top / 250, source=y_source,
+                        ticks=[TickReading(260.0, "0", 0.0), TickReading(10.0, f"{top:g}", top)])
+    return AxisMapping(x, y, percent=percent)
+
+
+def _arm(name: str, times, surv, mapping: AxisMapping | None = None, confidence: float = 1.0) -> ArmTrace:
+    m = mapping or _mapping()
+    px = np.column_stack([m.x.to_pixel(np.asarray(times, float)), m.y_pixel(np.asarray(surv, float))])
+    return ArmTrace((200, 40, 40), "solid", px, confidence=confidence, name=name)
+
+
+def _km(t_end: float = 40.0, n: int = 100, rate: float = 0.03, seed: int = 0):
+    """A KM-like step curve of n patients: (times, survival) step corners from (0, 1)."""
+    rng = np.random.default_rng(seed)
+    events = np.sort(rng.exponential(1 / rate, n))
+    events = events[events < t_end]
+    s = 1.0 - np.arange(1, len(events) + 1) / n
+    t = np.r_[0.0, np.repeat(events, 2), t_end]
+    surv = np.r_[1.0, np.r_[1.0, s[:-1]].repeat(2)[1:], s[-1], s[-1]][:len(t)]
+    return t, surv
+
+
+def _table(name: str, times, n) -> pd.DataFrame:
+    return pd.DataFrame({"arm": name, "time": np.asarray(times, float), "n_at_risk": np.asarray(n, float)})
+
+
+# --- curve ends -------------------------------------------------------------------------------
+
+def test_an_arm_that_stops_while_the_table_counts_patients_is_flagged():
+    risk = (np.array([0.0, 10, 20, 30, 40]), np.array([100.0, 70, 50, 30, 12]))
+    got = check_curve_ends("Drug", np.array([0.0, 5, 18]), np.array([1.0, 0.8, 0.6]), risk, span=45)
+    assert [d.code for d in got] == ["ends_early"] and "12 at risk at 40" in got[0].message
+    # the curve reaching the last column (or stopping just before it) is fine
+    assert check_curve_ends("Drug", np.array([0.0, 20, 38]), np.array([1.0, 0.7, 0.5]), risk, 45) == []
+
+
+def test_a_drop_to_zero_with_patients_at_risk_is_flagged():
+    risk = (np.array([0.0, 10, 20, 25]), np.array([100.0, 60, 30, 10]))
+    got = check_curve_ends("Drug", np.array([0.0, 10, 24, 24]), np.array([1.0, 0.6, 0.4, 0.0]), risk, 45)
+    assert [d.code for d in got] == ["drop_to_zero"]
+    # the last patient's event at the end of follow-up, with nobody left at risk: fine
+    risk = (np.array([0.0, 10, 20, 30]), np.array([100.0, 60, 30, 0]))
+    assert check_curve_ends("Drug", np.array([0.0, 10, 24, 28]), np.array([1.0, 0.6, 0.04, 0.0]),
+                            risk, 45) == []
+
+
+def test_a_drop_to_zero_far_larger_than_every_earlier_step_is_flagged_without_a_table():
+    t, s = _km(n=100)
+    bad_t, bad_s = np.r_[t, t[-1]], np.r_[s, 0.0]
+    assert [d.code for d in check_curve_ends("A", bad_t, bad_s, None, 45)] == ["drop_to_zero"]
+    assert check_curve_ends("A", t, s, None, 45) == []
+    # small trial: the last of few patients dies, a drop as large as the earlier ones
+    t2, s2 = np.array([0.0, 5, 5, 9, 9, 12, 12]), np.array([1.0, 1, 0.75, 0.75, 0.5, 0.5, 0.0])
+    assert check_curve_ends("A", t2, s2, None, 45) == []
+
+
+# --- curve shape ------------------------------------------------------------------------------
+
+def test_a_trace_that_rises_is_flagged():
+    t = np.array([0.0, 5, 10, 15, 20, 25, 30])
+    bad = np.array([1.0, 0.8, 0.9, 0.7, 0.85, 0.6, 0.6])
+    assert [d.code for d in check_curve_shape("A", t, bad)] == ["rises"]
+    assert check_curve_shape("A", t, np.array([1.0, 0.8, 0.79, 0.7, 0.69, 0.6, 0.6])) == []
+
+
+def test_a_drop_larger_than_the_numbers_at_risk_allow_is_a_jump():
+    t = np.array([0.0, 10, 10, 20])
+    risk = (np.array([0.0, 10, 20]), np.array([200.0, 150, 100]))
+    got = check_curve_shape("A", t, np.array([1.0, 0.9, 0.6, 0.55]), risk)  # 0.3 of 0.9: 50 events
+    assert [d.code for d in got] == ["jump"]
+    # the same drop in a trial of 12 patients is 4 events: possible
+    small = (np.array([0.0, 10, 20]), np.array([12.0, 8, 4]))
+    assert check_curve_shape("A", t, np.array([1.0, 0.9, 0.6, 0.55]), small) == []
+
+
+def test_arms_that_keep_meeting_hop_between_curves():
+    grid = np.linspace(0, 40, 41)
+    a = 1.0 - grid / 80
+    zig = a - np.where(grid % 2 == 1, 0.1, 0.0)  # leaves a and comes back, 20 times
+    assert [d.code for d in check_hops({"A": (grid, a), "B": (grid, zig)})] == ["hops"]
+    # one curve traced twice (a halo of a JPEG): the second lies on the first
+    assert [d.code for d in check_hops({"A": (grid, a), "B": (grid, a - 0.003)})] == ["duplicate"]
+    # two curves that separate and cross once are fine
+    b = 1.0 - grid / 60
+    c = np.where(grid < 20, 1.0 - grid / 50, 1.0 - grid / 70)
+    assert check_hops({"A": (grid, b), "B": (grid, c)}) == []
+
+
+# --- counts, names, calibration, stages ------------------------------------------------------
+
+def test_arm_count_disagreeing_with_the_table_or_legend_is_flagged():
+    assert [d.code for d in check_arm_count(1, 4)] == ["arm_count"]
+    assert [d.code for d in check_arm_count(3, 2)] == ["arm_count"]
+    assert [d.code for d in check_arm_count(2, None, ["Drug", "Drug"])] == ["arm_count"]
+    assert check_arm_count(2, 2, ["Drug", "Placebo"]) == []
+    assert check_arm_count(2, None, ["Drug", ""]) == []  # a missed legend entry alone is common
+
+
+@pytest.mark.parametrize("name", ["Cl), months 14.9 (8.7 to 17.3)", "LopheekP = 0.189",
+                                  "HR 0.71 (95% CI 0.52-0.97)", "Log-rank p<0.001", "Median 14.9 mo",
+                                  "72.5%"])
+def test_names_that_look_like_statistics_are_flagged(name):
+    assert [d.code for d in check_names([name])] == ["name"]
+
+
+@pytest.mark.parametrize("name", ["Sorafenib", "Observation", "Drug (n=120)", "strata=Q1", "HR+",
+                                  "PD-L1 >=50%", "Age (18-64)", ">= 6 months", "Above median",
+                                  "Stage II", "arm1", "1992-2004"])
+def test_ordinary_names_are_not_flagged(name):
+    assert check_names([name]) == []
+
+
+def test_an_assumed_or_implausible_y_calibration_is_flagged():
+    assert [d.code for d in check_calibration(_mapping("assumed"), BOX)] == ["calibration"]
+    assert [d.code for d in check_calibration(_mapping(top=0.5), BOX)] == ["calibration"]
+    assert check_calibration(_mapping(), BOX) == []
+    assert check_calibration(_mapping(top=100.0, percent=True), BOX) == []
+
+
+def test_a_stage_that_failed_is_a_doubt():
+    got = check_stage_failures(["unsure: OCR failed and was left out, boom.", "y axis: one label ignored"])
+    assert [d.code for d in got] == ["stage"] and got[0].message == "OCR failed and was left out, boom."
+
+
+def test_a_curve_starting_far_below_one_is_flagged():
+    m = _mapping()
+    arms = [_arm("A", [0, 10, 10, 40], [0.7, 0.7, 0.5, 0.5], m)]
+    got = check_plausibility(arms, curves_frame(arms, m), None, m, BOX)
+    assert "start" in [d.code for d in got]
+
+
+# --- the whole reading ------------------------------------------------------------------------
+
+def _digitization(arms, mapping, at_risk=None, legend=(), doubts=None) -> Digitization:
+    curves = curves_frame(arms, mapping)
+    if doubts is None:
+        doubts = check_plausibility(arms, curves, at_risk, mapping, BOX, legend=legend,
+                                    table_rows=None if at_risk is None else at_risk["arm"].nunique())
+    return Digitization(source="fig.png", image_shape=(300, 500), box=BOX, mapping=mapping, arms=arms,
+                        curves=curves, censor_marks=pd.DataFrame(columns=["arm", "time", "survival"]),
+                        at_risk=at_risk, legend=legend, confidence={"overall": 1.0}, doubts=doubts)
+
+
+def _good_arms(m):
+    return [_arm("Drug", *_km(seed=1), m), _arm("Placebo", *_km(rate=0.06, seed=2), m)]
+
+
+def test_a_good_reading_has_no_doubt():
+    m = _mapping()
+    arms = _good_arms(m)
+    table = pd.concat([_table("Drug", [0, 10, 20, 30, 40], [100, 75, 55, 40, 30]),
+                       _table("Placebo", [0, 10, 20, 30, 40], [100, 55, 30, 16, 9])])
+    dig = _digitization(arms, m, table, ("Drug", "Placebo"))
+    assert dig.doubts == () and not dig.unsure
+    assert "UNSURE" not in dig.format() and dig.to_dict()["unsure"] is False
+    assert dig.arm_confidence == {"Drug": 1.0, "Placebo": 1.0}
+
+
+def test_doubts_make_the_reading_unsure_and_lower_the_arm_confidence():
+    m = _mapping()
+    arms = [_arm("Drug", [0, 10, 10, 15], [1.0, 1.0, 0.8, 0.8], m, confidence=0.9),
+            _arm("P = 0.189", *_km(rate=0.06, seed=2), m)]
+    table = _table("Drug", [0, 10, 20, 30, 40], [100, 80, 60, 40, 20])
+    dig = _digitization(arms, m, table, ("Drug", "P = 0.189"))
+    codes = {(d.arm, d.code) for d in dig.doubts}
+    assert ("Drug", "ends_early") in codes and ("P = 0.189", "name") in codes
+    assert dig.unsure
+    assert dig.arm_confidence["Drug"] < 0.9 and dig.summary["confidence"].iloc[0] < 0.9
+    assert dig.format().splitlines()[-len(dig.doubts):] == [f"UNSURE: {d.message}" for d in dig.doubts]
+    js = json.loads(json.dumps(dig.to_dict()))
+    assert js["unsure"] is True and {"arm", "code", "message"} <= set(js["doubts"][0])
+    assert js["arms"][0]["trace_confidence"] == 0.9
+
+
+def test_arm_confidence_counts_doubts_on_the_arm_and_on_the_reading():
+    arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), confidence=0.8, name="A"),
+            ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name="B")]
+    conf = arm_confidence(arms, [Doubt("A", "name", "x"), Doubt(None, "calibration", "y")])
+    assert conf["A"] == pytest.approx(0.8 * 0.25) and conf["B"] == pytest.approx(0.5)
+
+
+def test_the_cli_says_unsure_on_stderr_and_in_the_json(tmp_path, monkeypatch):
+    import kmipd.digitize as digitize_module
+    from kmipd.cli.common import main_group
+
+    m = _mapping("assumed")
+    dig = _digitization(_good_arms(m), m, legend=("Drug", "Placebo"))
+    assert dig.unsure
+    monkeypatch.setattr(digitize_module, "digitize", lambda *a, **k: dig)
+    figure = tmp_path / "figure.png"
+    figure.write_bytes(b"not read: digitize is replaced")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main_group, ["digitize", str(figure), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    stderr = result.stderr if hasattr(result, "stderr") else result.output
+    assert "unsure: the y axis labels were not read" in stderr
+    assert "UNSURE:" in result.stdout
+    saved = json.loads((out / "digitization.json").read_text())
+    assert saved["unsure"] is True and saved["doubts"][0]["code"] == "calibration"
