@@ -257,19 +257,41 @@ def read_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, *, zoom: 
     Small text reads better enlarged; a white margin is added because the detector misses text
     that touches the border.
     """
+    cut = _zoomed_crop(image, x0, y0, x1, y1, zoom)
+    if cut is None:
+        return []
+    crop, x0, y0 = cut
+    crop = _padded(crop)
+    return [w_.shifted(x0 - _PAD / zoom, y0 - _PAD / zoom, zoom)
+            for w_ in read_words(crop, split_words=split_words)]
+
+
+#: White margin added around a crop: the detector misses text that touches the border.
+_PAD = 16
+
+
+def _zoomed_crop(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, zoom: float
+                 ) -> tuple[np.ndarray, int, int] | None:
+    """The rectangle clipped to the image and enlarged by ``zoom``, with its clipped top-left
+    corner; None when less than 2 px is left of it."""
     import cv2
 
     h, w = image.shape[:2]
     x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return []
+        return None
     crop = np.asarray(image[y0:y1, x0:x1])
     if zoom != 1.0:
         crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
-    pad = 16
+    return crop, x0, y0
+
+
+def _padded(crop: np.ndarray) -> np.ndarray:
+    """``crop`` with a white margin of :data:`_PAD` pixels."""
+    import cv2
+
     fill = 255 if crop.ndim == 2 else (255, 255, 255)
-    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
-    return [w_.shifted(x0 - pad / zoom, y0 - pad / zoom, zoom) for w_ in read_words(crop, split_words=split_words)]
+    return cv2.copyMakeBorder(crop, _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=fill)
 
 
 def read_rotated_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, turns: int, *,
@@ -298,25 +320,17 @@ def read_rotated_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, t
         Each word's box is the axis-aligned bounds, in ``image`` pixels, of where it is printed
         (tall and narrow for sideways text).
     """
-    import cv2
-
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    cut = _zoomed_crop(image, x0, y0, x1, y1, zoom)
+    if cut is None:
         return []
-    crop = np.asarray(image[y0:y1, x0:x1])
-    if zoom != 1.0:
-        crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+    crop, x0, y0 = cut
     ch, cw = crop.shape[:2]
     turns %= 4
-    turned = np.ascontiguousarray(np.rot90(crop, turns))
-    pad = 16
-    fill = 255 if turned.ndim == 2 else (255, 255, 255)
-    turned = cv2.copyMakeBorder(turned, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
+    turned = _padded(np.ascontiguousarray(np.rot90(crop, turns)))
 
     def back(u: float, v: float) -> tuple[float, float]:
         """A point (x=u, y=v) of the turned crop in the (zoomed) crop's coordinates."""
-        u, v = u - pad, v - pad
+        u, v = u - _PAD, v - _PAD
         if turns == 1:  # out[i, j] = crop[j, W-1-i]
             return cw - v, u
         if turns == 2:
