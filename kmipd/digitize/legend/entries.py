@@ -27,7 +27,8 @@ _SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a
 #: width from the plot's centre.
 TITLE_CENTRE_SHARE = 0.2
 _HAS_LETTERS = re.compile(r"[A-Za-z]{2}")
-_NUMBER = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
+#: A word that is a number (a count, a percentage, "<65"): never part of a name.
+NUMBER = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
 
 
 def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
@@ -79,7 +80,7 @@ def x_axis_title(words: list[OcrWord], box: PlotBox) -> set[int]:
         h = float(np.median([w.height for w in line]))
         gaps = [b.x0 - a.x1 for a, b in zip(line, line[1:])]
         centre = 0.5 * (line[0].x0 + line[-1].x1)
-        one_run = all(g <= 1.5 * h for g in gaps) and not any(_NUMBER.match(w.text) for w in line)
+        one_run = all(g <= 1.5 * h for g in gaps) and not any(NUMBER.match(w.text) for w in line)
         if one_run and line[0].x0 >= box.left and \
                 abs(centre - 0.5 * (box.left + box.right)) <= TITLE_CENTRE_SHARE * box.width:
             return {id(w) for w in line}

@@ -20,7 +20,7 @@ import numpy as np
 from kmipd.digitize.frame.axes import find_ticks
 from kmipd.digitize.frame.calibrate import calibrate
 from kmipd.digitize.legend.ends import curve_end_labels
-from kmipd.digitize.legend.entries import join_words, legend_entries, x_axis_title
+from kmipd.digitize.legend.entries import NUMBER, join_words, legend_entries, x_axis_title
 from kmipd.digitize.legend.keys import find_key, swallowed_key
 from kmipd.digitize.legend.pick import aligned, by_grey, pick_legend
 from kmipd.digitize.legend.table import names_from_table
@@ -45,7 +45,6 @@ _TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "p
 _NOT_NAMES = re.compile(
     r"^(p|hr|ci|log|rank|logrank|median|n|no|number|at|risk|censored|survival|probability|"
     r"months?|years?|days?|weeks?|time)$", re.I)
-_NUMERIC = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
 _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
@@ -96,7 +95,7 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     entries = _split_at_keys(image, legend_entries([w for w in words if id(w) not in title]))
     # risk-table row labels (text under the plot, before any number): the names again
     labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
-                                                   if _NUMERIC.match(w.text)), len(e))]),
+                                                   if NUMBER.match(w.text)), len(e))]),
                min(w.score for w in e)) for e in entries if e[0].y0 > box.bottom]
     for k, entry in enumerate(entries):
         got = _entry(image, box, arms, entries, entry)
@@ -190,13 +189,13 @@ def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str]
         entry = entry[1:]  # a legend title on the entries' line ("Strata", "Arm:")
     if entry[0].y0 > box.bottom:
         # under the plot a label may be a risk-table row label: its counts are not the name
-        entry = entry[:next((i for i, w in enumerate(entry) if _NUMERIC.match(w.text)), len(entry))]
+        entry = entry[:next((i for i, w in enumerate(entry) if NUMBER.match(w.text)), len(entry))]
         if not entry:
             return None
     text = clean_name(join_words(entry))
     numeric_name = bool(_NUMERIC_NAME.match(text))
     if not text or _NOT_NAMES.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
-            (_NUMERIC.match(text.replace(" ", "")) and not numeric_name) or \
+            (NUMBER.match(text.replace(" ", "")) and not numeric_name) or \
             not re.search(r"[A-Za-z]{2}|\d", text):
         return None
     h = float(np.median([w.height for w in entry]))
