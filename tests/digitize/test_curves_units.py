@@ -14,7 +14,7 @@ from kmipd.digitize.curves.arm_choice import (
     _mix_of,
     choose_arms,
 )
-from kmipd.digitize.curves.linestyle import Candidate
+from kmipd.digitize.curves.linestyle import Candidate, line_style
 from kmipd.digitize.curves.trace import Runs
 from kmipd.digitize.curves.untangle import _weakness, untangle
 
@@ -85,6 +85,38 @@ def test_a_curve_along_another_of_its_colour_for_70_percent_is_a_duplicate():
     # an unlike colour running along is not a duplicate (arms of large trials run close)
     assert not _duplicate(_cand(along, colour_id=1, rgb=BLUE), [a])
     assert not _duplicate(_cand(along), [])
+
+
+def test_a_partial_curve_of_another_colour_seen_only_along_an_arm_is_its_rim():
+    """JPEG fringes trace as a pale curve of their own colour, in pieces, along the arm."""
+    a = _cand(np.full(W, 50.0), coverage=0.65)
+    along = np.full(W, 51.5)
+    vis = np.zeros(W, bool)
+    vis[::3] = True  # seen in part
+    assert _duplicate(_cand(along, colour_id=1, rgb=BLUE, visible=vis, coverage=0.25), [a])
+    # off the arm on a quarter of its columns: an arm of its own
+    off = along.copy()
+    off[150:] = 120.0
+    assert not _duplicate(_cand(off, colour_id=1, rgb=BLUE, visible=vis, coverage=0.25), [a])
+    # seen about as fully as the arm: two arms running close (large trials)
+    assert not _duplicate(_cand(along, colour_id=1, rgb=BLUE, visible=vis, coverage=0.5), [a])
+
+
+def test_line_style_of_a_curve_with_visible_columns_without_a_level_is_read():
+    """Untangling can leave a visible column without a level: the style is still read (an
+    IndexError here once lost a whole arm)."""
+    y = np.full(W, 60.0)
+    vis = np.ones(W, bool)
+    vis[10::12] = vis[11::12] = False  # dashed: 2-px gaps every 12 columns
+    y[9] = y[45] = np.nan  # beside a gap
+    mask = np.zeros((120, W), bool)
+    mask[59:62] = vis
+    cs = np.zeros((121, W), np.int32)
+    cs[1:] = np.cumsum(mask, axis=0)
+    c = _cand(y, visible=vis, chromatic=False, rgb=BLACK)
+    assert line_style(c, cs) == "dashed"
+    c.width = float("nan")
+    assert line_style(c, cs) == "solid"
 
 
 def test_mix_of_two_colours_is_a_point_near_the_segment_between_them():

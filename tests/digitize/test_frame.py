@@ -414,3 +414,41 @@ def test_sideways_y_tick_labels_calibrate_within_1_percent(tmp_path, font, y_for
     assert len(y_ticks) == len(truth)
     assert cal.mapping.y.source == "ocr"
     assert np.abs(cal.mapping.survival(y_ticks) - truth).max() <= 0.01 * (truth[0] - truth[-1])
+
+
+
+def _ggplot_panel(thick: int, glued_labels: bool) -> np.ndarray:
+    """A ggplot-like grey panel (no axis lines) with white gridlines and three coloured step
+    curves starting inside it; optionally the pale rims of tick labels and of the axis title
+    touch the panel (as at low resolution or under blur)."""
+    import cv2
+
+    img = np.full((420, 520, 3), 255, np.uint8)
+    img[40:360, 80:480] = 235
+    for x in range(100, 480, 60):
+        img[40:360, x - 1:x + 2] = 255
+    for y in range(60, 360, 50):
+        img[y - 1:y + 2, 80:480] = 255
+    for k, colour in enumerate([(240, 100, 90), (0, 180, 190), (100, 150, 250)]):
+        y0 = 50 + 4 * k
+        pts = [(90, y0), (170 + 20 * k, y0), (170 + 20 * k, 130 + 30 * k), (300 - 10 * k, 130 + 30 * k),
+               (300 - 10 * k, 220 + 40 * k), (470, 220 + 40 * k)]
+        for p, q in zip(pts, pts[1:]):
+            cv2.line(img, p, q, colour, thick)
+    if glued_labels:
+        for y in range(60, 360, 50):
+            img[y - 6:y + 6, 32:80] = 215  # anti-aliased label rims right against the panel
+        img[130:280, 15:30] = 215  # the axis title's, a closing's width from the labels
+    return img
+
+
+@pytest.mark.parametrize("thick,glued", [(3, False), (14, False), (3, True)])
+def test_grey_panel_without_axis_lines_is_the_plot(thick, glued):
+    """ggplot's default theme: the plot area is a grey panel; curves wider than the closing
+    leave holes in it, and label rims may touch it (both once lost the panel: "no plot axes")."""
+    from kmipd.digitize.frame.axes import _panel_rectangles
+
+    boxes = _panel_rectangles(_ggplot_panel(thick, glued))
+    assert len(boxes) == 1
+    box = boxes[0]
+    np.testing.assert_allclose([box.left, box.top, box.right, box.bottom], [80, 40, 479, 359], atol=2)

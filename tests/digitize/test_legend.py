@@ -147,6 +147,17 @@ def test_key_swallowed_by_the_ocr_box_is_found_before_the_letters():
     assert swallowed_key(img, OcrWord("Arm", 0.9, 118, 12, 170, 46), 34) is None
 
 
+def test_key_with_a_censor_mark_swallowed_by_the_ocr_box_is_found_before_the_letters():
+    """A key drawn "-+-" (the arm's censor mark on it): the mark's stem is no letter."""
+    img = _key_image("solid", (200, 160, 20))
+    cv2.line(img, (85, 22), (85, 38), (200, 160, 20), 2)
+    word = OcrWord("Arm", 0.9, 58, 12, 170, 46)
+    start = text_start(img, word)
+    assert 110 <= start <= 124
+    colour, style, end = swallowed_key(img, word, word.height)
+    assert np.abs(np.subtract(colour, (200, 160, 20))).max() < 40 and end <= start
+
+
 def test_black_key_tells_the_black_arm_from_the_red_one():
     arms = [arm((200, 30, 30)), arm((0, 0, 0))]
     assign, bases = assign_items(["x", "y"], [(60, 60, 60), (190, 40, 30)], arms, ["", ""])

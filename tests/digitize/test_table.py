@@ -179,6 +179,8 @@ def test_min_events_bound():
     assert min_events(1.0, 1.0, 50) == 0
     assert min_events(1.0, 0.5, 50) >= 30  # halving survival with 50 left takes >= 35 events
     assert min_events(0.5, 0.4, 0) == 0  # nobody left: the curve gives no bound
+    # a curve read below zero (a misread curve or axis) gives no bound either (it raised once)
+    assert min_events(0.5, -0.2, 10) == 0
 
 
 def test_check_against_curves_flags_rises_and_small_drops():

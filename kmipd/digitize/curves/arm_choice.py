@@ -12,6 +12,11 @@ import numpy as np
 
 from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
 
+#: A curve of another colour is an arm's rim rather than an arm of its own when it runs along
+#: the arm on this share of its visible columns, covering less than this share of what the arm
+#: covers.
+_RIM_CLOSE, _RIM_COVER = 0.8, 0.6
+
 
 def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
     """Per visible column of ``c``: does it run along ``a`` there?"""
@@ -38,15 +43,22 @@ def _duplicate(c: Candidate, others: list[Candidate]) -> bool:
     # a different colour can only be a rim of a similar colour or of a mix of two others:
     # arms of unlike colours may run close together (large trials) without being one curve
     # (black and grey run along coloured curves as censor ticks, outlines and JPEG seams)
-    others = [a for a in others if a.colour_id == c.colour_id or _alike(c.rgb, a.rgb)
-              or not c.chromatic
-              or any(_mix_of(c.rgb, a.rgb, b.rgb) for b in others if b is not a)]
-    if not others:
-        return False
+    alike = [a for a in others if a.colour_id == c.colour_id or _alike(c.rgb, a.rgb)
+             or not c.chromatic
+             or any(_mix_of(c.rgb, a.rgb, b.rgb) for b in others if b is not a)]
     close = np.zeros(int(c.visible.sum()), bool)
-    for a in others:
+    for a in alike:
         close |= _close_columns(c, a)
-    return close.sum() >= 0.7 * len(close)
+    if close.sum() >= 0.7 * len(close):
+        return True
+    # any colour: a real arm hidden under another one shows where it departs from that curve,
+    # and one running close beside it shows whole; a line seen in part, and only along another
+    # curve, is that curve's rim (JPEG colour fringes) or outline
+    for a in others:
+        if a not in alike and c.coverage < _RIM_COVER * a.coverage \
+                and _close_columns(c, a).mean() >= _RIM_CLOSE:
+            return True
+    return False
 
 
 def _alike(p, q, max_dist: float = 90.0) -> bool:

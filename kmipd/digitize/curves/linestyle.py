@@ -195,7 +195,11 @@ def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None
     if len(g0) == 0:
         return "solid"
     glen = g1 - g0
-    lvl = np.interp((g0 + g1) / 2.0, np.flatnonzero(vis), c.y[vis])
+    # (untangling may leave a visible column without a level: interpolate over the known ones)
+    known = vis & np.isfinite(c.y)
+    if known.sum() < 2 or not np.isfinite(c.width):
+        return "solid"
+    lvl = np.interp((g0 + g1) / 2.0, np.flatnonzero(known), c.y[known])
     r0 = np.clip(np.round(lvl - c.width / 2), 0, mask_cs.shape[0] - 1).astype(int)
     r1 = np.clip(np.round(lvl + c.width / 2) + 1, 0, mask_cs.shape[0] - 1).astype(int)
     mid = np.clip(c.x_start + (g0 + g1) // 2, 0, mask_cs.shape[1] - 1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from kmipd.digitize.frame.ticks import axis_ticks
 from kmipd.digitize.result import PlotBox
@@ -155,15 +156,19 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
     boxes = []
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
-        # a panel fills its bounding box; a grey CI band or a shaded region does not
-        if area < min_area_frac * h * w or area < _PANEL_FILL * bw * bh:
+        if area < min_area_frac * h * w:
             continue
-        # trim what the closing glued on (anti-aliased tick labels next to the panel): keep the
-        # rows and columns the region spans for most of the box
-        region = labels[y:y + bh, x:x + bw] == i
+        # trim what the closing glued on (tick labels and axis titles next to the panel, at low
+        # resolution or blurred): keep the rows and columns the region spans for most of the box.
+        # The curves and marks drawn on a panel (wider than the closing) leave holes in it.
+        region = ndimage.binary_fill_holes(labels[y:y + bh, x:x + bw] == i)
         rows = np.nonzero(region.mean(axis=1) >= 0.5)[0]
         cols = np.nonzero(region.mean(axis=0) >= 0.5)[0]
         if rows.size == 0 or cols.size == 0:
+            continue
+        core = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        # a panel fills its box; a grey CI band or a shaded region does not
+        if core.size < min_area_frac * h * w or core.mean() < _PANEL_FILL:
             continue
         boxes.append(PlotBox(int(x + cols[0]), int(y + rows[0]), int(x + cols[-1]), int(y + rows[-1])))
     return boxes

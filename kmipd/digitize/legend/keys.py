@@ -10,6 +10,8 @@ from kmipd.digitize.match.pairing import chroma
 from kmipd.digitize.text.ocr import OcrWord
 
 _LEAD_SYMBOL = re.compile(r"^[-_~\u2013\u2014]+\w")  # "—Hybrid": a key read as a dash
+#: A marker drawn on a key's line is at most this share of the word box's height wide.
+MARKER_WIDTH_H = 0.25
 
 
 def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
@@ -101,8 +103,18 @@ def text_start(image: np.ndarray, word: OcrWord) -> float:
     grey = crop.mean(axis=2) if crop.ndim == 3 else crop
     ink = (np.median(grey) - grey) > 60
     height = ink.sum(axis=0)
-    tall = np.flatnonzero(height >= max(0.5 * height.max(), 2))
-    return float(max(x0, 0) + tall[0]) if tall.size else float(word.x0)
+    tall = height >= max(0.5 * height.max(), 2)
+    # a marker on the key's line (a censor "+" or "|") is tall but narrow, with the line's
+    # thin ink on both sides: it is part of the key, not a letter
+    thin = (height > 0) & ~tall
+    cols = np.flatnonzero(tall)
+    for group in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if cols.size else []:
+        g0, g1 = int(group[0]), int(group[-1])
+        if g1 - g0 + 1 <= MARKER_WIDTH_H * crop.shape[0] and g0 >= 2 and g1 + 2 < len(thin) \
+                and thin[g0 - 2:g0].all() and thin[g1 + 1:g1 + 3].all():
+            tall[g0:g1 + 1] = False
+    first = np.flatnonzero(tall)
+    return float(max(x0, 0) + first[0]) if first.size else float(word.x0)
 
 
 def swallowed_key(image: np.ndarray, word: OcrWord, h: float) -> tuple[tuple, str, float] | None:

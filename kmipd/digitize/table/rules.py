@@ -62,6 +62,8 @@ def min_events(s0: float, s1: float, n1: int) -> int:
     """
     if not (np.isfinite(s0) and np.isfinite(s1)) or n1 <= 0 or s0 <= 0:
         return 0
+    if s1 + SURVIVAL_TOL <= 0:
+        return 0  # a curve read below zero (a misread curve or axis) says nothing here
     ratio = min(1.0, (s1 + SURVIVAL_TOL) / max(s0 - SURVIVAL_TOL, 1e-9))
     if ratio >= 1.0:
         return 0
