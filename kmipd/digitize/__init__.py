@@ -17,7 +17,7 @@ import pandas as pd
 from kmipd.digitize.frame.axes import find_plot_boxes, find_ticks, pick_panel
 from kmipd.digitize.frame.calibrate import calibrate, check_value_range
 from kmipd.digitize.image.load import check_size, load_image, to_rgb
-from kmipd.digitize.legend.read import read_legend
+from kmipd.digitize.legend.read import LegendReading, read_legend_reading
 from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
 from kmipd.digitize.table.read import read_at_risk_table
@@ -100,10 +100,11 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
             "it; check that this is a KM plot, or give the number of arms (--arms N, n_arms= in Python)."
         )
     _check_plot_kind(image, box, arms, n_arms, text_boxes_inside(words, box), warnings)
-    legend = _read_legend(image, box, arms, words, mapping, warnings)
-    if len(boxes) > 1 and not any(legend):  # a legend shared by all panels, outside this one's part
+    reading = _read_legend(image, box, arms, words, mapping, warnings)
+    if len(boxes) > 1 and not any(reading.names):  # a legend shared by all panels, outside this one's part
         more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
-        legend = _read_legend(image, box, arms, more, mapping, warnings)
+        reading = _read_legend(image, box, arms, more, mapping, warnings)
+    legend = reading.names
     arms = _required("naming the arms", name_arms, arms, legend, mapping)
     at_risk, flags, table_rows = _read_at_risk(image, box, mapping, arms, words, warnings)
     t0 = time_origin(mapping, box)
@@ -117,7 +118,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     picture = None
     if overlay:
         picture = _optional("overlay", draw_overlay, [image, box, mapping, arms, at_risk], None, warnings)
-    doubts = _plausibility(arms, curves, at_risk, mapping, box, legend, table_rows, warnings)
+    doubts = _plausibility(arms, curves, at_risk, mapping, box, reading, table_rows, warnings)
     return Digitization(
         source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
@@ -125,14 +126,16 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     )
 
 
-def _plausibility(arms, curves, at_risk, mapping, box, legend, table_rows, warnings) -> tuple:
+def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
+                  warnings) -> tuple:
     """The reading's doubts (:func:`kmipd.digitize.plausibility.check_plausibility`); a failure of
     the checks themselves is a doubt too (the reading was not checked)."""
     from kmipd.digitize.plausibility import Doubt, check_plausibility
 
     try:
-        return check_plausibility(arms, curves, at_risk, mapping, box, legend=legend,
-                                  table_rows=table_rows, warnings=warnings)
+        return check_plausibility(arms, curves, at_risk, mapping, box, legend=legend.names,
+                                  table_rows=table_rows, legend_entries=legend.keyed_entries,
+                                  warnings=warnings)
     except Exception as exc:  # noqa: BLE001 - the reading stands; say it was not checked
         return (Doubt(None, "stage", f"the plausibility checks failed, {internal_error(exc)}."),)
 
@@ -242,13 +245,14 @@ def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str
     return extract_arms(image, box, n_arms=n_arms, exclude_boxes=exclude)
 
 
-def _read_legend(image, box, arms, words, mapping, warnings: list[str]) -> list[str]:
+def _read_legend(image, box, arms, words, mapping, warnings: list[str]) -> LegendReading:
     try:
-        names = list(read_legend(image, box, arms, words, mapping=mapping))
+        reading = read_legend_reading(image, box, arms, words, mapping=mapping)
     except Exception as exc:  # noqa: BLE001 - a legend is optional; the curves are still good
         warnings.append(f"unsure: the legend could not be read (arms named by order), {internal_error(exc)}.")
-        return [""] * len(arms)
-    return (names + [""] * len(arms))[:len(arms)]
+        return LegendReading([""] * len(arms))
+    names = (list(reading.names) + [""] * len(arms))[:len(arms)]
+    return LegendReading(names, reading.keyed_entries)
 
 
 def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):

@@ -138,7 +138,8 @@ class Doubt:
 
 def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: pd.DataFrame | None,
                        mapping: AxisMapping, box: PlotBox, *, legend: Sequence[str] = (),
-                       table_rows: int | None = None, warnings: Sequence[str] = ()) -> tuple[Doubt, ...]:
+                       table_rows: int | None = None, legend_entries: int = 0,
+                       warnings: Sequence[str] = ()) -> tuple[Doubt, ...]:
     """Every doubt about a reading.
 
     Parameters
@@ -157,6 +158,8 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
         The legend names (``""`` where none), in ``arms``' order.
     table_rows : int, optional
         Number of rows the at-risk table has (before they were matched to arms).
+    legend_entries : int
+        Keyed entries the legend lists (0: no keyed legend).
     warnings : sequence of str
         The reading's warnings; those starting ``"unsure:"`` (a stage that failed) are doubts.
 
@@ -170,7 +173,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
              for a, g in at_risk.groupby("arm", sort=False)} if at_risk is not None else {}
     out: list[Doubt] = []
     out += check_calibration(mapping, box)
-    out += check_arm_count(len(arms), table_rows, legend)
+    out += check_arm_count(len(arms), table_rows, legend, legend_entries)
     out += check_names([a.name for a in arms])
     out += check_stage_failures(warnings)
     for name, c in by_arm.items():
@@ -232,7 +235,8 @@ def check_calibration(mapping: AxisMapping, box: PlotBox) -> list[Doubt]:
     return out
 
 
-def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] = ()) -> list[Doubt]:
+def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] = (),
+                    legend_entries: int = 0) -> list[Doubt]:
     """The number of arms against the at-risk table's rows and the legend's names.
 
     Parameters
@@ -245,6 +249,9 @@ def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] =
         Legend names per arm (``""`` where none). Two arms given the same name is a doubt; a
         legend that names only some arms is not (a missed legend entry is common on correct
         readings).
+    legend_entries : int
+        Keyed entries the legend lists (0: no keyed legend). More than the arms traced is a
+        doubt: each keyed entry is a curve, so an arm was missed.
 
     Returns
     -------
@@ -254,6 +261,9 @@ def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] =
     if table_rows and table_rows != n_arms:
         out.append(Doubt(None, "arm_count", f"{n_arms} curve(s) traced but the at-risk table has "
                                             f"{table_rows} rows: an arm was missed or split; give --arms."))
+    if legend_entries > n_arms:
+        out.append(Doubt(None, "arm_count", f"{n_arms} curve(s) traced but the legend lists "
+                                            f"{legend_entries} entries: an arm was missed; give --arms."))
     names = [str(n).strip() for n in legend]
     named = [n for n in names if n]
     repeated = sorted({n for n in named if named.count(n) > 1})

@@ -201,6 +201,27 @@ def test_grey_only_single_arm():
     assert {30, 80, 150} <= set(levels.astype(int).tolist()) | {int(v) + 1 for v in levels}
 
 
+def test_curve_is_traced_through_a_band_of_crowded_censor_marks():
+    """Administrative censoring at the end of follow-up: '+' marks overlap into a band in which
+    no column shows the bare line. The curve goes on through the band, at its centre."""
+    img = np.full((300, 420, 3), 255, np.uint8)
+    cv2.line(img, (40, 10), (40, 260), (0, 0, 0), 2)
+    cv2.line(img, (40, 260), (410, 260), (0, 0, 0), 2)
+    pts = np.array([[42, 30], [130, 30], [130, 90], [230, 90], [230, 140], [300, 140], [300, 150],
+                    [395, 150]])
+    cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, (200, 150, 0), 2, cv2.LINE_AA)
+    for x in range(240, 396, 4):  # marks every 4 px, 18 px wide, stems 2-3 px: no bare line
+        y = 140 if x < 300 else 150
+        cv2.line(img, (x - 9, y), (x + 9, y), (200, 150, 0), 2, cv2.LINE_AA)
+        cv2.line(img, (x, y - 9), (x, y + 9), (200, 150, 0), 2, cv2.LINE_AA)
+    arms, _ = extract_arms(img, PlotBox(40, 10, 410, 260))
+    assert len(arms) == 1
+    steps = arms[0].steps_px
+    assert steps[-1, 0] >= 390  # to the end of the band, not to where the marks begin
+    at = steps[np.searchsorted(steps[:, 0], 330, side="right") - 1]
+    assert abs(at[1] - 150) <= 1.5
+
+
 def test_subpixel_levels():
     """Anti-aliased steps drawn at fractional heights are read to a fraction of a pixel."""
     img = np.full((240, 420, 3), 255, np.uint8)

@@ -158,6 +158,55 @@ def test_key_with_a_censor_mark_swallowed_by_the_ocr_box_is_found_before_the_let
     assert np.abs(np.subtract(colour, (200, 160, 20))).max() < 40 and end <= start
 
 
+def _three_entry_legend() -> np.ndarray:
+    """A plot box with a legend of three coloured keys inside it, top right."""
+    img = np.full((330, 520, 3), 255, np.uint8)
+    cv2.line(img, (50, 10), (50, 300), (0, 0, 0), 2)
+    cv2.line(img, (50, 300), (500, 300), (0, 0, 0), 2)
+    for k, (name, colour) in enumerate([("Placebo", (220, 40, 40)), ("Low dose", (40, 160, 60)),
+                                        ("High dose", (40, 60, 220))]):
+        y = 40 + 32 * k
+        cv2.line(img, (320, y), (360, y), colour, 3)
+        cv2.putText(img, name, (370, y + 8), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    return img
+
+
+def test_the_legend_counts_its_keyed_entries_also_of_arms_not_traced():
+    """Three keyed entries, two arms traced: the third key's colour is no arm's, yet it is an
+    entry (of the arm the tracing missed), so the count says an arm is missing."""
+    from kmipd.digitize.legend.read import read_legend_reading
+    from kmipd.digitize.plausibility import check_arm_count
+    from kmipd.digitize.text.ocr import read_words
+
+    img = _three_entry_legend()
+    words = read_words(img)
+    both = read_legend_reading(img, BOX, [arm((220, 40, 40)), arm((40, 60, 220))], words)
+    assert both.names == ["Placebo", "High dose"] and both.keyed_entries == 3
+    assert [d.code for d in check_arm_count(2, None, both.names, both.keyed_entries)] == ["arm_count"]
+    every = read_legend_reading(img, BOX, [arm((220, 40, 40)), arm((40, 160, 60)), arm((40, 60, 220))],
+                                words)
+    assert every.keyed_entries == 3
+    assert check_arm_count(3, None, every.names, every.keyed_entries) == []
+
+
+def test_a_key_read_as_a_word_splits_a_one_line_legend_and_a_conjunction_does_not():
+    """ "Low -+- High": the OCR read the second key (a line with a censor '+') as a word."""
+    from kmipd.digitize.legend.read import _split_at_keys
+
+    img = np.full((60, 420, 3), 255, np.uint8)
+    cv2.putText(img, "Low", (20, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.line(img, (80, 30), (130, 30), (30, 160, 200), 3)
+    cv2.line(img, (105, 22), (105, 38), (30, 160, 200), 2)
+    cv2.putText(img, "High", (140, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(img, "+", (220, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(img, "RT", (245, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    low, key, high = (OcrWord("Low", 0.99, 18, 16, 66, 40), OcrWord("-+-", 0.8, 78, 16, 132, 40),
+                      OcrWord("High", 0.99, 138, 16, 200, 40))
+    plus, rt = OcrWord("+", 0.99, 219, 16, 236, 40), OcrWord("RT", 0.99, 244, 16, 280, 40)
+    assert [[w.text for w in e] for e in _split_at_keys(img, [[low, key, high]])] == [["Low"], ["High"]]
+    assert [[w.text for w in e] for e in _split_at_keys(img, [[high, plus, rt]])] == [["High", "+", "RT"]]
+
+
 def test_black_key_tells_the_black_arm_from_the_red_one():
     arms = [arm((200, 30, 30)), arm((0, 0, 0))]
     assign, bases = assign_items(["x", "y"], [(60, 60, 60), (190, 40, 30)], arms, ["", ""])

@@ -16,6 +16,8 @@ from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
 #: the arm on this share of its visible columns, covering less than this share of what the arm
 #: covers.
 _RIM_CLOSE, _RIM_COVER = 0.8, 0.6
+#: A rim lies within the thinner line's width plus this many pixels of its arm.
+_RIM_SLACK_PX = 2.0
 
 
 def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
@@ -55,10 +57,17 @@ def _duplicate(c: Candidate, others: list[Candidate]) -> bool:
     # and one running close beside it shows whole; a line seen in part, and only along another
     # curve, is that curve's rim (JPEG colour fringes) or outline
     for a in others:
-        if a not in alike and c.coverage < _RIM_COVER * a.coverage \
-                and _close_columns(c, a).mean() >= _RIM_CLOSE:
+        if a not in alike and c.coverage < _RIM_COVER * a.coverage and _rim_of(c, a):
             return True
     return False
+
+
+def _rim_of(c: Candidate, a: Candidate) -> bool:
+    """``c`` runs within a thin line's width of ``a`` on most of its visible columns (the
+    thinner width: a wide one may have been chosen to swallow censor marks)."""
+    xs = c.x_start + np.flatnonzero(c.visible)
+    near = np.abs(level_at(a, xs) - c.y[c.visible]) <= min(a.width, c.width) + _RIM_SLACK_PX
+    return bool(near.mean() >= _RIM_CLOSE)
 
 
 def _alike(p, q, max_dist: float = 90.0) -> bool:

@@ -29,6 +29,11 @@ from kmipd.digitize.curves.trace import (
     width_modes,
 )
 
+#: A wider line width (one that also swallows censor ticks) is taken when its chain covers this
+#: many times the columns of the overall width's chain.
+WIDER_GAIN = 1.5
+#: ... and is at most this many times the overall width.
+MAX_WIDER = 4.0
 #: Share of the plot width an arm's visible pixels must cover to count without being asked for.
 MIN_COVER = 0.10
 
@@ -89,15 +94,16 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     # weights (a bold curve among thin table rules and dots) and the overall width finds no
     # long curve, try the other weights (a wider one also swallows censor ticks: last resort)
     best = None
+    ink_cols = len(np.unique(runs.x))
     for width in _widths(runs, mask.shape[0]):
         segs = build_segments(runs, width)
         label_segments(segs, comps)
         chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
         cover = len(np.unique(np.concatenate([segs[i].x for i in chain]))) if chain else 0
-        if best is None or cover > 2 * best[0]:
+        if best is None or cover > WIDER_GAIN * best[0]:
             best = (cover, width, segs)
-        if best[0] >= 0.4 * mask.shape[1]:
-            break
+        if WIDER_GAIN * best[0] >= ink_cols:
+            break  # no other width can gain enough
     _, width, segs = best
     used: set[int] = set()
     out = []
@@ -165,7 +171,8 @@ def _widths(runs: Runs, height: int) -> list[float]:
     """The overall line width, then other plausible widths (distinct by more than a pixel)."""
     out = [line_width(runs)]
     for w in width_modes(runs, height):
-        if all(abs(w - o) > 1.0 for o in out):
+        # a few times the line's width swallows censor marks; far more swallows other curves
+        if all(abs(w - o) > 1.0 for o in out) and w <= MAX_WIDER * out[0]:
             out.append(w)
     return out[:3]
 

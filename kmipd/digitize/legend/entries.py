@@ -14,7 +14,7 @@ import numpy as np
 from kmipd.digitize.result import PlotBox
 from kmipd.digitize.text.ocr import OcrWord, text_lines
 
-__all__ = ["join_words", "legend_entries", "x_axis_title"]
+__all__ = ["join_words", "joins_name", "legend_entries", "x_axis_title"]
 
 #: Symbols that join two words of a name ("Surgery + RT", "Nivolumab & ipilimumab").
 _CONJUNCTIONS = {"+", "&"}
@@ -41,7 +41,7 @@ def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
         for k, w in enumerate(line):
             # OCR reads line keys as "+", "-|-", "十" ...: they separate entries, but a "+"
             # set between two words of a name ("Surgery + RT") is part of it
-            sym = _SYMBOL.match(w.text) is not None and not _joins(cur, w, line[k + 1:])
+            sym = _SYMBOL.match(w.text) is not None and not joins_name(cur, w, line[k + 1:])
             if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):
                 entries.append(cur)
                 cur = []
@@ -52,7 +52,7 @@ def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
     return entries
 
 
-def _joins(cur: list[OcrWord], sym: OcrWord, after: list[OcrWord]) -> bool:
+def joins_name(cur: list[OcrWord], sym: OcrWord, after: list[OcrWord]) -> bool:
     """Is a symbol word a conjunction inside a name ("Surgery + RT"): "+" or "&" as wide as a
     letter, a word space from the words on both sides?"""
     if sym.text not in _CONJUNCTIONS or not cur or not after:

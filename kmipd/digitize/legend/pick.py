@@ -10,7 +10,7 @@ from kmipd.digitize.match.pairing import arms_distinct_by_colour, colour_distanc
 from kmipd.digitize.result import ArmTrace
 from kmipd.digitize.text.ocr import OcrWord
 
-__all__ = ["aligned", "by_grey", "pick_legend"]
+__all__ = ["aligned", "by_grey", "keyed_legend_size", "legend_groups", "pick_legend"]
 
 #: Grey arms are told apart by their keys' darkness only when each pair of arms is this far
 #: apart (RGB distance) ...
@@ -47,8 +47,9 @@ def aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:
     return stacked or in_line
 
 
-def pick_legend(found: list, arms: list[ArmTrace]) -> list:
-    """From more candidate entries than arms, keep the ones that form the legend."""
+def legend_groups(found: list) -> list[list[int]]:
+    """Candidate entries grouped into legends: entries alike in having a key or not, stacked at
+    one left edge or side by side on one line (indices into ``found``, reading order)."""
     n = len(found)
     parent = list(range(n))
 
@@ -64,6 +65,17 @@ def pick_legend(found: list, arms: list[ArmTrace]) -> list:
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def keyed_legend_size(found: list) -> int:
+    """Entries in the largest legend of keyed entries (0 when no entry has a key)."""
+    return max((len(g) for g in legend_groups(found) if found[g[0]][3]), default=0)
+
+
+def pick_legend(found: list, arms: list[ArmTrace]) -> list:
+    """From more candidate entries than arms, keep the ones that form the legend."""
+    groups = legend_groups(found)
     coloured = arms_distinct_by_colour(arms)
 
     def rank(g: list[int]):
@@ -73,7 +85,7 @@ def pick_legend(found: list, arms: list[ArmTrace]) -> list:
         # a group of keyed entries, as many as arms, whose colours are the arms'
         return (not keys, -size, fit if coloured else 0.0, g[0])
 
-    best = sorted(groups.values(), key=rank)[0]
+    best = sorted(groups, key=rank)[0]
     if len(best) > len(arms):
         best = sorted(best, key=lambda i: min(colour_distance(found[i][1], a.colour)
                                               for a in arms))[:len(arms)]

@@ -14,15 +14,22 @@ taken in its cleaner reading. How entries and table rows are matched to arms is 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from kmipd.digitize.frame.axes import find_ticks
 from kmipd.digitize.frame.calibrate import calibrate
 from kmipd.digitize.legend.ends import curve_end_labels
-from kmipd.digitize.legend.entries import NUMBER, join_words, legend_entries, x_axis_title
+from kmipd.digitize.legend.entries import (
+    NUMBER,
+    join_words,
+    joins_name,
+    legend_entries,
+    x_axis_title,
+)
 from kmipd.digitize.legend.keys import find_key, swallowed_key
-from kmipd.digitize.legend.pick import aligned, by_grey, pick_legend
+from kmipd.digitize.legend.pick import aligned, by_grey, keyed_legend_size, pick_legend
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
 from kmipd.digitize.match.pairing import (
@@ -39,7 +46,7 @@ from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.layout import table_row_labels
 from kmipd.digitize.text.ocr import OcrWord
 
-__all__ = ["read_legend"]
+__all__ = ["LegendReading", "read_legend", "read_legend_reading"]
 
 _TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "procedure"}
 _NOT_NAMES = re.compile(
@@ -57,12 +64,34 @@ KEY_COLOUR_TOL = 150.0
 #: A key between two words of one line needs a gap this many text heights wide (a word space
 #: is a third of one; a key is two, with space on both sides).
 KEY_GAP_H = 1.0
+#: What the OCR makes of a line sample read as a word: dashes, dots, bars, a "1" or "+" (a
+#: censor mark on the line).
+_KEY_AS_WORD = re.compile(r"^[-+|_~*.,:;1lIi\u2013\u2014\u2026\u00b7\u2022\u5341\u4e00]{1,8}$")
 #: OCR text scoring below this is not read as a curve-end label (censor ticks read as letters).
 MIN_LABEL_SCORE = 0.6
+#: A key of no arm's colour counts as a legend entry (of an arm the tracing missed) when it is
+#: this colourful (black and grey lines beside text are rules, axes and guide lines).
+ORPHAN_KEY_CHROMA = 40.0
+
+
+@dataclass(frozen=True)
+class LegendReading:
+    """What the legend says: a name per arm and how many keyed entries it lists."""
+
+    names: list[str]
+    #: Entries with a key (a line sample) in the largest legend read; 0 when there is none. More
+    #: keyed entries than arms traced means an arm was missed.
+    keyed_entries: int = 0
 
 
 def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
                 words: list[OcrWord], mapping: AxisMapping | None = None) -> list[str]:
+    """The arms' names: :func:`read_legend_reading`'s ``names``."""
+    return read_legend_reading(image, box, arms, words, mapping).names
+
+
+def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                        words: list[OcrWord], mapping: AxisMapping | None = None) -> LegendReading:
     """Name each arm from the figure's legend or the labels at the curves' ends, else from the
     risk table's row labels.
 
@@ -83,12 +112,13 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
 
     Returns
     -------
-    list of str
-        One name per arm, in ``arms``' order; ``''`` where neither a legend entry nor a table row
-        label tells an arm's name (:func:`kmipd.digitize.legend.table.names_from_table`).
+    LegendReading
+        ``names``: one per arm, in ``arms``' order; ``''`` where neither a legend entry nor a
+        table row label tells an arm's name (:func:`kmipd.digitize.legend.table.names_from_table`).
+        ``keyed_entries``: the size of the legend of keyed entries.
     """
     if not arms:
-        return []
+        return LegendReading([])
     found = []  # (text, colour, style, has_key, reading order, words)
     seen = set()
     title = x_axis_title(words, box)  # never a name, whatever ink lies beside it
@@ -97,9 +127,13 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
                                                    if NUMBER.match(w.text)), len(e))]),
                min(w.score for w in e)) for e in entries if e[0].y0 > box.bottom]
+    orphans = []  # entries keyed in a colour no arm has: an arm the tracing missed
     for k, entry in enumerate(entries):
         got = _entry(image, box, arms, entries, entry)
         if got is None:
+            orphan = _orphan_entry(image, box, entries, entry)
+            if orphan is not None:
+                orphans.append((*orphan, k, entry))
             continue
         text, colour, style, has_key, score = got
         norm = normalise_label(text)
@@ -116,12 +150,13 @@ def read_legend(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         at_ends = curve_end_labels(entries, texts, arms, box)
         if at_ends is not None:
             names = at_ends
+    n_keyed = keyed_legend_size(found + orphans) if found else 0
     rows = table_row_labels(words, box)
     if all(names) or len(rows) != len(arms):
-        return names
+        return LegendReading(names, n_keyed)
     if mapping is None:  # the survival axis, to tell which curve a row's counts follow
         mapping = _calibrate(image, box, words)
-    return names_from_table(names, arms, rows, image, words, mapping)
+    return LegendReading(names_from_table(names, arms, rows, image, words, mapping), n_keyed)
 
 
 def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: PlotBox,
@@ -162,9 +197,13 @@ def _calibrate(image: np.ndarray, box: PlotBox, words: list[OcrWord]) -> AxisMap
 
 
 def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list[OcrWord]]:
-    """Split entries of a one-line legend ("— ET  — FET") at a key between two of their words."""
+    """Split entries of a one-line legend ("— ET  — FET") at a key between two of their words;
+    a key the OCR read as a word ("……", "1", "+") is dropped there."""
     out = []
     for entry in entries:
+        entry = [w for k, w in enumerate(entry)
+                 if not (0 < k < len(entry) - 1 and _key_read_as_word(image, w)
+                         and not joins_name([entry[k - 1]], w, [entry[k + 1]]))]
         cur = [entry[0]]
         for prev, w in zip(entry, entry[1:]):
             h = max(prev.height, w.height)
@@ -179,6 +218,15 @@ def _split_at_keys(image: np.ndarray, entries: list[list[OcrWord]]) -> list[list
             cur.append(w)
         out.append(cur)
     return out
+
+
+def _key_read_as_word(image: np.ndarray, word: OcrWord) -> bool:
+    """A short symbol-like word ("……", "1", "-+-") over a line sample: a key, not a name's word."""
+    h = word.height
+    if not _KEY_AS_WORD.match(word.text):
+        return False
+    key = find_key(image, word.x1 + 0.2 * h, word.cy, h)
+    return key is not None and key[2] >= word.x0 + 0.5 * (word.x1 - word.x0)
 
 
 def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str] | None:
@@ -246,6 +294,21 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
     if score < 0.6 or not text:
         return None  # censor ticks or a curve read as letters ("HItH"), not a name
     return capital_i(text), colour, style, has_key, score
+
+
+def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
+                  entry: list[OcrWord]) -> tuple[str, tuple, str, bool] | None:
+    """An entry that names no arm traced but has a clearly coloured key: ``(text, colour,
+    style, True)``, else None."""
+    got = _name_words(entry, box)
+    if got is None or min(w.score for w in got[0]) < MIN_LABEL_SCORE:
+        return None
+    words, text = got
+    h = float(np.median([w.height for w in words]))
+    key = _find_entry_key(image, entries, words[0], h)
+    if key is None or chroma(key[0]) < ORPHAN_KEY_CHROMA:
+        return None
+    return text, key[0], key[1], True
 
 
 def _find_entry_key(image: np.ndarray, entries: list[list[OcrWord]], first: OcrWord,
