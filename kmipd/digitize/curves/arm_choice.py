@@ -20,6 +20,12 @@ _RIM_CLOSE, _RIM_COVER = 0.8, 0.6
 _RIM_SLACK_PX = 2.0
 
 
+def _gap_to(c: Candidate, a: Candidate) -> np.ndarray:
+    """Per visible column of ``c``: how far (px) ``a`` runs from it there (NaN outside ``a``)."""
+    xs = c.x_start + np.flatnonzero(c.visible)
+    return np.abs(level_at(a, xs) - c.y[c.visible])
+
+
 def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
     """Per visible column of ``c``: does it run along ``a`` there?"""
     xs = c.x_start + np.flatnonzero(c.visible)
@@ -65,8 +71,7 @@ def _duplicate(c: Candidate, others: list[Candidate]) -> bool:
 def _rim_of(c: Candidate, a: Candidate) -> bool:
     """``c`` runs within a thin line's width of ``a`` on most of its visible columns (the
     thinner width: a wide one may have been chosen to swallow censor marks)."""
-    xs = c.x_start + np.flatnonzero(c.visible)
-    near = np.abs(level_at(a, xs) - c.y[c.visible]) <= min(a.width, c.width) + _RIM_SLACK_PX
+    near = _gap_to(c, a) <= min(a.width, c.width) + _RIM_SLACK_PX
     return bool(near.mean() >= _RIM_CLOSE)
 
 
@@ -89,8 +94,7 @@ def _same_look(c: Candidate, a: Candidate) -> bool:
         return False
     if float(np.abs(np.mean(c.rgb) - np.mean(a.rgb))) >= 40:
         return False  # black and grey
-    xs = c.x_start + np.flatnonzero(c.visible)
-    near = np.abs(level_at(a, xs) - c.y[c.visible]) <= 3 * max(a.width, c.width) + 3
+    near = _gap_to(c, a) <= 3 * max(a.width, c.width) + 3
     return bool(near.mean() >= 0.85)
 
 
