@@ -106,7 +106,12 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
         reading = _read_legend(image, box, arms, more, mapping, warnings)
     legend = reading.names
     arms = _required("naming the arms", name_arms, arms, legend, mapping)
-    at_risk, flags, table_rows = _read_at_risk(image, box, mapping, arms, words, warnings)
+    at_risk, flags, table_rows, renamed = _read_at_risk(image, box, mapping, arms, words, legend,
+                                                         warnings)
+    if renamed is not None:  # the table paired the names with other curves, or named arms
+        legend = [n if n in legend else "" for n in renamed]
+        reading = LegendReading(legend, reading.keyed_entries)
+        arms = [replace(a, name=n) for a, n in zip(arms, renamed)]
     t0 = time_origin(mapping, box)
     curves = _required("building the curves table", curves_frame, arms, mapping, t0=t0)
     censor = _optional("censor marks", censor_frame, [arms, mapping, t0],
@@ -118,7 +123,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     picture = None
     if overlay:
         picture = _optional("overlay", draw_overlay, [image, box, mapping, arms, at_risk], None, warnings)
-    doubts = _plausibility(arms, curves, at_risk, mapping, box, reading, table_rows, warnings)
+    doubts = _plausibility(arms, curves, at_risk, mapping, box, reading, table_rows, warnings, flags)
     return Digitization(
         source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
@@ -127,7 +132,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
 
 
 def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
-                  warnings) -> tuple:
+                  warnings, flags) -> tuple:
     """The reading's doubts (:func:`kmipd.digitize.plausibility.check_plausibility`); a failure of
     the checks themselves is a doubt too (the reading was not checked)."""
     from kmipd.digitize.plausibility import Doubt, check_plausibility
@@ -135,7 +140,7 @@ def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, ta
     try:
         return check_plausibility(arms, curves, at_risk, mapping, box, legend=legend.names,
                                   table_rows=table_rows, legend_entries=legend.keyed_entries,
-                                  warnings=warnings)
+                                  warnings=warnings, at_risk_flags=flags)
     except Exception as exc:  # noqa: BLE001 - the reading stands; say it was not checked
         return (Doubt(None, "stage", f"the plausibility checks failed, {internal_error(exc)}."),)
 
@@ -255,15 +260,15 @@ def _read_legend(image, box, arms, words, mapping, warnings: list[str]) -> Legen
     return LegendReading(names, reading.keyed_entries)
 
 
-def _read_at_risk(image, box, mapping, arms, words, warnings: list[str]):
-    try:  # the arms are named (legend first): rows are matched to these names
-        reading = read_at_risk_table(image, box, mapping, arms, words, [a.name for a in arms])
+def _read_at_risk(image, box, mapping, arms, words, legend, warnings: list[str]):
+    try:  # rows are matched to the legend's names; arms it does not name take their rows' labels
+        reading = read_at_risk_table(image, box, mapping, arms, words, legend)
     except Exception as exc:  # noqa: BLE001 - the table is optional; say so rather than fail
         warnings.append(f"unsure: the number-at-risk table could not be read, {internal_error(exc)}.")
-        return None, [], None
+        return None, [], None, None
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
     rows = len(reading.row_labels) if reading.table is not None else None
-    return reading.table, list(reading.flags), rows
+    return reading.table, list(reading.flags), rows, reading.arm_names
 
 
 def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:

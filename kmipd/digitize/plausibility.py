@@ -26,7 +26,7 @@ from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 __all__ = [
     "Doubt", "arm_confidence", "check_arm_count", "check_calibration", "check_curve_ends",
     "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_stage_failures",
-    "check_start", "looks_like_statistics",
+    "check_start", "check_table_disputes", "looks_like_statistics",
 ]
 
 # --- curve ends against the number-at-risk table ---------------------------------------------
@@ -119,7 +119,8 @@ class Doubt:
         The arm it is about, None for the whole reading.
     code : str
         What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
-        ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``).
+        ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
+        ``"table_curve"``).
     message : str
         One line for the user.
     """
@@ -139,7 +140,8 @@ class Doubt:
 def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: pd.DataFrame | None,
                        mapping: AxisMapping, box: PlotBox, *, legend: Sequence[str] = (),
                        table_rows: int | None = None, legend_entries: int = 0,
-                       warnings: Sequence[str] = ()) -> tuple[Doubt, ...]:
+                       warnings: Sequence[str] = (),
+                       at_risk_flags: Sequence[dict] = ()) -> tuple[Doubt, ...]:
     """Every doubt about a reading.
 
     Parameters
@@ -162,6 +164,8 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
         Keyed entries the legend lists (0: no keyed legend).
     warnings : sequence of str
         The reading's warnings; those starting ``"unsure:"`` (a stage that failed) are doubts.
+    at_risk_flags : sequence of dict
+        The table's flagged cells; those marked ``disputes_curve`` are doubts.
 
     Returns
     -------
@@ -176,6 +180,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
     out += check_arm_count(len(arms), table_rows, legend, legend_entries)
     out += check_names([a.name for a in arms])
     out += check_stage_failures(warnings)
+    out += check_table_disputes(at_risk_flags)
     for name, c in by_arm.items():
         t, s = c["time"].to_numpy(float), c["survival"].to_numpy(float)
         t_rows = table.get(name)
@@ -316,6 +321,24 @@ def check_stage_failures(warnings: Sequence[str]) -> list[Doubt]:
     """
     return [Doubt(None, "stage", w.split(":", 1)[1].strip()) for w in warnings
             if str(w).lower().startswith("unsure:")]
+
+
+def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
+    """Arms whose clearly read at-risk counts the curve contradicts (the table reader keeps such
+    cells, marked ``disputes_curve``): the curve or the table is misread.
+
+    Parameters
+    ----------
+    flags : sequence of dict
+        The table's flagged cells (:attr:`kmipd.digitize.table.AtRiskReading.flags`).
+
+    Returns
+    -------
+    list of Doubt
+    """
+    arms = dict.fromkeys(str(f["arm"]) for f in flags if f.get("disputes_curve"))
+    return [Doubt(a, "table_curve", f"{a}: the numbers at risk, read clearly, contradict the "
+                  "curve's drops: the curve (or the table) is misread") for a in arms]
 
 
 def _at_risk_at(risk: tuple[np.ndarray, np.ndarray], t: float) -> float:

@@ -53,6 +53,45 @@ def name_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, na, nb).ratio()
 
 
+#: How alike a label is to the one name it abbreviates (:func:`abbreviates`): enough to place a
+#: table row by name.
+ABBREVIATION_SIMILARITY = 0.8
+
+
+def abbreviates(label: str, name: str, others: list[str]) -> bool:
+    """Whether ``label`` is a short form of ``name`` and of none of ``others``.
+
+    Tables abbreviate arm names: the name's first letters ("Pem" for "Pembrolizumab"), its
+    words' initials ("N+i" for "Nivolumab + ipilimumab"), or the words that set it apart from
+    the other names ("1" for "Group 1" beside "Group 2"). A short form that fits two names tells
+    nothing.
+    """
+    def fits(nm: str) -> bool:
+        lab, full = normalise_label(label), normalise_label(nm)
+        if not lab or lab == full:
+            return False
+        words = [w for w in (normalise_label(w) for w in re.split(r"[\s=]+", nm)) if w]
+        initials = "".join(w[0] for w in words)
+        rest = [normalise_label(w) for o in others for w in re.split(r"[\s=]+", o)]
+        own = "".join(w for w in words if w not in rest)
+        return (len(lab) >= 2 and full.startswith(lab)) or (len(words) > 1 and lab == initials) \
+            or lab == own
+    return fits(name) and not any(fits(o) for o in others)
+
+
+def label_similarities(label: str, names: list[str]) -> list[float]:
+    """:func:`name_similarity` of ``label`` to each name, raised to
+    :data:`ABBREVIATION_SIMILARITY` for the one name it abbreviates (:func:`abbreviates`)."""
+    out = []
+    for j, nm in enumerate(names):
+        sim = name_similarity(label, nm)
+        others = [o for k, o in enumerate(names) if k != j and o]
+        if nm and sim < ABBREVIATION_SIMILARITY and abbreviates(label, nm, others):
+            sim = ABBREVIATION_SIMILARITY
+        out.append(sim)
+    return out
+
+
 def colour_distance(a, b) -> float:
     """Euclidean RGB distance, 0-441."""
     return float(np.linalg.norm(np.asarray(a, float) - np.asarray(b, float)))
@@ -130,7 +169,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
     n, m = len(labels), len(arms)
     if n == 0 or m == 0:
         return [None] * n, ["order"] * n
-    sim = np.array([[name_similarity(lab, nm) for nm in names] for lab in labels]).reshape(n, m)
+    sim = np.array([label_similarities(lab, names) for lab in labels]).reshape(n, m)
     if sim.size and sim.max() >= 0.75:
         rows, cols = linear_sum_assignment(-sim)
         out: list[int | None] = [None] * n

@@ -21,7 +21,8 @@ from kmipd.digitize.text.cells import find_missed_cells, parse_count
 from kmipd.digitize.text.ocr import OcrWord
 
 _UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
-_NOT_AT_RISK = re.compile(r"censor|event|death|died|\bse\b|^se$|%|cumulative", re.I)
+# a "%" after a digit belongs to an arm's name ("PD-L1 <1%"); alone it heads a row of percentages
+_NOT_AT_RISK = re.compile(r"censor|event|death|died|\bse\b|^se$|(?<!\d)%|cumulative", re.I)
 
 # Distances in text heights (``h``) of the line or token, or in tick steps (``step``).
 #: A line is under the plot when its top is no more than this many pixels above the x axis.
@@ -47,6 +48,10 @@ _UNIT_GAP_H = 1.0
 _DEFAULT_COLUMNS = 6
 #: A cell belongs to the table's columns (or to another row's column) within this many ``step``.
 _COLUMN_REACH = 0.35
+#: A number this close (text heights) after a word, and nearer the next count than this share of
+#: the columns' pitch, ends the row's label.
+_LABEL_SPACE_H = 0.8
+_LABEL_PITCH = 0.6
 #: The table's block of lines ends at a gap over this many ``h`` or this many times its row
 #: pitch; a second row further down (a tall survminer table) still belongs within this many
 #: ``h`` or this share of the box height when its numbers stand in the first row's columns
@@ -201,7 +206,7 @@ def find_rows(lines: list[list[Token]], box: PlotBox, mapping: AxisMapping,
         if header is None and (cols := _header_times(line)) is not None:
             header = cols
             continue
-        counts = [t for t in inside if t.kind == "count"]
+        counts = _without_label_digits([t for t in inside if t.kind == "count"], line)
         others = [t for t in inside if t.kind == "decimal"]
         if not counts or len(others) > len(counts):
             continue  # standard errors, percentages
@@ -241,6 +246,22 @@ def _unglue(line: list[Token], mapping: AxisMapping, ticks: np.ndarray,
                 continue
         out.append(t)
     return out
+
+
+def _without_label_digits(counts: list[Token], line: list[Token]) -> list[Token]:
+    """The counts without the number that ends the row's label ("rx=Group 1  344 268 ...").
+
+    A label printed close to the first column can end in a number that falls within that
+    column's reach. Such a number follows a word at a word's spacing, and the next count stands
+    much nearer to it than the columns stand to each other.
+    """
+    if len(counts) < 3:
+        return counts
+    first = counts[0]
+    pitch = float(np.median(np.diff([t.cx for t in counts[1:]])))
+    glued = any(u.kind == "text" and -1 <= first.x0 - u.x1 < _LABEL_SPACE_H * first.height
+                for u in line)
+    return counts[1:] if glued and counts[1].cx - first.cx < _LABEL_PITCH * pitch else counts
 
 
 def _label_tokens(line: list[Token], x_first: float) -> list[Token]:

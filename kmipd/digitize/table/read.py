@@ -12,14 +12,23 @@ count that differs from the arm size printed beside its name ("n = 120") is mark
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
-from kmipd.digitize.match.pairing import assign_items, ink_colour, table_arm_name
+from kmipd.digitize.match.pairing import (
+    arms_distinct_by_colour,
+    assign_items,
+    clean_name,
+    ink_colour,
+    runner_up,
+    table_arm_name,
+)
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
-from kmipd.digitize.table.by_curves import match_by_curves
+from kmipd.digitize.table.by_curves import MARGIN, fit_costs, match_by_curves
 from kmipd.digitize.table.layout import (
     TableRow,
     column_alignment,
@@ -48,6 +57,13 @@ from kmipd.digitize.text.ocr import OcrWord
 
 __all__ = ["AtRiskReading", "read_at_risk_table"]
 
+#: A cell read with at least this probability is taken as read when only the curve disputes it.
+SURE_CELL = 0.9
+#: Why a clearly read count that the curve disputes is kept, unsure.
+DISPUTED_REASON = ("read clearly, in a row that never rises, but the curve disagrees (its events "
+                   "before this column outnumber the drop in the counts, or censoring cannot "
+                   "explain the drop): the curve or the count is misread")
+
 
 @dataclass
 class AtRiskReading:
@@ -60,6 +76,10 @@ class AtRiskReading:
     ``"unsure"`` (kept as read, but something else is in doubt, e.g. the row went to its arm by
     order alone). A cell read as more than :data:`~kmipd.digitize.ocr_cells.MAX_COUNT` patients
     is a misread: it is flagged with ``value`` None and left out.
+
+    ``arm_names`` are the arms' names as the table leaves them, in the arms' order (None when it
+    changes none): names paired again with the curves by the table (:func:`_names_by_curves`),
+    and arms the legend does not name (``names`` ``''``) named by their rows' labels.
     """
 
     table: pd.DataFrame | None
@@ -67,6 +87,7 @@ class AtRiskReading:
     warnings: list[str] = field(default_factory=list)
     row_labels: list[str] = field(default_factory=list)
     cells_read: int = 0
+    arm_names: list[str] | None = None
 
 
 def _curve_survival(arm: ArmTrace, mapping: AxisMapping, times: np.ndarray) -> np.ndarray:
@@ -141,12 +162,20 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     warnings: list[str] = []
     mode = column_alignment([a for r in rows for a in r.anchors], mapping, ticks)
     names = [a.name for a in arms] if names is None else list(names)
+    given = [a.name for a in arms]
     for r in rows if not header else []:
         if r.times is None:
             fill_gaps(image, r, rows, mapping, ticks, mode)
     flat = _cell_reads(image, [t for r in rows for t in r.cells])
     times = [row_times(r, header, mapping, ticks, mode) for r in rows]
     assign, bases = _assign_rows(image, rows, flat, times, arms, names, mapping)
+    moves = _names_by_curves(rows, flat, times, arms, names, assign, bases, mapping)
+    if moves:
+        arms = [replace(a, name=arms[moves.get(j, j)].name) for j, a in enumerate(arms)]
+        names = [names[moves.get(j, j)] for j in range(len(names))]
+        assign, bases = _assign_rows(image, rows, flat, times, arms, names, mapping)
+        warnings.append("the names read for the arms were paired with curves their table rows "
+                        "cannot follow; they were paired again by the table's counts")
     if len(rows) > len(arms) and arms:
         warnings.append(f"{len(rows)} table rows for {len(arms)} arms; extra rows ignored")
     records, flags, row_arm = [], [], [""] * len(arms)
@@ -155,9 +184,12 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         a = assign[i] if i < len(assign) else None
         if arms and a is None:
             continue
-        arm_name = table_arm_name(arms[a].name if a is not None else "",
-                                  names[a] if a is not None and a < len(names) else "",
-                                  row.label, (a if a is not None else i) + 1)
+        if a is None:
+            arm_name = table_arm_name("", "", row.label, i + 1)
+        elif not names[a] and (own := _label_as_name(row.label)) and own not in given + row_arm:
+            arm_name = own  # an arm the legend does not name is named by its row's label
+        else:
+            arm_name = table_arm_name(arms[a].name, names[a], row.label, a + 1)
         surv = _curve_survival(arms[a], mapping, times[i]) if a is not None else times[i] * np.nan
         if a is not None:
             row_arm[a] = arm_name
@@ -179,8 +211,9 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     table = table.drop_duplicates(["arm", "time"]).reset_index(drop=True) if records else None
     if table is None:
         warnings.append("the table under the plot has no counts")
+    final = [n or a.name for n, a in zip(row_arm, arms)]
     return AtRiskReading(table, flags, warnings, [r.label for r in rows],
-                         sum(len(r.cells) for r in rows))
+                         sum(len(r.cells) for r in rows), final if final != given else None)
 
 
 def _time_zero(mapping: AxisMapping, box: PlotBox, ticks: np.ndarray) -> tuple[float, float]:
@@ -216,6 +249,42 @@ def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReadin
     return assign, bases
 
 
+def _names_by_curves(rows: list[TableRow], reads: list[CellReading], times: list[np.ndarray],
+                     arms: list[ArmTrace], names: list[str], assign: list[int | None],
+                     bases: list[str], mapping: AxisMapping) -> dict[int, int]:
+    """The arms' names paired again with the curves, when the table shows them mispaired: arm
+    index -> the arm whose name it takes (empty when the pairing stands).
+
+    Black and grey arms are named from legend keys that differ only by dash pattern, or from
+    labels at the curves' ends: the pairing of name and curve can be wrong. Rows placed by their
+    labels whose counts cannot follow their arm's curve, where another pairing of the same rows
+    and arms fits clearly better (by :data:`~kmipd.digitize.table.by_curves.MARGIN`, and better
+    than every other pairing), tell the right one. Coloured arms are paired by colour: left alone.
+    """
+    named = [i for i, b in enumerate(bases) if b == "name" and assign[i] is not None]
+    if len(named) < 2 or arms_distinct_by_colour(arms):
+        return {}
+    it = iter(reads)
+    counts = [[next(it).value for _ in r.cells] for r in rows]
+    own = [assign[i] for i in named]
+    cost = fit_costs([counts[i] for i in named],
+                     [[_curve_survival(arms[j], mapping, times[i]) for j in own] for i in named])
+    r, c = linear_sum_assignment(cost)
+    best = float(cost[r, c].sum())
+    if float(np.trace(cost)) - best < MARGIN or runner_up(cost, r, c) - best < MARGIN:
+        return {}
+    # the row named for arm own[k] follows arm own[j]'s curve: that arm takes arm own[k]'s name
+    return {own[j]: own[k] for k, j in zip(r, c) if j != k}
+
+
+def _label_as_name(label: str) -> str:
+    """A row label fit to name an arm ("" for none): some letters or digits, and no more than a
+    name's punctuation (a line-sample key read as text gives "2±8", "—")."""
+    name = clean_name(label)
+    ok = re.fullmatch(r"[\w\s+\-<>≤≥=%.,()/&:']+", name) and any(c.isalnum() for c in name)
+    return name if ok else ""
+
+
 def _row_colour(image: np.ndarray, row: TableRow) -> tuple | None:
     """The colour of a row's label, else of its counts."""
     h = row.cells[0].height
@@ -240,6 +309,9 @@ def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times:
     if any(s != "ok" for s in status):
         reads = _cell_reads(image, row.cells, again=True)  # n-best readings for the repair
         values, status = repair_row(reads, ok)
+    if _only_the_curve_disputes(reads, status):
+        values = [r.value for r in reads]
+        status = ["disputed" if s != "ok" else s for s in status]
     records, flags = [], []
     for k, rd in enumerate(reads):
         if values[k] is None:
@@ -248,7 +320,11 @@ def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times:
                               "action": "flagged", "reason": f"read {big}, more than {MAX_COUNT:,} "
                               "patients: cells or labels run together; left out"})
             continue
-        if status[k] != "ok":
+        if status[k] == "disputed":
+            flags.append({"arm": arm_name, "time": float(times[k]), "read": rd.text,
+                          "value": int(values[k]), "action": "unsure", "disputes_curve": True,
+                          "reason": DISPUTED_REASON})
+        elif status[k] != "ok":
             why = (f"read {rd.text!r}; only {values[k]} keeps the row consistent"
                    if status[k] == "repaired" else _why_flagged(values, k))
             flags.append({"arm": arm_name, "time": float(times[k]), "read": rd.text,
@@ -256,6 +332,19 @@ def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times:
         if status[k] != "flagged":
             records.append((arm_name, float(times[k]), int(values[k])))
     return records, flags
+
+
+def _only_the_curve_disputes(reads: list[CellReading], status: list[str]) -> bool:
+    """Whether the cells a repair changed or flagged were read clearly in a row that never rises.
+
+    Such a row breaks only the rule that ties it to the curve (it drops less than the curve's
+    events, or more than censoring allows). The curve is as likely to be the misread part (an
+    arm traced onto its neighbour), so the counts are kept as read, marked unsure.
+    """
+    values = [r.value for r in reads if r.value is not None]
+    flagged = [r for r, s in zip(reads, status) if s != "ok"]
+    return bool(flagged) and all(a >= b for a, b in zip(values, values[1:])) \
+        and all(r.prob >= SURE_CELL for r in flagged)
 
 
 def _why_flagged(values: list[int | None], k: int) -> str:

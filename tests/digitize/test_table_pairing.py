@@ -1,0 +1,130 @@
+"""Which arm a table row belongs to: abbreviated labels, labels ending in numbers, names the
+legend paired with the wrong black curves, counts the curve disputes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_table import draw, flat_axes, known_axes, ocr_figure, score, traces
+
+from kmipd.digitize.match.pairing import ABBREVIATION_SIMILARITY, label_similarities
+from kmipd.digitize.plausibility import check_table_disputes
+from kmipd.digitize.result import ArmTrace
+from kmipd.digitize.table.read import read_at_risk_table
+
+
+@pytest.mark.parametrize("label, names, arm", [
+    ("Pem", ["Pembrolizumab", "Chemotherapy"], 0),
+    ("Che", ["Pembrolizumab", "Chemotherapy"], 1),
+    ("N+i", ["Nivolumab + ipilimumab", "Nivolumab", "Ipilimumab"], 0),
+    ("Ipil", ["Nivolumab + ipilimumab", "Nivolumab", "Ipilimumab"], 2),
+    ("2", ["Group 1", "Group 2"], 1),
+    ("B", ["Arm A", "Arm B"], 1),
+])
+def test_an_abbreviated_label_places_its_row(label, names, arm):
+    sims = label_similarities(label, names)
+    assert sims[arm] >= ABBREVIATION_SIMILARITY
+    assert all(s < 0.75 for j, s in enumerate(sims) if j != arm)
+
+
+@pytest.mark.parametrize("label, names", [
+    ("Nivo", ["Nivolumab + ipilimumab", "Nivolumab", "Ipilimumab"]),  # begins both names
+    ("Gro", ["Group 1", "Group 2"]),
+    ("3", ["Group 1", "Group 2"]),
+])
+def test_a_short_form_of_several_names_or_none_tells_nothing(label, names):
+    assert max(label_similarities(label, names)) < 0.75
+
+
+@pytest.mark.parametrize("labels", [("rx=Group 1", "rx=Group 2"), ("PD-L1 <1%", "PD-L1 1-49%")])
+def test_a_label_ending_in_a_number_or_percent_stays_whole(labels):
+    # the label stands close to the first column: its last number lies within that column's
+    # reach, and "%" there is part of an arm's name, not a row of percentages
+    ticks = [0, 10, 20, 30]
+    box, mapping, px = flat_axes(ticks, left=260, right=760)
+    img = np.full((200, 820, 3), 255, np.uint8)
+    a, b = [150, 120, 81, 40], [148, 101, 60, 22]
+    items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
+    items += [(labels[0], 175, 120), (labels[1], 175, 150)]
+    items += [(str(n), x, 120) for n, x in zip(a, px)] + [(str(n), x, 150) for n, x in zip(b, px)]
+    words = draw(img, items)
+    arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name=n) for n in labels]
+    reading = read_at_risk_table(img, box, mapping, arms, words)
+    assert [r.replace(" ", "") for r in reading.row_labels] == [r.replace(" ", "") for r in labels]
+    got = reading.table.pivot(index="time", columns="arm", values="n_at_risk")
+    assert got[labels[0]].tolist() == a and got[labels[1]].tolist() == b
+
+
+@pytest.fixture(scope="module")
+def lung(tmp_path_factory):
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.render import render_km_figure
+
+    out = tmp_path_factory.mktemp("pairing")
+    fig = render_km_figure(load_ipd("lung"), out / "lung.png", style="colour_plus", x_label="Days")
+    image, words = ocr_figure(str(fig.path), 0.55)
+    box, mapping = known_axes(image, words, fig.x_ticks)
+    return fig, image, words, box, mapping
+
+
+def test_names_paired_with_the_wrong_black_curves_are_paired_again_by_the_table(lung):
+    # black arms named by a legend that paired each name with the other curve: the labelled
+    # rows cannot follow their named curves, and the other pairing fits them
+    fig, image, words, box, mapping = lung
+    arms = traces(fig.curves, fig.arms, [(0, 0, 0)] * 2, ["solid", "dashed"], mapping)
+    arms = [replace(a, name=n) for a, n in zip(arms, fig.arms[::-1])]
+    reading = read_at_risk_table(image, box, mapping, arms, words)
+    assert reading.arm_names == list(fig.arms)
+    s = score(reading, fig.at_risk)
+    assert s["exact"] == s["cells"], s
+    assert any("paired again" in w for w in reading.warnings)
+
+
+def test_names_on_their_own_curves_are_kept(lung):
+    fig, image, words, box, mapping = lung
+    arms = traces(fig.curves, fig.arms, [(0, 0, 0)] * 2, ["solid", "dashed"], mapping)
+    arms = [replace(a, name=n) for a, n in zip(arms, fig.arms)]
+    reading = read_at_risk_table(image, box, mapping, arms, words)
+    assert reading.arm_names is None
+    assert not [f for f in reading.flags if f.get("disputes_curve")]
+
+
+def test_counts_read_clearly_that_the_curve_disputes_are_kept_and_doubted(lung):
+    # coloured arms (paired by colour, not by the table) whose traces were swapped: the counts
+    # are right, the curves wrong; the counts stay, and the reading doubts the curves
+    fig, image, words, box, mapping = lung
+    colours = [(31, 119, 180), (255, 127, 14)]
+    arms = traces(fig.curves, fig.arms[::-1], colours, ["solid"] * 2, mapping)
+    arms = [replace(a, name=n) for a, n in zip(arms, fig.arms)]
+    reading = read_at_risk_table(image, box, mapping, arms, words)
+    s = score(reading, fig.at_risk)
+    assert s["exact"] == s["cells"], (s, reading.flags)
+    disputed = [f for f in reading.flags if f.get("disputes_curve")]
+    assert disputed and all(f["action"] == "unsure" for f in disputed)
+    doubts = check_table_disputes(reading.flags)
+    assert {d.code for d in doubts} == {"table_curve"}
+    assert {d.arm for d in doubts} == {f["arm"] for f in disputed}
+
+
+def test_arms_the_legend_does_not_name_take_their_rows_labels(lung):
+    # no legend: the pipeline called the arms "arm1", "arm2"; the rows (placed by the curves
+    # their counts follow) name them
+    fig, image, words, box, mapping = lung
+    arms = traces(fig.curves, fig.arms[::-1], [(0, 0, 0)] * 2, ["solid", "dashed"], mapping)
+    arms = [replace(a, name=n) for a, n in zip(arms, ["arm1", "arm2"])]
+    reading = read_at_risk_table(image, box, mapping, arms, words, names=["", ""])
+    assert reading.arm_names == list(fig.arms[::-1])
+    s = score(reading, fig.at_risk)
+    assert s["exact"] == s["cells"], s
+
+
+@pytest.mark.parametrize("label, name", [
+    ("Placebo", "Placebo"), ("N+i", "N+i"), ("PD-L1 <1%", "PD-L1 <1%"), ("2±8", ""), ("—", ""),
+    ("", ""),
+])
+def test_which_row_labels_can_name_an_arm(label, name):
+    from kmipd.digitize.table.read import _label_as_name
+
+    assert _label_as_name(label) == name
