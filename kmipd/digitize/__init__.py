@@ -104,6 +104,9 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     if len(boxes) > 1 and not any(reading.names):  # a legend shared by all panels, outside this one's part
         more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
         reading = _read_legend(image, box, arms, more, mapping, warnings)
+    left_out = 0
+    if n_arms is None:
+        arms, reading, left_out = unlisted_arms_dropped(arms, reading, warnings)
     legend = reading.names
     arms = _required("naming the arms", name_arms, arms, legend, mapping)
     at_risk, flags, table_rows, renamed = _read_at_risk(image, box, mapping, arms, words, legend,
@@ -123,7 +126,8 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     picture = None
     if overlay:
         picture = _optional("overlay", draw_overlay, [image, box, mapping, arms, at_risk], None, warnings)
-    doubts = _plausibility(arms, curves, at_risk, mapping, box, reading, table_rows, warnings, flags)
+    doubts = _plausibility(arms, curves, at_risk, mapping, box, reading, table_rows, warnings, flags,
+                           left_out)
     return Digitization(
         source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
@@ -132,7 +136,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
 
 
 def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
-                  warnings, flags) -> tuple:
+                  warnings, flags, left_out) -> tuple:
     """The reading's doubts (:func:`kmipd.digitize.plausibility.check_plausibility`); a failure of
     the checks themselves is a doubt too (the reading was not checked)."""
     from kmipd.digitize.plausibility import Doubt, check_plausibility
@@ -140,7 +144,7 @@ def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, ta
     try:
         return check_plausibility(arms, curves, at_risk, mapping, box, legend=legend.names,
                                   table_rows=table_rows, legend_entries=legend.keyed_entries,
-                                  warnings=warnings, at_risk_flags=flags)
+                                  warnings=warnings, at_risk_flags=flags, left_out=left_out)
     except Exception as exc:  # noqa: BLE001 - the reading stands; say it was not checked
         return (Doubt(None, "stage", f"the plausibility checks failed, {internal_error(exc)}."),)
 
@@ -269,6 +273,34 @@ def _read_at_risk(image, box, mapping, arms, words, legend, warnings: list[str])
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
     rows = len(reading.row_labels) if reading.table is not None else None
     return reading.table, list(reading.flags), rows, reading.arm_names
+
+
+def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings: list[str]
+                          ) -> tuple[list[ArmTrace], LegendReading, int]:
+    """The arms without the traced lines a complete keyed legend does not list.
+
+    When the legend's keyed entries all name traced arms and more lines were traced, the others
+    are most likely not arms: a piece of a curve in a paler shade, a confidence limit, a rule.
+    A legend of one entry is not taken as complete (more likely read in part).
+
+    Returns
+    -------
+    arms, legend
+        The arms kept and their legend reading.
+    left_out : int
+        The lines left out. Each stays a doubt
+        (:func:`kmipd.digitize.plausibility.check_arm_count`): a legend entry whose key was
+        missed too (a pale yellow key) leaves a real arm unlisted, and a line left out may be a
+        piece of an arm kept.
+    """
+    named = [i for i, n in enumerate(legend.names) if n]
+    if legend.keyed_entries < 2 or len(named) != legend.keyed_entries or len(named) >= len(arms):
+        return arms, legend, 0
+    warnings.append(f"{len(arms) - len(named)} traced line(s) the legend does not list were left out "
+                    f"(its {len(named)} entries name the other lines); give the number of arms "
+                    "(--arms N, n_arms= in Python) if the figure has more")
+    return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),
+            len(arms) - len(named))
 
 
 def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:

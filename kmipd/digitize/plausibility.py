@@ -141,7 +141,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
                        mapping: AxisMapping, box: PlotBox, *, legend: Sequence[str] = (),
                        table_rows: int | None = None, legend_entries: int = 0,
                        warnings: Sequence[str] = (),
-                       at_risk_flags: Sequence[dict] = ()) -> tuple[Doubt, ...]:
+                       at_risk_flags: Sequence[dict] = (), left_out: int = 0) -> tuple[Doubt, ...]:
     """Every doubt about a reading.
 
     Parameters
@@ -166,6 +166,8 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
         The reading's warnings; those starting ``"unsure:"`` (a stage that failed) are doubts.
     at_risk_flags : sequence of dict
         The table's flagged cells; those marked ``disputes_curve`` are doubts.
+    left_out : int
+        Traced lines left out as not listed by the legend.
 
     Returns
     -------
@@ -177,7 +179,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
              for a, g in at_risk.groupby("arm", sort=False)} if at_risk is not None else {}
     out: list[Doubt] = []
     out += check_calibration(mapping, box)
-    out += check_arm_count(len(arms), table_rows, legend, legend_entries)
+    out += check_arm_count(len(arms), table_rows, legend, legend_entries, left_out)
     out += check_names([a.name for a in arms])
     out += check_stage_failures(warnings)
     out += check_table_disputes(at_risk_flags)
@@ -241,7 +243,7 @@ def check_calibration(mapping: AxisMapping, box: PlotBox) -> list[Doubt]:
 
 
 def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] = (),
-                    legend_entries: int = 0) -> list[Doubt]:
+                    legend_entries: int = 0, left_out: int = 0) -> list[Doubt]:
     """The number of arms against the at-risk table's rows and the legend's names.
 
     Parameters
@@ -257,6 +259,9 @@ def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] =
     legend_entries : int
         Keyed entries the legend lists (0: no keyed legend). More than the arms traced is a
         doubt: each keyed entry is a curve, so an arm was missed.
+    left_out : int
+        Traced lines left out as not listed by the legend: each may be an arm, or a piece of
+        one (a doubt).
 
     Returns
     -------
@@ -269,6 +274,10 @@ def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] =
     if legend_entries > n_arms:
         out.append(Doubt(None, "arm_count", f"{n_arms} curve(s) traced but the legend lists "
                                             f"{legend_entries} entries: an arm was missed; give --arms."))
+    if left_out:
+        out.append(Doubt(None, "arm_count", f"{left_out} more line(s) traced than the legend lists "
+                                            "were left out: one may be an arm, or a piece of one; "
+                                            "give --arms."))
     names = [str(n).strip() for n in legend]
     named = [n for n in names if n]
     repeated = sorted({n for n in named if named.count(n) > 1})

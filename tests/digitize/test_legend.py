@@ -417,3 +417,17 @@ def test_legend_entry_without_a_recognised_key_names_the_one_arm_left():
     image[39:42, 360:392] = red  # Drug's key; Placebo's is too faint to be seen
     arms = [_traced([(50, 10), (480, 200)], blue), _traced([(50, 10), (480, 120)], red)]
     assert read_legend(image, BOX, arms, drug + placebo) == ["Placebo", "Drug"]
+
+
+def test_curve_end_labels_in_their_arms_colours_go_by_colour():
+    # curves ending close together, their coloured labels spread apart in the other order (as
+    # ggplot's direct labels do): the top label names the lower curve, and says so by its ink
+    red, blue = (220, 40, 40), (40, 40, 220)
+    a = _traced([(50, 10), (200, 10), (200, 200), (430, 200)], red)
+    b = _traced([(50, 10), (250, 10), (250, 207), (430, 207)], blue)
+    wb, wa = _line_words("Very high", 436, 190), _line_words("Low", 436, 217)
+    image = np.minimum(_painted(wa, red), _painted(wb, blue))
+    for arm_, y in ((a, 200), (b, 207)):
+        image[y - 1:y + 2, 200:431] = arm_.colour
+    assert read_legend(image, BOX, [a, b], wa + wb) == ["Low", "Very high"]
+    assert read_legend(image, BOX, [b, a], wa + wb) == ["Very high", "Low"]

@@ -236,3 +236,37 @@ def test_the_cli_says_unsure_on_stderr_and_in_the_json(tmp_path, monkeypatch):
     assert "UNSURE:" in result.stdout
     saved = json.loads((out / "digitization.json").read_text())
     assert saved["unsure"] is True and saved["doubts"][0]["code"] == "calibration"
+
+
+def _line(colour) -> ArmTrace:
+    return ArmTrace(colour, "solid", np.array([[0.0, 10.0], [100.0, 50.0]]))
+
+
+def test_lines_a_complete_keyed_legend_does_not_list_are_left_out_and_doubted():
+    from kmipd.digitize import unlisted_arms_dropped
+    from kmipd.digitize.legend.read import LegendReading
+
+    colours = [(31, 119, 180), (255, 127, 14), (140, 190, 230)]
+    warnings: list[str] = []
+    kept, legend, n = unlisted_arms_dropped([_line(c) for c in colours],
+                                            LegendReading(["A", "B", ""], 2), warnings)
+    assert [a.colour for a in kept] == colours[:2] and legend.names == ["A", "B"]
+    assert n == 1 and "left out" in warnings[0]
+    assert [d.code for d in check_arm_count(2, None, legend.names, 2, n)] == ["arm_count"]
+    assert check_arm_count(2, None, legend.names, 2, 0) == []
+
+
+@pytest.mark.parametrize("names, entries", [
+    (["A", "B", ""], 3),  # an entry not read: its arm stays
+    (["A", "", ""], 2),
+    (["A", "B", ""], 0),  # no keyed legend
+    (["A", ""], 1),  # a legend of one entry: more likely read in part
+    (["A", "B"], 2),
+])
+def test_arms_stay_unless_the_legend_lists_exactly_the_others(names, entries):
+    from kmipd.digitize import unlisted_arms_dropped
+    from kmipd.digitize.legend.read import LegendReading
+
+    arms = [_line((0, 0, 0)) for _ in names]
+    kept, legend, n = unlisted_arms_dropped(arms, LegendReading(names, entries), [])
+    assert len(kept) == len(names) and legend.names == names and n == 0

@@ -2,15 +2,16 @@
 
 Some figures print no legend but write each arm's name just right of where its curve ends, at
 the curve's height (spread apart vertically when the curves end close together). Such a label is
-known by its place alone -- its colour need not be the arm's (black labels on black curves) --
-so it is matched to the arms by position: each label starts at a curve's end, and labels and
-curve ends keep their top-to-bottom order.
+known by its place -- its colour need not be the arm's (black labels on black curves) -- so
+it is matched to the arms by position: each label starts at a curve's end, and labels and curve
+ends keep their top-to-bottom order. Labels printed in their arms' colours go by colour.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from kmipd.digitize.match.pairing import ink_colour, match_to_arms
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.text.ocr import OcrWord
 
@@ -50,8 +51,23 @@ def _starts_at(entry: list[OcrWord], end: tuple[float, float] | None, h: float) 
     return -END_LEFT_H * h <= dx <= END_RIGHT_H * h or inside
 
 
+def _by_colour(image: np.ndarray, cands: list, arms: list[ArmTrace]) -> list[str] | None:
+    """The labels' names by their ink, when labels and arms are coloured alike; None when the
+    colours do not tell (black labels, arms of one ink) or a label is not at its arm's end."""
+    colours = [ink_colour(image, min(w.x0 for w in e), min(w.y0 for w in e),
+                          max(w.x1 for w in e), max(w.y1 for w in e)) for e, *_ in cands]
+    assign, basis = match_to_arms([c[1] for c in cands], colours, arms, [""] * len(arms))
+    if basis != "colour" or any(j is None or j not in c[3] for j, c in zip(assign, cands)):
+        return None
+    names = [""] * len(arms)
+    for j, c in zip(assign, cands):
+        names[j] = c[1]
+    return names
+
+
 def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
-                     arms: list[ArmTrace], box: PlotBox) -> list[str] | None:
+                     arms: list[ArmTrace], box: PlotBox,
+                     image: np.ndarray | None = None) -> list[str] | None:
     """Name every arm from the label at its curve's end, or None when the figure has none.
 
     Parameters
@@ -63,6 +79,9 @@ def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
     arms : list of ArmTrace
     box : PlotBox
         The plot area: axis labels and the table under it are never curve-end labels.
+    image : ndarray, optional
+        The RGB figure: labels printed in their arms' colours go to the arm of their colour
+        (curves ending close together may have their labels spread in another order).
 
     Returns
     -------
@@ -82,6 +101,9 @@ def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
             cands.append((entry, text, h, near))
     if len(cands) != len(arms):
         return None
+    by_colour = _by_colour(image, cands, arms) if image is not None else None
+    if by_colour is not None:
+        return by_colour
     # top to bottom, labels and curve ends in the same order; each label at its curve's end
     labels = sorted(cands, key=lambda c: c[0][0].cy)
     order = sorted(range(len(arms)), key=lambda j: (ends[j] or (0.0, np.inf))[1])

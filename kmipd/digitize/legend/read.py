@@ -147,7 +147,7 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     keyed = sum(bool(f[3]) for f in found) >= len(arms)
     if not keyed:  # no legend of keys: the names may be printed at the curves' ends
         texts = [_end_label(box, arms, e, labels) for e in entries]
-        at_ends = curve_end_labels(entries, texts, arms, box)
+        at_ends = curve_end_labels(entries, texts, arms, box, image)
         if at_ends is not None:
             names = at_ends
     n_keyed = keyed_legend_size(found + orphans) if found else 0
@@ -281,10 +281,13 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         return None  # a legend title ("Arm", "Treatment"), unless an arm's own key is beside it
     has_key = key is not None
     colour, style, key_end = key if key else (None, "", first.x0)
+    ink = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
     if not has_key:
-        colour = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
+        colour = ink
         if not arm_coloured_text(colour, arms, coloured):
             return None  # neither a key beside it nor text in an arm's colour
+    elif coloured and arm_coloured_text(ink, arms, coloured) and colour_distance(ink, colour) >= 60:
+        colour = ink  # text in one arm's colour beside another's line: a label at a curve's end
     score = min(w.score for w in entry)
     swallowed = key_end > first.x0 + 0.3 * h
     if score < 0.75 or swallowed:
