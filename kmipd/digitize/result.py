@@ -99,6 +99,34 @@ class ArmTrace:
 
 
 @dataclass(frozen=True)
+class Doubt:
+    """One reason to think a reading is wrong (:mod:`kmipd.digitize.plausibility` finds them).
+
+    Attributes
+    ----------
+    arm : str or None
+        The arm it is about, None for the whole reading.
+    code : str
+        What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
+        ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
+        ``"table_curve"``).
+    message : str
+        One line for the user.
+    """
+
+    arm: str | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        """``{"arm", "code", "message"}`` (as in ``digitization.json``)."""
+        return {"arm": self.arm, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Digitization:
     """Everything read from one figure, built once by :func:`kmipd.digitize.digitize` (frozen).
 
@@ -158,7 +186,7 @@ class Digitization:
     confidence: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     overlay: np.ndarray | None = None  # RGB image
-    doubts: tuple = ()  # of kmipd.digitize.plausibility.Doubt
+    doubts: tuple = ()  # of Doubt
 
     def __post_init__(self) -> None:
         # sequences given as lists are kept as tuples, so that the reading cannot change later

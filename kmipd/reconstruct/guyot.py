@@ -180,6 +180,8 @@ def guyot(
     n_risk = np.asarray(n_risk, dtype=int).copy()
     notes: list[str] = []
     time, survival = np.asarray(time, float), np.asarray(survival, float)
+    # a table that empties after the curve's end: everyone has left by the end of the curve
+    emptied = bool(((risk_time > time[-1]) & (n_risk == 0)).any())
     risk_time, n_risk = _within_curve(risk_time, n_risk, float(time[-1]), notes)
     t, s = insert_points(time, survival, risk_time)
     marks = None if censor_times is None else np.sort(np.asarray(censor_times, float))
@@ -228,6 +230,8 @@ def guyot(
         n_censor = 0
     arm.place_censoring(i, lo, hi, n_censor)
     arm.run(lo, hi, int(n_risk[i]), last_i[i], first=(n_int == 1))
+    if emptied and n_int > 1 and total_events is None:
+        _empty_by_the_end(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_censor)
 
     if total_events is not None:
         _fit_total_events(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_int, int(total_events), n_censor, notes)
@@ -279,6 +283,40 @@ def _refined_censoring(arm: _Arm, lo: int, hi: int, edge: int, n_start: int, n_e
     if (counts < 0).any():
         return None
     return np.concatenate([_spread(a, b, int(c), None) for a, b, c in zip(starts, ends, counts)])
+
+
+#: The last interval's censoring is spread when at least this many censor marks lie in it ...
+_MIN_SPREAD_MARKS = 3
+#: ... and half of them in its first this share (not bunched at the curve's end).
+_LATE_MARKS = 0.8
+
+
+def _empty_by_the_end(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int,
+                      n_censor: int) -> None:
+    """Spread the last interval's censoring so that nobody is left at the curve's end.
+
+    The table counts no one at risk after the curve's end: those at risk at its last count
+    leave by the end of the curve, by an event or by censoring across the interval (follow-up
+    ends at staggered dates), not all at its last point. Fewer at risk late on means the same
+    drops hold fewer events. The censoring count is raised until events and censorings account
+    for everyone (a fixed point: fewer events leave more to censor). Only the figure's censor
+    marks tell staggered censoring from follow-up that ended together at the curve's end
+    (everyone still there censored at week 52): without marks across the interval, Guyot's
+    censoring stands.
+    """
+    span = arm.t[hi] - arm.t[lo]
+    marks = np.zeros(0) if arm.marks is None else arm.marks[(arm.marks >= arm.t[lo]) & (arm.marks <= arm.t[hi])]
+    if marks.size < _MIN_SPREAD_MARKS or np.median(marks) > arm.t[lo] + _LATE_MARKS * span:
+        return  # no marks, or marks at the end: the follow-up may have ended together there
+    for _ in range(_MAX_ITER):
+        events = int(arm.d[lo + 1 : hi + 1].sum())
+        # the last point keeps one patient (its event, or the last censoring) at the end
+        wanted = max(n_censor, n_start - events - 1)
+        if wanted == n_censor:
+            break
+        n_censor = wanted
+        arm.place_censoring(i, lo, hi, n_censor)
+        arm.run(lo, hi, n_start, last, first=False)
 
 
 def _fit_total_events(arm: _Arm, i, lo, hi, n_start, last, n_int, total, n_censor, notes) -> None:

@@ -156,6 +156,14 @@ def test_an_assumed_or_implausible_y_calibration_is_flagged():
     assert check_calibration(_mapping(top=100.0, percent=True), BOX) == []
 
 
+def test_an_assumed_x_calibration_is_flagged():
+    from dataclasses import replace
+
+    m = _mapping()
+    got = check_calibration(replace(m, x=replace(m.x, source="assumed")), BOX)
+    assert [d.code for d in got] == ["calibration"] and "--x-range" in got[0].message
+
+
 def test_a_stage_that_failed_is_a_doubt():
     got = check_stage_failures(["unsure: OCR failed and was left out, boom.", "y axis: one label ignored"])
     assert [d.code for d in got] == ["stage"] and got[0].message == "OCR failed and was left out, boom."

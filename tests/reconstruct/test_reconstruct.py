@@ -23,6 +23,7 @@ from kmipd.testing.simulate import (
     at_risk_counts,
     exact_digitization,
     km_curve,
+    nice_ticks,
     simulate_digitization,
 )
 
@@ -284,3 +285,32 @@ def test_cli_bad_input_is_one_line_exit_2(files, content, kind, message):
     lines = [ln for ln in res.output.strip().splitlines() if ln]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.output
     assert "Traceback" not in res.output
+
+
+def test_last_interval_censoring_spreads_when_the_table_empties_after_the_curve():
+    # a trial with staggered entry: those at risk at the last count are censored across the
+    # last interval (their follow-up ends on different dates), as the censor marks show. The
+    # table's 0 past the curve's end says all of them have left by then; they are not all
+    # censored at the curve's last point, which would leave too many at risk for the drops
+    from kmipd.testing.random_figures import simulate_trial
+
+    checked = 0
+    for seed in range(40):
+        ipd = simulate_trial(np.random.default_rng(seed)).ipd
+        ticks = nice_ticks(float(ipd["time"].max()), 6)
+        for _, arm in ipd.groupby("arm"):
+            end = float(arm["time"].max())
+            rt = np.r_[ticks[ticks <= end], ticks[ticks > end][:1]]
+            if rt[-1] <= end or at_risk_counts(arm["time"], rt[-2:-1])[0] < 20:
+                continue
+            t, s = km_curve(arm["time"], arm["event"])
+            marks = np.sort(arm.loc[arm["event"] == 0, "time"].to_numpy())[::4]
+            result, _ = reconstruct_arm(t, s, risk_time=rt, n_risk=at_risk_counts(arm["time"], rt),
+                                        censor_times=marks)
+            late = result.censor_times[result.censor_times >= rt[-2]]
+            true_late = arm.loc[(arm["event"] == 0) & (arm["time"] >= rt[-2]), "time"]
+            assert np.mean(np.isclose(late, end)) < 0.2
+            assert abs(np.median(late) - np.median(true_late)) < 0.25 * (end - rt[-2])
+            assert abs(result.n_events - int(arm["event"].sum())) <= max(2, 0.02 * arm["event"].sum())
+            checked += 1
+    assert checked >= 3
