@@ -314,3 +314,28 @@ def test_r_figures_arm_count(case, n):
     assert len(arms) == n
     if case in ("r-rats-base", "r-udca1-survminer_bw"):
         assert {a.line_style for a in arms} != {"solid"}  # black arms told apart by style
+
+
+def test_thick_curves_crowded_with_marks_are_arms_not_bands():
+    """Two thick ggplot-coloured curves whose '+' marks crowd over most of their length, and a
+    thin dashed median line: the marks' blocks survive an opening as a band's area does, but in
+    the lines' full colours; a band is pale (the line's colour mixed with the paper)."""
+    img = np.full((300, 420, 3), 255, np.uint8)
+    cv2.line(img, (40, 10), (40, 260), (0, 0, 0), 2)
+    cv2.line(img, (40, 260), (410, 260), (0, 0, 0), 2)
+    for x in range(42, 400, 8):  # the median line: thin and dashed
+        cv2.line(img, (x, 135), (x + 4, 135), (40, 40, 40), 1)
+    # ggplot's teal and red (the image is RGB): lightness 69 and 63, saturated
+    curves = {(0, 187, 192): [[42, 20], [110, 20], [110, 70], [220, 70], [220, 120], [395, 120]],
+              (243, 111, 102): [[42, 20], [90, 20], [90, 110], [200, 110], [200, 180], [395, 180]]}
+    for colour, pts in curves.items():
+        pts = np.array(pts)
+        cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, colour, 3, cv2.LINE_AA)
+        for x in range(60, 396, 3):
+            k = np.searchsorted(pts[:, 0], x, side="right") - 1
+            y = int(pts[max(k, 0), 1])
+            cv2.line(img, (x - 5, y), (x + 5, y), colour, 2)
+            cv2.line(img, (x, y - 5), (x, y + 5), colour, 2)
+    arms, _ = extract_arms(img, PlotBox(40, 10, 410, 260))
+    found = sorted(tuple(a.colour) for a in arms if max(a.colour) - min(a.colour) > 60)
+    assert len(found) == 2, [a.colour for a in arms]

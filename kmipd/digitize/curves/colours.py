@@ -30,6 +30,12 @@ _BIN_L, _BIN_AB, _BIN_GREY_L = 6.0, 4.0, 3.0
 #: A colour is a band when more than this share of its pixels survives an opening wider than a
 #: curve (a filled area, not a line).
 _BAND_WIDE_SHARE = 0.35
+#: ... and when it is pale (Lab lightness at least this) or dull (RGB chroma below this): a band
+#: is a line's colour mixed with the paper (L 73-95 measured), two bands overlapping a duller
+#: mix (chroma 44-57); a thick line crowded with censor marks survives the opening too, in its
+#: full colour (L 43-69, ggplot's teal the palest; chroma 140-190).
+_BAND_MIN_L = 72.0
+_BAND_MAX_CHROMA = 90.0
 #: A shade touches its stronger colour with at least this share of its pixels when it lies on
 #: that colour's mixing ray (an anti-aliased rim) ...
 _SHADE_TOUCH_ON_RAY = 0.7
@@ -214,7 +220,8 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
             c.kind = "empty"
             continue
         wide = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
-        if wide > _BAND_WIDE_SHARE and c.chromatic:
+        pale_or_dull = c.lab[0] >= _BAND_MIN_L or np.ptp(c.rgb) < _BAND_MAX_CHROMA
+        if wide > _BAND_WIDE_SHARE and c.chromatic and pale_or_dull:
             c.kind = "band"
     ring = np.ones((5, 5), np.uint8)
     near = [cv2.dilate(m, ring) for m in masks]
