@@ -258,7 +258,8 @@ def check_stage_failures(warnings: Sequence[str]) -> list[Doubt]:
 
 def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
     """Arms whose clearly read at-risk counts the curve contradicts (the table reader keeps such
-    cells, marked ``disputes_curve``): the curve or the table is misread.
+    cells, marked ``disputes_curve``): the curve or the table is misread; and rows that went to
+    their arms by order alone (``by_order``): which row is which arm is a guess.
 
     Parameters
     ----------
@@ -270,8 +271,13 @@ def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
     list of Doubt
     """
     arms = dict.fromkeys(str(f["arm"]) for f in flags if f.get("disputes_curve"))
-    return [Doubt(a, "table_curve", f"{a}: the numbers at risk, read clearly, contradict the "
-                  "curve's drops: the curve (or the table) is misread") for a in arms]
+    out = [Doubt(a, "table_curve", f"{a}: the numbers at risk, read clearly, contradict the "
+                 "curve's drops: the curve (or the table) is misread") for a in arms]
+    if any(f.get("by_order") for f in flags):
+        out.append(Doubt(None, "table_order", "the at-risk table's rows went to the arms by their "
+                                              "order alone (no label, colour or curve told): check "
+                                              "which row is which arm in the overlay."))
+    return out
 
 
 def arm_confidence(arms: Sequence[ArmTrace], doubts: Sequence[Doubt]) -> dict[str, float]:

@@ -11,9 +11,9 @@ import pytest
 from test_table import R_FIGURES, load_rgb, ocr_figure
 
 from kmipd.digitize.legend.entries import x_axis_title
-from kmipd.digitize.legend.keys import line_sample, swallowed_key, text_start
 from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.keys import line_sample, swallowed_key, text_start
 from kmipd.digitize.match.pairing import (
     assign_items,
     clean_name,
@@ -257,9 +257,10 @@ def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
     assert read_legend(image, BOX, arms, words) == fig.arms[::-1]
 
 
-@pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65")])
+@pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65"), ("No", "Yes")])
 def test_period_and_threshold_names_beside_a_key(tmp_path, names):
-    # a calendar period or an age threshold looks like a number, yet with a key it is a name
+    # a calendar period or an age threshold looks like a number, and "No" like the start of
+    # "No. at risk", yet with a key each is a name
     from kmipd.testing.datasets import load_ipd
     from kmipd.testing.render import render_km_figure
 

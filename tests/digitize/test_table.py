@@ -422,6 +422,9 @@ def test_rows_placed_by_order_alone_are_kept_but_marked_unsure(rendered):
     unsure = {(f["arm"], f["time"]) for f in reading.flags if f["action"] == "unsure"}
     assert unsure == {(r.arm, float(r.time)) for r in truth.itertuples()}
     assert all("order" in f["reason"] for f in reading.flags)
+    from kmipd.digitize.plausibility import check_table_disputes
+
+    assert [d.code for d in check_table_disputes(reading.flags)] == ["table_order"]
 
 
 def test_labelled_rows_are_not_marked_unsure(rendered):

@@ -89,6 +89,7 @@ def test_names_on_their_own_curves_are_kept(lung):
     reading = read_at_risk_table(image, box, mapping, arms, words)
     assert reading.arm_names is None
     assert not [f for f in reading.flags if f.get("disputes_curve")]
+    assert check_table_disputes(reading.flags) == []
 
 
 def test_counts_read_clearly_that_the_curve_disputes_are_kept_and_doubted(lung):
@@ -128,3 +129,26 @@ def test_which_row_labels_can_name_an_arm(label, name):
     from kmipd.digitize.table.read import _label_as_name
 
     assert _label_as_name(label) == name
+
+
+def test_rows_keyed_by_line_samples_go_to_the_arm_of_their_line_style():
+    # black arms told apart by dash pattern, no names; each row starts with a sample of its
+    # arm's line: the key's style places the row (the arms listed in the other order)
+    import cv2
+
+    ticks = [0, 10, 20, 30]
+    box, mapping, px = flat_axes(ticks, left=200, right=700)
+    img = np.full((200, 760, 3), 255, np.uint8)
+    solid, dashed = [150, 120, 81, 40], [148, 101, 60, 22]
+    items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
+    items += [(str(n), x, 120) for n, x in zip(solid, px)] + [(str(n), x, 150) for n, x in zip(dashed, px)]
+    words = draw(img, items)
+    cv2.line(img, (120, 115), (170, 115), (0, 0, 0), 2)  # the solid key
+    for x in range(120, 170, 12):  # the dashed key
+        cv2.line(img, (x, 145), (x + 6, 145), (0, 0, 0), 2)
+    arms = [ArmTrace((0, 0, 0), "dashed", np.zeros((0, 2)), name="arm1"),
+            ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name="arm2")]
+    reading = read_at_risk_table(img, box, mapping, arms, words, names=["", ""])
+    got = reading.table.pivot(index="time", columns="arm", values="n_at_risk")
+    assert got["arm1"].tolist() == dashed and got["arm2"].tolist() == solid
+    assert check_table_disputes(reading.flags) == []

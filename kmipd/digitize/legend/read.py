@@ -1,7 +1,7 @@
 """Read the legend: name each arm from its legend entry.
 
 A legend entry is matched to an arm by its key -- the short line (in the arm's colour and line
-style, :mod:`kmipd.digitize.legend.keys`) or the coloured text -- and otherwise by order, since
+style, :mod:`kmipd.digitize.match.keys`) or the coloured text -- and otherwise by order, since
 plotting programs list the legend in the order they draw the curves. Without a legend of keys,
 labels printed at the curves' ends name them by place (:mod:`kmipd.digitize.legend.ends`).
 Statistics ("HR 0.72 (95% CI ...)", "p = 0.012"), titles and the x axis's title are never
@@ -28,10 +28,10 @@ from kmipd.digitize.legend.entries import (
     legend_entries,
     x_axis_title,
 )
-from kmipd.digitize.legend.keys import find_key, swallowed_key
 from kmipd.digitize.legend.pick import aligned, by_grey, keyed_legend_size, pick_legend
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.match.keys import find_key, swallowed_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     chroma,
@@ -50,8 +50,10 @@ __all__ = ["LegendReading", "read_legend", "read_legend_reading"]
 
 _TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "procedure"}
 _NOT_NAMES = re.compile(
-    r"^(p|hr|ci|log|rank|logrank|median|n|no|number|at|risk|censored|survival|probability|"
+    r"^(p|hr|ci|log|rank|logrank|median|n|number|at|risk|censored|survival|probability|"
     r"months?|years?|days?|weeks?|time)$", re.I)
+#: "No" names an arm beside a key ("No" / "Yes"); without one it is the start of "No. at risk"
+_NO = re.compile(r"^no$", re.I)
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
 _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
@@ -280,6 +282,8 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
             key is not None and coloured and _colour_gap(key[0], arms) <= 45):
         return None  # a legend title ("Arm", "Treatment"), unless an arm's own key is beside it
     has_key = key is not None
+    if _NO.match(text) and not has_key:
+        return None
     colour, style, key_end = key if key else (None, "", first.x0)
     ink = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
     if not has_key:

@@ -1,5 +1,6 @@
 """Pairing things with arms: a legend entry or a risk-table row goes to an arm by its name, its
-colour, or its order (:mod:`.pairing`)."""
+colour, or its order (:mod:`.pairing`); the line sample keying it, its colour and line style
+(:mod:`.keys`)."""
 
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,

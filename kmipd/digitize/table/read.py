@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from kmipd.digitize.match.keys import find_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
@@ -227,13 +228,15 @@ def _time_zero(mapping: AxisMapping, box: PlotBox, ticks: np.ndarray) -> tuple[f
 def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReading],
                  times: list[np.ndarray], arms: list[ArmTrace], names: list[str],
                  mapping: AxisMapping) -> tuple[list[int | None], list[str]]:
-    """Each row's arm and what told it: ``"name"``, ``"colour"``, ``"curves"`` or ``"order"``.
+    """Each row's arm and what told it: ``"name"``, ``"colour"``, ``"style"`` (its key's line
+    style), ``"curves"`` or ``"order"``.
 
     Rows that neither label nor colour place go to the curve their counts can follow among the
     arms left; where that does not tell either, they keep their order (``"order"``).
     """
     colours = [_row_colour(image, r) for r in rows]
     assign, bases = assign_items([r.label for r in rows], colours, arms, names)
+    _assign_by_key_style(image, rows, arms, assign, bases)
     order = [i for i, b in enumerate(bases) if b == "order"]
     taken = {assign[i] for i in range(len(rows)) if bases[i] != "order"}
     free = [j for j in range(len(arms)) if j not in taken]
@@ -283,6 +286,32 @@ def _label_as_name(label: str) -> str:
     name = clean_name(label)
     ok = re.fullmatch(r"[\w\s+\-<>≤≥=%.,()/&:']+", name) and any(c.isalnum() for c in name)
     return name if ok else ""
+
+
+def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[ArmTrace],
+                         assign: list[int | None], bases: list[str]) -> None:
+    """Rows keyed by line samples go to the arm of their key's line style (in place).
+
+    Black and grey arms differ by dash pattern; a table whose row labels are line samples repeats
+    those patterns. Only the rows nothing else placed, and only when their keys' styles and the
+    arms left have one style each, all different.
+    """
+    rest = [i for i, b in enumerate(bases) if b == "order"]
+    free = [j for j in range(len(arms)) if j not in {assign[i] for i in range(len(rows))
+                                                     if bases[i] != "order"}]
+    styles = {arms[j].line_style: j for j in free}
+    if len(rest) < 2 or len(rest) != len(free) or len(styles) != len(free):
+        return
+    keys = []
+    for i in rest:
+        first = rows[i].cells[0]
+        end = rows[i].label_box[2] + 0.2 * first.height if rows[i].label_box else first.x0 - 0.3 * first.height
+        keys.append(find_key(image, end, first.cy, first.height))
+    found = [k[1] for k in keys if k is not None]
+    if len(found) != len(rest) or set(found) != set(styles):
+        return
+    for i, (_, style, _) in zip(rest, keys):
+        assign[i], bases[i] = styles[style], "style"
 
 
 def _row_colour(image: np.ndarray, row: TableRow) -> tuple | None:
@@ -364,5 +393,6 @@ def _unsure(label: str, arm_name: str, time: float, value: int) -> dict:
     """The flag of a cell kept as read whose row went to its arm by order alone."""
     row = f"row {label!r}" if label else "an unlabelled row"
     return {"arm": arm_name, "time": float(time), "read": str(value), "value": int(value),
-            "action": "unsure", "reason": f"{row} was given to arm {arm_name!r} by its order "
+            "action": "unsure", "by_order": True,
+            "reason": f"{row} was given to arm {arm_name!r} by its order "
             "only: no label, colour or curve tells which arm it belongs to"}

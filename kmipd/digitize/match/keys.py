@@ -1,4 +1,5 @@
-"""Find a legend key -- the short line in an arm's colour and line style -- beside its text."""
+"""Find a key -- the short line in an arm's colour and line style -- beside a legend entry's
+text or a risk-table row's counts."""
 
 from __future__ import annotations
 
