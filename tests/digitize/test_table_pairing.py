@@ -38,16 +38,18 @@ def test_a_short_form_of_several_names_or_none_tells_nothing(label, names):
     assert max(label_similarities(label, names)) < 0.75
 
 
-@pytest.mark.parametrize("labels", [("rx=Group 1", "rx=Group 2"), ("PD-L1 <1%", "PD-L1 1-49%")])
-def test_a_label_ending_in_a_number_or_percent_stays_whole(labels):
-    # the label stands close to the first column: its last number lies within that column's
-    # reach, and "%" there is part of an arm's name, not a row of percentages
+@pytest.mark.parametrize("labels, x", [(("rx=Group 1", "rx=Group 2"), 175),
+                                       (("PD-L1 <1%", "PD-L1 1-49%"), 175), (("1", "2"), 215)])
+def test_a_label_ending_in_a_number_or_percent_stays_whole(labels, x):
+    # the label stands close to the first column: its last number (or the label itself, "1"
+    # for "Group 1") lies within that column's reach, and "%" there is part of an arm's name,
+    # not a row of percentages
     ticks = [0, 10, 20, 30]
     box, mapping, px = flat_axes(ticks, left=260, right=760)
     img = np.full((200, 820, 3), 255, np.uint8)
     a, b = [150, 120, 81, 40], [148, 101, 60, 22]
     items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
-    items += [(labels[0], 175, 120), (labels[1], 175, 150)]
+    items += [(labels[0], x, 120), (labels[1], x, 150)]
     items += [(str(n), x, 120) for n, x in zip(a, px)] + [(str(n), x, 150) for n, x in zip(b, px)]
     words = draw(img, items)
     arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name=n) for n in labels]

@@ -249,11 +249,12 @@ def _unglue(line: list[Token], mapping: AxisMapping, ticks: np.ndarray,
 
 
 def _without_label_digits(counts: list[Token], line: list[Token]) -> list[Token]:
-    """The counts without the number that ends the row's label ("rx=Group 1  344 268 ...").
+    """The counts without the number that ends the row's label ("rx=Group 1  344 268 ...") or is
+    the label ("1  324 262 ...", "Group 1" abbreviated).
 
     A label printed close to the first column can end in a number that falls within that
-    column's reach. Such a number follows a word at a word's spacing, and the next count stands
-    much nearer to it than the columns stand to each other.
+    column's reach. Such a number follows a word at a word's spacing, or is a digit or two
+    alone, and the next count stands much nearer to it than the columns stand to each other.
     """
     if len(counts) < 3:
         return counts
@@ -261,7 +262,8 @@ def _without_label_digits(counts: list[Token], line: list[Token]) -> list[Token]
     pitch = float(np.median(np.diff([t.cx for t in counts[1:]])))
     glued = any(u.kind == "text" and -1 <= first.x0 - u.x1 < _LABEL_SPACE_H * first.height
                 for u in line)
-    return counts[1:] if glued and counts[1].cx - first.cx < _LABEL_PITCH * pitch else counts
+    short = len(first.text) <= 2  # an abbreviated label: "1", "2", "3" for "Group 1", ...
+    return counts[1:] if (glued or short) and counts[1].cx - first.cx < _LABEL_PITCH * pitch else counts
 
 
 def _label_tokens(line: list[Token], x_first: float) -> list[Token]:
