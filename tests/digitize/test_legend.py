@@ -257,7 +257,8 @@ def test_arm_named_like_a_legend_title_keeps_its_name(tmp_path):
     assert read_legend(image, BOX, arms, words) == fig.arms[::-1]
 
 
-@pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65"), ("No", "Yes")])
+@pytest.mark.parametrize("names", [("1992-2004", "2005-2009"), ("<65", "≥65"), ("No", "Yes"),
+                                   ("rx=Stage I", "rx=Stage II")])
 def test_period_and_threshold_names_beside_a_key(tmp_path, names):
     # a calendar period or an age threshold looks like a number, and "No" like the start of
     # "No. at risk", yet with a key each is a name
@@ -432,3 +433,19 @@ def test_curve_end_labels_in_their_arms_colours_go_by_colour():
         image[y - 1:y + 2, 200:431] = arm_.colour
     assert read_legend(image, BOX, [a, b], wa + wb) == ["Low", "Very high"]
     assert read_legend(image, BOX, [b, a], wa + wb) == ["Very high", "Low"]
+
+
+def test_a_black_mark_inside_the_word_box_is_not_the_key_of_a_coloured_entry(tmp_path):
+    # randomised figure 80 of seed 11: a serif legend at 196 dpi whose names start "rx=". The
+    # short letters "rx" make the box look as if it swallowed a key, and the "=" looks like a
+    # dashed black one; in a coloured figure the entry's key is the coloured line left of it
+    import numpy as np
+
+    from kmipd.digitize import digitize
+    from kmipd.testing.random_figures import draw_look, render_random_figure, simulate_trial
+
+    rng = np.random.default_rng([11, 80])
+    trial, look = simulate_trial(rng), draw_look(rng)
+    fig = render_random_figure(trial, look, tmp_path / "fig.png")
+    dig = digitize(fig.path)
+    assert sorted(n.replace(" ", "") for n in dig.legend) == sorted(n.replace(" ", "") for n in fig.arms)

@@ -273,9 +273,9 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         entry = entry[1:]  # the key itself read as one glyph ("1" for a line with a "+" on it)
         text = clean_name(join_words(entry))
     first = entry[0]
-    key = _find_entry_key(image, entries, first, h)
-    if key is not None and coloured and not _arm_key_colour(key[0], arms):
-        key = None  # in a coloured figure a key has an arm's colour (not a black line nearby)
+    # in a coloured figure a key has an arm's colour (not a black line nearby)
+    key = _find_entry_key(image, entries, first, h,
+                          accept=lambda k: not coloured or _arm_key_colour(k[0], arms))
     if numeric_name and key is None:
         return None
     if text.lower().rstrip(":") in _TITLES and not (
@@ -319,18 +319,26 @@ def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
 
 
 def _find_entry_key(image: np.ndarray, entries: list[list[OcrWord]], first: OcrWord,
-                    h: float) -> tuple[tuple, str, float] | None:
-    """The key left of an entry's first word, also when the OCR box swallowed it."""
+                    h: float, accept=None) -> tuple[tuple, str, float] | None:
+    """The key left of an entry's first word, also when the OCR box swallowed it.
+
+    ``accept(key)`` may turn a key down: then the next place is looked at (a "key" swallowed in
+    the box may be the "=" of "rx=Stage I", black in a coloured figure).
+    """
+    ok = accept or (lambda key: True)
     swallowed = swallowed_key(image, first, h)
-    if swallowed is not None:
+    if swallowed is not None and ok(swallowed):
         return swallowed
     # a box much wider than its text, or starting well left of the entries stacked with it,
     # has swallowed the key left of the text
     reach = max(0.0, (first.x1 - first.x0) - 0.65 * h * len(first.text),
                 *[e[0].x0 - first.x0 for e in entries if 0.8 * h < e[0].x0 - first.x0 < 4 * h
                   and 0 < abs(e[0].cy - first.cy) < 2.5 * h and e[0].text[:1].isalpha()])
-    return find_key(image, first.x0, first.cy, h) or \
-        (find_key(image, first.x0, first.cy, h, reach) if reach else None)
+    for key in (find_key(image, first.x0, first.cy, h),
+                find_key(image, first.x0, first.cy, h, reach) if reach else None):
+        if key is not None and ok(key):
+            return key
+    return None
 
 
 def _arm_key_colour(colour, arms: list[ArmTrace]) -> bool:
