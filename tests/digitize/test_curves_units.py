@@ -341,3 +341,21 @@ def test_untangle_ignores_stretches_shorter_than_min_len():
     ya, yb = a.y.copy(), b.y.copy()
     untangle([a, b], alpha, min_len=12)
     assert np.array_equal(a.y, ya) and np.array_equal(b.y, yb)
+
+
+def test_a_wide_saturated_colour_is_a_band_only_beside_a_thin_line_of_its_hue():
+    # a thick navy line crowded with marks is wide but the only ink of its hue: a line. A dark
+    # red area beside a thin red line (the line over its band) is the band.
+    from kmipd.digitize.curves.colours import InkColour, classify_colours
+    from kmipd.digitize.curves.ink import to_lab
+
+    def ink(rgb):
+        return InkColour(np.array(rgb, float), to_lab(np.array([rgb], np.uint8))[0], True)
+
+    labels = np.full((120, 300), -1)
+    labels[10:22, 20:280] = 0  # navy: 12 px tall everywhere (a 3 px line under 12 px marks)
+    labels[60:61, 20:280] = 1  # the thin red line
+    labels[70:100, 20:280] = 2  # a dark red area
+    colours = [ink((0, 58, 125)), ink((238, 9, 0)), ink((185, 11, 26))]
+    classify_colours(labels, colours, 1.5)
+    assert [c.kind for c in colours] == ["line", "line", "band"]

@@ -30,10 +30,11 @@ _BIN_L, _BIN_AB, _BIN_GREY_L = 6.0, 4.0, 3.0
 #: A colour is a band when more than this share of its pixels survives an opening wider than a
 #: curve (a filled area, not a line).
 _BAND_WIDE_SHARE = 0.35
-#: ... and when it is pale (Lab lightness at least this) or dull (RGB chroma below this): a band
-#: is a line's colour mixed with the paper (L 73-95 measured), two bands overlapping a duller
-#: mix (chroma 44-57); a thick line crowded with censor marks survives the opening too, in its
-#: full colour (L 43-69, ggplot's teal the palest; chroma 140-190).
+#: ... and when it is pale (Lab lightness at least this) or dull (RGB chroma below this), or
+#: when a thin line of its hue is there too: a band is a line's colour mixed with the paper
+#: (L 73-95 measured), two bands overlapping a duller mix (chroma 44-57), a line over its band
+#: a darker one beside the line itself; a thick line crowded with censor marks survives the
+#: opening too, in its full colour (L 43-69, ggplot's teal the palest; chroma 140-190).
 _BAND_MIN_L = 72.0
 _BAND_MAX_CHROMA = 90.0
 #: A shade touches its stronger colour with at least this share of its pixels when it lies on
@@ -214,14 +215,22 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
     size = int(2 * np.ceil(line_width) + 3)
     square = np.ones((size, size), np.uint8)
     masks = [(labels == k).astype(np.uint8) for k in range(len(colours))]
+    wide = np.zeros(len(colours))
     for k, c in enumerate(colours):
         c.count = int(masks[k].sum())
         if c.count == 0:
             c.kind = "empty"
             continue
-        wide = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
+        wide[k] = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
+    for k, c in enumerate(colours):
+        if c.kind == "empty" or not c.chromatic or wide[k] <= _BAND_WIDE_SHARE:
+            continue
         pale_or_dull = c.lab[0] >= _BAND_MIN_L or np.ptp(c.rgb) < _BAND_MAX_CHROMA
-        if wide > _BAND_WIDE_SHARE and c.chromatic and pale_or_dull:
+        # a line of this hue elsewhere: this wide area of it is the line over its band
+        hue_has_line = any(d.chromatic and d.kind != "empty" and wide[j] <= _BAND_WIDE_SHARE
+                           and _hue_gap(c, d) < np.deg2rad(_ON_RAY_HUE_DEG)
+                           for j, d in enumerate(colours) if j != k)
+        if pale_or_dull or hue_has_line:
             c.kind = "band"
     ring = np.ones((5, 5), np.uint8)
     near = [cv2.dilate(m, ring) for m in masks]
@@ -244,6 +253,12 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
                 best, best_touch = j, touching
         if best >= 0:
             c.kind, c.parent = "shade", best
+
+
+def _hue_gap(c: InkColour, d: InkColour) -> float:
+    """Angle (radians) between two colours' hues in the Lab a-b plane."""
+    gap = abs(np.arctan2(c.lab[2], c.lab[1]) - np.arctan2(d.lab[2], d.lab[1]))
+    return float(min(gap, 2 * np.pi - gap))
 
 
 def merge_greys(colours: list[InkColour]) -> list[InkColour]:
@@ -271,10 +286,8 @@ def _on_ray(pale: InkColour, full: InkColour, bg: np.ndarray | None = None) -> b
         return not pale.chromatic  # a grey rim can belong to a coloured line over grey paper
     if not pale.chromatic:
         return pale.lab[0] > full.lab[0]
-    ha = np.arctan2(pale.lab[2], pale.lab[1])
-    hb = np.arctan2(full.lab[2], full.lab[1])
-    dh = np.abs(np.angle(np.exp(1j * (ha - hb))))
-    return bool(dh < np.deg2rad(_ON_RAY_HUE_DEG) and pale.lab[0] >= full.lab[0] - _ON_RAY_DARKER)
+    return bool(_hue_gap(pale, full) < np.deg2rad(_ON_RAY_HUE_DEG)
+                and pale.lab[0] >= full.lab[0] - _ON_RAY_DARKER)
 
 
 def bands_and_aliases(labels: np.ndarray, colours: list[InkColour], line_width: float,
