@@ -285,7 +285,8 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
     if _NO.match(text) and not has_key:
         return None
     colour, style, key_end = key if key else (None, "", first.x0)
-    ink = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1)
+    ink = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1) \
+        if not has_key or coloured else None
     if not has_key:
         colour = ink
         if not arm_coloured_text(colour, arms, coloured):

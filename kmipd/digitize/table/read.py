@@ -237,12 +237,9 @@ def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReadin
     colours = [_row_colour(image, r) for r in rows]
     assign, bases = assign_items([r.label for r in rows], colours, arms, names)
     _assign_by_key_style(image, rows, arms, assign, bases)
-    order = [i for i, b in enumerate(bases) if b == "order"]
-    taken = {assign[i] for i in range(len(rows)) if bases[i] != "order"}
-    free = [j for j in range(len(arms)) if j not in taken]
+    order, free = _unplaced(assign, bases, len(arms))
     if order and len(free) > 1:
-        it = iter(reads)
-        counts = [[next(it).value for _ in r.cells] for r in rows]
+        counts = _row_counts(rows, reads)
         surv = [[_curve_survival(arms[j], mapping, times[i]) for j in free] for i in order]
         given = [free.index(assign[i]) if assign[i] in free else None for i in order]
         sub, basis = match_by_curves([counts[i] for i in order], surv, given)
@@ -250,6 +247,19 @@ def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReadin
             for i, j in zip(order, sub):
                 assign[i], bases[i] = (free[j] if j is not None else None), "curves"
     return assign, bases
+
+
+def _unplaced(assign: list[int | None], bases: list[str], n_arms: int) -> tuple[list[int], list[int]]:
+    """The rows placed by order alone, and the arms no other row took."""
+    order = [i for i, b in enumerate(bases) if b == "order"]
+    taken = {a for a, b in zip(assign, bases) if b != "order"}
+    return order, [j for j in range(n_arms) if j not in taken]
+
+
+def _row_counts(rows: list[TableRow], reads: list[CellReading]) -> list[list[int | None]]:
+    """Each row's counts, from the readings of all rows' cells in order."""
+    it = iter(reads)
+    return [[next(it).value for _ in r.cells] for r in rows]
 
 
 def _names_by_curves(rows: list[TableRow], reads: list[CellReading], times: list[np.ndarray],
@@ -267,8 +277,7 @@ def _names_by_curves(rows: list[TableRow], reads: list[CellReading], times: list
     named = [i for i, b in enumerate(bases) if b == "name" and assign[i] is not None]
     if len(named) < 2 or arms_distinct_by_colour(arms):
         return {}
-    it = iter(reads)
-    counts = [[next(it).value for _ in r.cells] for r in rows]
+    counts = _row_counts(rows, reads)
     own = [assign[i] for i in named]
     cost = fit_costs([counts[i] for i in named],
                      [[_curve_survival(arms[j], mapping, times[i]) for j in own] for i in named])
@@ -296,9 +305,7 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
     those patterns. Only the rows nothing else placed, and only when their keys' styles and the
     arms left have one style each, all different.
     """
-    rest = [i for i, b in enumerate(bases) if b == "order"]
-    free = [j for j in range(len(arms)) if j not in {assign[i] for i in range(len(rows))
-                                                     if bases[i] != "order"}]
+    rest, free = _unplaced(assign, bases, len(arms))
     styles = {arms[j].line_style: j for j in free}
     if len(rest) < 2 or len(rest) != len(free) or len(styles) != len(free):
         return
