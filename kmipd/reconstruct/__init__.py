@@ -24,8 +24,8 @@ Two arms read off a figure (the corners of every drop) and the numbers at risk p
 ()
 >>> rec = reconstruct(curves, n={"A": 20, "B": 20})  # only N: at-risk estimated from the curve
 >>> print(rec)
-A: 20 patients, 5 events
-B: 20 patients, 3 events
+A: 20 patients, 4 events
+B: 20 patients, 2 events
 
 The stages are separate functions: :func:`~kmipd.reconstruct.clean.clean_curve` (cleaning),
 :func:`~kmipd.reconstruct.at_risk_model.estimate_at_risk` (a table when there is none), and

@@ -1,17 +1,18 @@
-"""Numbers at risk for a figure that prints none: estimated from the curve's own step heights.
+"""Numbers at risk for a figure that prints none: estimated from the figure's own evidence.
 
 Guyot et al. (2012), given only N, assume no censoring before the end of follow-up, which
-overstates events by 17-26% in their own tests. The curve carries more than that: a drop caused
-by one event at a time when ``n`` patients are at risk has height ``S(t-) / n``, so late steps
-(large, precisely measured) tell how many were still at risk. kmipd fits a censoring model to
-them, builds the implied at-risk table, and hands it to the ordinary Guyot iteration.
+overstates events by 17-26% in their own tests. The figure carries more than that:
 
-Censoring model: the probability of still being uncensored at time t is
-``G(t) = exp(-rate * t) * clip((stop - t) / (stop - start), 0, 1)`` — early drop-out at a constant
-rate plus administrative censoring spread uniformly between ``start`` and ``stop`` (staggered
-entry). Its three parameters are fitted by a grid search of a robust least-squares criterion on
-log numbers at risk. When censor marks were read from the figure they are used instead: each mark
-is one patient censored there.
+- a drop caused by one event when ``n`` patients are at risk has height ``S(t-) / n``, so the
+  steps high enough to measure (late ones, mostly) tell how many were still at risk;
+- the censor marks read are a lower bound on the patients censored where they lie (they merge
+  where they crowd and are missed on steep parts, so each mark counts one patient at least);
+- a curve that ends above 0 still has patients at risk at its end.
+
+:func:`fit_uncensored` chooses the fraction still uncensored, ``G(t)``, at a dozen knots so that
+all of these agree, with a weak prior (smooth censoring, staggered entry) where the figure shows
+nothing; :func:`estimate_at_risk` turns ``N S(t-) G(t)`` into an at-risk table for the ordinary
+Guyot iteration. Measured in ``bench/bench_end_to_end.py`` (issue 14).
 """
 
 from __future__ import annotations
@@ -20,9 +21,19 @@ import numpy as np
 
 from kmipd.reconstruct.clean import CleanCurve
 
-_SIGMA = 0.002  # typical digitization error in survival (about half a pixel)
 _MAX_TIES = 4
 _TIE_PENALTY = 0.05
+_STEP_SD = 0.003  # error of a step's height in survival (about a pixel)
+_MIN_STEP = 0.005  # a resolved step: two pixels or more on a typical plot
+_WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
+_MERGE_FRACTION = 0.004  # drops closer in time than this share of the curve are one step
+# the weak prior of fit_uncensored: spread censoring, staggered entry from 30% to 120% of the end
+_SMOOTH = 0.05
+_MARK_WEIGHT = 5.0  # cost of each patient missing under the marks (squared, per mark)
+_PRIOR_WEIGHT = 0.03
+_PRIOR_START, _PRIOR_STOP = 0.3, 1.2
+# the values G may take at a knot: fine steps near 1, geometric ones towards 0
+_LEVELS = np.unique(np.r_[np.linspace(0.3, 1.0, 36), np.geomspace(0.004, 0.3, 14), 0.0])
 
 
 def curve_steps(curve: CleanCurve, merge_tol: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,53 +74,110 @@ def uncensored_fraction(t: np.ndarray, rate: float, start: float, stop: float) -
     return np.exp(-rate * t) * admin
 
 
-def fit_censoring(curve: CleanCurve, n: int, total_events: int | None = None) -> tuple[float, float, float]:
-    """Fit ``(rate, start, stop)`` of the censoring model to the curve's step heights."""
+def resolved_steps(curve: CleanCurve, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The drops that measure a number at risk (see :func:`curve_steps`).
+
+    All of them on a curve whose drops resolve single events. Otherwise (a digitized curve is a
+    staircase of pixel rows, whose drops of a pixel or less come as often from the line's slant
+    and anti-aliasing as from events) only the drops of two pixels or more, points a pixel
+    apart in time taken as one drop.
+    """
+    if resolves_single_events(curve, n):
+        return curve_steps(curve)
+    span = float(curve.time[-1] - curve.time[0]) or 1.0
+    times, before, after = curve_steps(curve, merge_tol=_MERGE_FRACTION * span)
+    keep = before - after >= _MIN_STEP
+    return times[keep], before[keep], after[keep]
+
+
+def resolves_single_events(curve: CleanCurve, n: int) -> bool:
+    """Whether the curve's first drops are whole numbers of events among ``n``.
+
+    Before much censoring can have happened, a drop of ``d`` events is ``d / n`` of ``S(t-)``:
+    exact coordinates (and clean vector drawings) give whole ``d``, a pixel staircase gives
+    fractions all over.
+    """
+    _, before, after = curve_steps(curve)
+    early = np.cumsum(before - after) <= 0.15
+    if early.sum() < 3:
+        return False
+    d = (before - after)[early] / before[early] * n
+    return bool(np.median(np.abs(d - np.round(d))) < _WHOLE_EVENTS_TOL and np.all(d > 0.5))
+
+
+def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = None,
+                   n_knots: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """The fraction still uncensored, ``G(t)``, at ``n_knots + 1`` evenly spaced times up to the end.
+
+    ``G`` is linear between knots and never rises; its value at each knot is one of
+    :data:`_LEVELS`. Every choice is scored by all of the evidence together, and the best chain
+    of knot values is found exactly by dynamic programming (each term depends on two
+    neighbouring knots only):
+
+    - each resolved step (:func:`resolved_steps`) of height ``h`` after ``S(t-)`` holds ``d``
+      events among ``N S(t-) G(t)`` at risk: a robust misfit of ``log(S(t-) / h)`` to
+      ``log(n / d)`` with the best ``d``, a tie costing a little (:func:`_tie_prior`);
+    - the censor marks read between two knots are a lower bound on the patients censored there
+      (marks merge where they crowd, and are missed, far more often than invented);
+    - somebody is still at risk at the end of a curve that ends above 0;
+    - a weak prior: censoring spread smoothly, and staggered entry (``G`` falling evenly from
+      30% of the follow-up to beyond its end). It decides only where the figure shows nothing.
+
+    Returns
+    -------
+    knots, uncensored : ndarray
+    """
     t_end = float(curve.time[-1])
-    times, before, after = curve_steps(curve)
-    if times.size == 0 or t_end <= 0:
-        return 0.0, t_end, np.inf
+    knots = np.linspace(0.0, t_end, n_knots + 1)
+    if t_end <= 0:
+        return knots, np.ones(knots.size)
+    exact = resolves_single_events(curve, n)
+    times, before, after = resolved_steps(curve, n)
     height = before - after
-    n_obs = before / np.maximum(height, 1e-9)  # at risk if each drop were one event
-    log_obs = np.log(n_obs)
-    weight = 1.0 / ((_SIGMA / np.maximum(height, 1e-9)) ** 2 + 0.02)
-    max_ties, tie_penalty = _tie_prior(height, before, n, curve.noise_sd > 1e-4)
+    log_obs = np.log(before / np.maximum(height, 1e-9))
+    # whole events measured to a pixel (or exactly): trust the steps, not the prior
+    step_sd, floor, prior_scale = (_STEP_SD / 10, 0.002, 0.05) if exact else (_STEP_SD, 0.02, 1.0)
+    weight = 1.0 / ((step_sd / np.maximum(height, 1e-9)) ** 2 + floor)
+    _, all_before, all_after = curve_steps(curve)
+    max_ties, tie_penalty = _tie_prior(all_before - all_after, all_before, n, curve.noise_sd > 1e-4)
+    marks = np.zeros(n_knots)
+    if censor_times is not None and np.size(censor_times):
+        marks = np.histogram(np.clip(censor_times, 0.0, t_end), bins=knots)[0]
+    s_knots = _survival_before(curve, knots)
+    g_prior = uncensored_fraction(knots, 0.0, _PRIOR_START * t_end, _PRIOR_STOP * t_end)
+    g0, g1 = _LEVELS[:, None], _LEVELS[None, :]
+    total = np.where(np.isclose(_LEVELS, 1.0), 0.0, np.inf)  # G(0) = 1
+    back = []
+    for b in range(n_knots):
+        cost = np.where(g1 <= g0 + 1e-12, 0.0, np.inf)
+        inside = (times >= knots[b]) & ((times < knots[b + 1]) | (b == n_knots - 1))
+        if inside.any():
+            frac = (times[inside] - knots[b]) / (knots[b + 1] - knots[b])
+            g = g0[..., None] * (1 - frac) + g1[..., None] * frac
+            misfit = log_obs[inside] - np.log(np.maximum(n * before[inside] * g, 0.5))
+            cost = cost + np.sum(weight[inside] * _best_ties(misfit, max_ties, tie_penalty), axis=-1)
+        censored = n * 0.5 * (s_knots[b] + s_knots[b + 1]) * (g0 - g1)
+        if marks[b] > 0:
+            cost = cost + _MARK_WEIGHT * np.clip(marks[b] - censored, 0, None) ** 2 / (marks[b] + 1)
+        cost = cost + prior_scale * _SMOOTH * (censored / n * n_knots) ** 2
+        cost = cost + prior_scale * _PRIOR_WEIGHT * ((g1 - g_prior[b + 1]) / 0.1) ** 2
+        with_cost = total[:, None] + cost
+        back.append(np.argmin(with_cost, axis=0))
+        total = with_cost.min(axis=0)
+    if curve.survival[-1] > 0:  # somebody must still be at risk at the end
+        total = total + 1e3 * np.clip(0.5 - n * curve.survival[-1] * _LEVELS, 0, None)
+    path = [int(np.argmin(total))]
+    for choice in reversed(back):
+        path.append(int(choice[path[-1]]))
+    return knots, _LEVELS[np.array(path[::-1])]
 
-    rates = np.r_[0.0, -np.log([0.95, 0.9, 0.8, 0.65, 0.5, 0.35, 0.2]) / t_end]
-    starts = t_end * np.linspace(0.0, 0.95, 12)
-    stops = np.r_[t_end * np.array([1.0, 1.05, 1.15, 1.3, 1.6, 2.2]), np.inf]
-    rate, start, stop = (g.ravel() for g in np.meshgrid(rates, starts, stops, indexing="ij"))
-    ok = stop > start
-    rate, start, stop = rate[ok], start[ok], stop[ok]
-    # all candidate models at once: (model, drop)
-    g = _uncensored_grid(times[None, :], rate[:, None], start[:, None], stop[:, None])
-    n_pred = np.maximum(n * before[None, :] * g, 0.5)
-    # a drop of d tied events looks like a drop at n/d at risk
-    base = log_obs[None, :] - np.log(n_pred)
-    # only the two tie counts around exp(-base) can be best
-    lower = np.clip(np.floor(np.exp(-base)), 1, max_ties)
-    per_drop = np.minimum(
-        _huber(base + np.log(lower)) + tie_penalty * (lower - 1),
-        _huber(base + np.log(np.minimum(lower + 1, max_ties))) + tie_penalty * (np.minimum(lower + 1, max_ties) - 1),
-    )
-    cost = np.sum(weight * per_drop, axis=1)
-    g_end = _uncensored_grid(np.full(1, t_end)[None, :], rate[:, None], start[:, None], stop[:, None])[:, 0]
-    n_end = n * curve.survival[-1] * g_end
-    if curve.survival[-1] > 0:
-        cost = cost + 1e3 * np.clip(0.5 - n_end, 0, None)  # somebody must still be at risk at the end
-    if total_events is not None:
-        events = np.sum(np.maximum(np.round(height / before * n_pred), 1), axis=1)
-        cost = cost + 1e6 * ((events - total_events) / max(total_events, 1)) ** 2  # all but a constraint
-    k = int(np.argmin(cost))
-    return float(rate[k]), float(start[k]), float(stop[k])
 
-
-def _uncensored_grid(t, rate, start, stop):
-    """:func:`uncensored_fraction` broadcast over arrays of parameters (``stop`` may be inf)."""
-    finite = np.isfinite(stop)
-    span = np.where(finite, stop - start, 1.0)
-    admin = np.where(finite, np.clip((np.where(finite, stop, 0.0) - t) / np.maximum(span, 1e-12), 0.0, 1.0), 1.0)
-    return np.exp(-rate * t) * admin
+def _best_ties(misfit: np.ndarray, max_ties: int, tie_penalty: float) -> np.ndarray:
+    """Per drop, the misfit with its best number of tied events (``d`` at risk look like ``n/d``)."""
+    lower = np.clip(np.floor(np.exp(-misfit)), 1, max_ties)  # only the two counts around it can be best
+    upper = np.minimum(lower + 1, max_ties)
+    return np.minimum(_huber(misfit + np.log(lower)) + tie_penalty * np.log(lower),
+                      _huber(misfit + np.log(upper)) + tie_penalty * np.log(upper))
 
 
 def _tie_prior(height: np.ndarray, before: np.ndarray, n: int, noisy: bool) -> tuple[int, float]:
@@ -121,6 +189,8 @@ def _tie_prior(height: np.ndarray, before: np.ndarray, n: int, noisy: bool) -> t
     curve some of those "ties" are neighbouring events merged into one drop, so ties stay a
     little costly there (tuned in ``bench/bench_reconstruct.py``).
     """
+    if height.size == 0:
+        return _MAX_TIES, _TIE_PENALTY
     early = np.cumsum(height) <= 0.15
     early[: min(3, early.size)] = True
     d_early = np.maximum(np.round(height[early] / before[early] * n), 1)
@@ -153,9 +223,9 @@ def estimate_at_risk(
     n : int
         Number of patients in the arm.
     total_events : int, optional
-        Reported number of events; steers the censoring fit.
+        Reported number of events (matched by the caller through ``censoring_scale``).
     censor_times : ndarray, optional
-        Censor marks read from the figure (one patient censored at each).
+        Censor marks read from the figure.
     n_times : int
         How many evenly spaced times the table has (0 included).
     censoring_scale : float
@@ -166,17 +236,14 @@ def estimate_at_risk(
     -------
     times, counts : ndarray
     """
-    t_end = float(curve.time[-1])
-    grid = np.linspace(0.0, t_end, n_times, endpoint=False)
-    s_before = _survival_before(curve, grid)
+    del total_events  # matched by scaling the censoring (reconstruct._match_total_events)
+    knots, uncensored = fit_uncensored(curve, n, censor_times, n_knots=n_times)
+    grid = knots[:-1]
+    counts = np.round(n * _survival_before(curve, grid) * uncensored[:-1] ** censoring_scale).astype(int)
     if censor_times is not None and np.size(censor_times):
-        marks = np.sort(np.asarray(censor_times, dtype=float))
-        # at risk at t = N * S(t-) adjusted for the censored ones before t: walk the KM product
-        counts = _walk_with_marks(curve, n, marks, grid)
-    else:
-        rate, start, stop = fit_censoring(curve, n, total_events)
-        g = uncensored_fraction(grid, rate, start, stop) ** censoring_scale
-        counts = np.round(n * s_before * g).astype(int)
+        # each mark is one patient censored at least: never more at risk than the marks leave
+        ceiling = _walk_with_marks(curve, n, np.sort(np.asarray(censor_times, float)), grid)
+        counts = np.minimum(counts, np.round(ceiling).astype(int))
     counts[0] = n
     counts = np.minimum.accumulate(np.maximum(counts, 0))
     return grid, counts
