@@ -77,6 +77,7 @@ def reconstruct_arm(
     total_events = None if total_events is None else check_count(total_events, f"total events of {label}")
     curve = clean_curve(time, survival, arm=arm)
     marks = None if censor_times is None else np.asarray(censor_times, dtype=float)
+    notes: list[str] = []
     if risk_time is not None and len(risk_time):
         rt = np.asarray(risk_time, dtype=float)
         nr = np.asarray(n_risk, dtype=int)
@@ -93,7 +94,7 @@ def reconstruct_arm(
     elif n is not None:
         if total_events is not None and marks is None:
             return _match_total_events(curve, int(n), int(total_events)), curve
-        rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks)
+        rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks, notes=notes)
     else:
         raise KmipdError(
             f"{label} has neither numbers at risk nor N; give an at-risk table (--at-risk on the command "
@@ -103,7 +104,7 @@ def reconstruct_arm(
         raise KmipdError(f"{label}: total events {total_events} is not between 0 and N={nr[0]}.")
     result = guyot(curve.time, curve.survival, rt, nr, total_events=total_events, censor_times=marks,
                    noise_sd=max(curve.noise_sd * 2.5, _MIN_NOISE_SD))
-    result.notes[:0] = curve.notes
+    result.notes[:0] = [*curve.notes, *notes]
     return result, curve
 
 

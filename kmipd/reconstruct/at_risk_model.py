@@ -25,11 +25,13 @@ _MAX_TIES = 4
 _TIE_PENALTY = 0.05
 _STEP_SD = 0.003  # error of a step's height in survival (about a pixel)
 _MIN_STEP = 0.005  # a resolved step: two pixels or more on a typical plot
-_WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
 _MERGE_FRACTION = 0.004  # drops closer in time than this share of the curve are one step
+_WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
+_WHOLE_SHARE = 0.4  # share of drops that are S(t-)/n for a whole n (6% by chance)
+_MARK_WEIGHT = 5.0  # cost of each patient missing under the marks (squared, per mark)
+_FEW_STEPS = 5  # fewer measured steps and marks than this: the prior decided
 # the weak prior of fit_uncensored: spread censoring, staggered entry from 30% to 120% of the end
 _SMOOTH = 0.05
-_MARK_WEIGHT = 5.0  # cost of each patient missing under the marks (squared, per mark)
 _PRIOR_WEIGHT = 0.03
 _PRIOR_START, _PRIOR_STOP = 0.3, 1.2
 # the values G may take at a knot: fine steps near 1, geometric ones towards 0
@@ -77,12 +79,12 @@ def uncensored_fraction(t: np.ndarray, rate: float, start: float, stop: float) -
 def resolved_steps(curve: CleanCurve, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The drops that measure a number at risk (see :func:`curve_steps`).
 
-    All of them on a curve whose drops resolve single events. Otherwise (a digitized curve is a
-    staircase of pixel rows, whose drops of a pixel or less come as often from the line's slant
-    and anti-aliasing as from events) only the drops of two pixels or more, points a pixel
-    apart in time taken as one drop.
+    All of them on exact coordinates and on points clicked at the drops' corners (their noise
+    is averaged out by the cleaning). A traced line is a staircase of pixel rows, whose drops of
+    a pixel or less come as often from the line's slant and anti-aliasing as from events: there
+    only the drops of two pixels or more count, points a pixel apart in time taken as one drop.
     """
-    if resolves_single_events(curve, n):
+    if not is_pixel_staircase(curve, n):
         return curve_steps(curve)
     span = float(curve.time[-1] - curve.time[0]) or 1.0
     times, before, after = curve_steps(curve, merge_tol=_MERGE_FRACTION * span)
@@ -90,18 +92,31 @@ def resolved_steps(curve: CleanCurve, n: int) -> tuple[np.ndarray, np.ndarray, n
     return times[keep], before[keep], after[keep]
 
 
-def resolves_single_events(curve: CleanCurve, n: int) -> bool:
-    """Whether the curve's first drops are whole numbers of events among ``n``.
+def is_pixel_staircase(curve: CleanCurve, n: int) -> bool:
+    """A traced line (monotone as read, so with no noise to clean) whose drops are not whole events."""
+    return curve.noise_sd <= 1e-4 and not resolves_single_events(curve, n)
 
-    Before much censoring can have happened, a drop of ``d`` events is ``d / n`` of ``S(t-)``:
-    exact coordinates (and clean vector drawings) give whole ``d``, a pixel staircase gives
-    fractions all over.
+
+def resolves_single_events(curve: CleanCurve, n: int) -> bool:
+    """Whether the curve's drops are whole numbers of events.
+
+    A drop of ``d`` events among ``n`` at risk is ``d / n`` of ``S(t-)``: on exact coordinates
+    (and clean vector drawings) ``S(t-) / drop`` is a whole number for single events, and the
+    first drops (before much censoring) are whole multiples of ``1 / N``. A pixel staircase
+    gives fractions all over.
     """
     _, before, after = curve_steps(curve)
-    early = np.cumsum(before - after) <= 0.15
+    if before.size < 3:
+        return False
+    height = before - after
+    at_risk = before / height  # n / d
+    whole = np.abs(at_risk - np.round(at_risk)) < 0.03
+    if whole.mean() >= _WHOLE_SHARE:
+        return True
+    early = np.cumsum(height) <= 0.15
     if early.sum() < 3:
         return False
-    d = (before - after)[early] / before[early] * n
+    d = height[early] / before[early] * n
     return bool(np.median(np.abs(d - np.round(d))) < _WHOLE_EVENTS_TOL and np.all(d > 0.5))
 
 
@@ -123,6 +138,10 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     - a weak prior: censoring spread smoothly, and staggered entry (``G`` falling evenly from
       30% of the follow-up to beyond its end). It decides only where the figure shows nothing.
 
+    Drops of whole events (:func:`resolves_single_events`) are trusted closely and the prior
+    nearly not at all; on a pixel staircase (:func:`is_pixel_staircase`) a resolved step may
+    hold any number of merged events at no cost, as nothing tells them apart.
+
     Returns
     -------
     knots, uncensored : ndarray
@@ -132,6 +151,7 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     if t_end <= 0:
         return knots, np.ones(knots.size)
     exact = resolves_single_events(curve, n)
+    staircase = is_pixel_staircase(curve, n)
     times, before, after = resolved_steps(curve, n)
     height = before - after
     log_obs = np.log(before / np.maximum(height, 1e-9))
@@ -140,6 +160,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     weight = 1.0 / ((step_sd / np.maximum(height, 1e-9)) ** 2 + floor)
     _, all_before, all_after = curve_steps(curve)
     max_ties, tie_penalty = _tie_prior(all_before - all_after, all_before, n, curve.noise_sd > 1e-4)
+    if staircase:  # a resolved step of a staircase is as often several events merged as one
+        max_ties, tie_penalty = max(max_ties, 2 * _MAX_TIES), 0.0
     marks = np.zeros(n_knots)
     if censor_times is not None and np.size(censor_times):
         marks = np.histogram(np.clip(censor_times, 0.0, t_end), bins=knots)[0]
@@ -214,6 +236,7 @@ def estimate_at_risk(
     censor_times: np.ndarray | None = None,
     n_times: int = 12,
     censoring_scale: float = 1.0,
+    notes: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """An at-risk table (times, counts) for a curve whose figure gives only the arm's N.
 
@@ -231,6 +254,9 @@ def estimate_at_risk(
     censoring_scale : float
         Power applied to the fitted ``G(t)``: below 1 less censoring, above 1 more (used to
         match a reported total of events).
+    notes : list of str, optional
+        Receives one line on the evidence the censoring rests on, and a warning when that is
+        too little to trust the events.
 
     Returns
     -------
@@ -246,7 +272,25 @@ def estimate_at_risk(
         counts = np.minimum(counts, np.round(ceiling).astype(int))
     counts[0] = n
     counts = np.minimum.accumulate(np.maximum(counts, 0))
+    if notes is not None:
+        notes.append(evidence_note(curve, n, censor_times, uncensored[-1]))
     return grid, counts
+
+
+def evidence_note(curve: CleanCurve, n: int, censor_times: np.ndarray | None, uncensored_end: float) -> str:
+    """How the censoring of an arm without a table was inferred, and how far to trust it."""
+    steps = resolved_steps(curve, n)[0].size
+    marks = 0 if censor_times is None else int(np.size(censor_times))
+    kind = "pixel staircase" if is_pixel_staircase(curve, n) else "whole events" if \
+        resolves_single_events(curve, n) else "noisy points"
+    note = (f"numbers at risk estimated from N={n} ({kind}): {steps} step(s) measured them, "
+            f"{marks} censor mark(s) read as a lower bound; {1 - uncensored_end:.0%} censored by the "
+            "curve's end")
+    if steps < _FEW_STEPS and marks < _FEW_STEPS:
+        note += (" - unsure: the figure shows little of its censoring, so a prior (staggered entry) "
+                 "decided it and the events may be off by 20% or more; give the reported events "
+                 "(--events ARM=E) or the at-risk table (--at-risk FILE)")
+    return note
 
 
 def _survival_before(curve: CleanCurve, times: np.ndarray) -> np.ndarray:

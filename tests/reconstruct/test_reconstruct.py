@@ -169,6 +169,18 @@ def test_whole_events_are_told_from_a_pixel_staircase():
                                       len(arm))
 
 
+def test_n_only_says_what_the_censoring_rests_on():
+    ipd = load_ipd("lung")
+    curves, _ = exact_inputs(ipd)
+    notes = reconstruct(curves, n=ipd.groupby("arm").size().to_dict()).notes
+    said = [note for note in notes if "estimated from N" in note]
+    assert len(said) == 2 and all("whole events" in note and "unsure" not in note for note in said)
+    # two drops and no marks: the prior decided, and the note says so
+    two_drops = pd.DataFrame({"arm": "A", "time": [0.0, 2, 2, 5, 5, 8], "survival": [1.0, 1, 0.9, 0.9, 0.75, 0.75]})
+    (note,) = [n for n in reconstruct(two_drops, n={"A": 20}).notes if "estimated from N" in n]
+    assert "unsure" in note and "--events" in note
+
+
 def test_table_running_past_the_curve_end_is_ignored():
     # tables often print 0 (or more) at ticks after the last digitized point (a CI run broke on this)
     ipd = load_ipd("leukemia")
