@@ -12,7 +12,9 @@ from it (:func:`kmipd.reconstruct`, censor marks used), and compared with the tr
 Cox log hazard ratio of each arm against the first true arm, total events per arm, and the mean
 absolute difference of the KM curves over each arm's follow-up. Arms are paired by name (the
 legend) or, failing that, by least curve distance. The same is done with the table ignored and
-only each arm's true N given, to show what the table is worth.
+only each arm's true N given, to show what the table is worth; with N and the true median
+follow-up (reverse Kaplan-Meier over all patients, as papers report it); and with N by Guyot et
+al.'s rule (no censoring before the end), for comparison (issue 14).
 
 Target (issue 4): median |log HR(rebuilt) - log HR(true)| <= 0.05 over figures.
 
@@ -32,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_reconstruct import log_hrs
+from bench_reconstruct import guyot_paper_n_only, log_hrs
 from figure_sources import panel_index, r_figures, real_entries, real_ipd
+from lifelines import KaplanMeierFitter
 
 from kmipd.analysis.plots import km_steps
 from kmipd.compare import match_arms, split_arms, step_survival
@@ -45,6 +48,8 @@ from kmipd.testing.styles import test_figure_cases
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "end_to_end.json"
 TARGET_DLOGHR = 0.05
+# the table read; only N (censor marks used); N and the median follow-up; Guyot's rule with N
+CONDITIONS = ("table", "n_only", "n_follow_up", "guyot_n")
 
 
 @dataclass
@@ -132,10 +137,16 @@ def run_case(case: Case, digitize, reconstruct) -> dict:
     n_true = case.ipd.groupby("arm").size()
     n = {f: int(n_true[a]) for f, a in pairs.items()}
     rec["n_only"] = compare(case, reconstruct(dig.curves, n=n, censor_marks=marks).ipd, pairs)
+    follow_up = KaplanMeierFitter().fit(case.ipd["time"], 1 - case.ipd["event"]).median_survival_time_
+    if np.isfinite(follow_up):  # as papers report it: reverse Kaplan-Meier over all patients
+        rec["n_follow_up"] = compare(case, reconstruct(dig.curves, n=n, censor_marks=marks,
+                                                       median_follow_up=float(follow_up)).ipd, pairs)
+    rec["guyot_n"] = compare(case, guyot_paper_n_only(dig.curves, n), pairs)
     return rec
 
 
 def summarise(records: list[dict], key: str) -> dict:
+    records = [r for r in records if key in r or "error" in r]  # median follow-up: not every figure has one
     ok = [r[key] for r in records if key in r and "error" not in r[key]]
     if not ok:
         return {"figures": 0}
@@ -167,9 +178,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{r['id'][:42]:<42} {cell(t, 'dloghr_max', '.4f'):>15} {cell(t, 'events_err', '.3f'):>7} "
               f"{cell(t, 'km_mae', '.4f'):>7} {cell(n, 'dloghr_max', '.4f'):>16}  "
               f"{r.get('error', t.get('error', ''))}")
-    summary = {"table": summarise(records, "table"), "n_only": summarise(records, "n_only")}
-    by_source = {s: {"table": summarise([r for r in records if r["source"] == s], "table"),
-                     "n_only": summarise([r for r in records if r["source"] == s], "n_only")}
+    summary = {key: summarise(records, key) for key in CONDITIONS}
+    by_source = {s: {key: summarise([r for r in records if r["source"] == s], key) for key in CONDITIONS}
                  for s in dict.fromkeys(r["source"] for r in records)}
     print("\nSummary (max over an arm's comparisons per figure; medians over figures)")
     print(pd.DataFrame({f"{s}/{k}": v for s, d in {"all": summary, **by_source}.items()

@@ -90,6 +90,7 @@ def run(
     progress: Callable[[str], None] | None = None,
     n: Mapping[str, int] | None = None,
     events: Mapping[str, int] | None = None,
+    median_follow_up: float | None = None,
     digitize_options: Mapping | None = None,
 ) -> RunResult:
     """Digitize a KM figure, rebuild its IPD, check it against the paper, and report.
@@ -114,6 +115,10 @@ def run(
         Per-arm N and total events passed to the reconstruction. Without them, N comes from the
         reported file only for a figure without an at-risk table; reported events are never
         used, so that the events check stays an independent check.
+    median_follow_up : float, optional
+        The paper's median follow-up in the figure's time units, for a figure without an
+        at-risk table (it steers the censoring); by default the reported file's
+        ``[study] median_follow_up``.
     digitize_options : mapping, optional
         Keyword arguments for :func:`kmipd.digitize.digitize` (``x_range``, ``y_range``,
         ``n_arms``, ``page``, ``panel``).
@@ -159,8 +164,14 @@ def run(
                     "no at-risk table in the figure: N of each arm taken from the reported file, "
                     "so the n check is not independent.")
         marks = dig.censor_marks if len(dig.censor_marks) else None
+        follow_up = median_follow_up
+        if follow_up is None and dig.at_risk is None and rep is not None and rep.median_follow_up:
+            follow_up = rep.median_follow_up
+            warnings["reconstruct"].append(
+                f"no at-risk table in the figure: the reported median follow-up ({follow_up:g}) "
+                "steered the censoring.")
         rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, n=n_arm or None, events=events,
-                              censor_marks=marks)
+                              censor_marks=marks, median_follow_up=follow_up)
         warnings["reconstruct"].extend(rebuilt.notes)
         ipd = rebuilt.ipd
         curves, at_risk, renames = dig.curves, dig.at_risk, {}

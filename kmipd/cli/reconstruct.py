@@ -17,9 +17,12 @@ from kmipd.outputs import refuse_overwriting_inputs
 @click.option("--events", "event_pairs", multiple=True, metavar="ARM=E", help="Total events of an arm, when reported.")
 @click.option("--censor-marks", "marks_csv", type=click.Path(dir_okay=False),
               help="Censor marks read from the figure (arm,time[,survival]); used as censoring times.")
+@click.option("--median-follow-up", "follow_up", type=float, default=None, metavar="T",
+              help="Reported median follow-up (reverse Kaplan-Meier), in the curves' time units; "
+                   "steers the censoring of arms without an at-risk table.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="IPD CSV to write.")
 @one_line_errors
-def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, output) -> None:
+def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, follow_up, output) -> None:
     """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
     # imported here, not at the top: every command module is loaded for any command
     from kmipd.io import read_at_risk, read_censor_marks, read_curves
@@ -32,7 +35,8 @@ def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv
     curves = read_curves(curves_csv, notes=notes)
     at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
     marks = read_censor_marks(marks_csv) if marks_csv else None
-    rebuilt = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks)
+    rebuilt = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks,
+                          median_follow_up=follow_up)
     rebuilt.to_csv(output)
     click.echo(rebuilt.format())
     for note in [*notes, *rebuilt.notes]:

@@ -20,6 +20,9 @@ from kmipd.cli.common import check_axis_range, main_group, one_line_errors, pars
               help="Total patients of an arm (repeat per arm); for figures without an at-risk table.")
 @click.option("--events", "event_pairs", multiple=True, metavar="ARM=E",
               help="Total events of an arm, to pass to the reconstruction.")
+@click.option("--median-follow-up", "follow_up", type=float, default=None, metavar="T",
+              help="Reported median follow-up, in the figure's time units, for a figure without an "
+                   "at-risk table (default: [study] median_follow_up of the reported file).")
 @click.option("--x-range", nargs=2, type=float, default=None, metavar="A B",
               help="Values of the first and last x tick mark; overrides the labels read.")
 @click.option("--y-range", nargs=2, type=float, default=None, metavar="A B",
@@ -29,8 +32,8 @@ from kmipd.cli.common import check_axis_range, main_group, one_line_errors, pars
 @click.option("--panel", type=click.IntRange(0), default=0, show_default=True,
               help="Plot of a multi-panel figure, in reading order from 0.")
 @one_line_errors
-def run_command(figure, reported, outdir, n_pairs, event_pairs, x_range, y_range, n_arms, page,
-                panel) -> None:
+def run_command(figure, reported, outdir, n_pairs, event_pairs, follow_up, x_range, y_range, n_arms,
+                page, panel) -> None:
     """Run the whole chain on FIGURE and write every file and report.html to OUTDIR.
 
     Exits 0 when every reported statistic is reproduced (or none was given), 1 when one is not,
@@ -46,6 +49,7 @@ def run_command(figure, reported, outdir, n_pairs, event_pairs, x_range, y_range
         progress=lambda line: click.echo(line, err=True),
         n=parse_arm_values(n_pairs, "--n") or None,
         events=parse_arm_values(event_pairs, "--events") or None,
+        median_follow_up=follow_up,
         digitize_options=options,
     )
     from kmipd.pipeline import UNSURE

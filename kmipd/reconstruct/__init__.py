@@ -34,6 +34,7 @@ The stages are separate functions: :func:`~kmipd.reconstruct.clean.clean_curve` 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -63,8 +64,12 @@ def reconstruct_arm(
     total_events: int | None = None,
     censor_times=None,
     arm: str = "",
+    median_follow_up: float | None = None,
 ) -> tuple[GuyotResult, CleanCurve]:
     """Rebuild one arm. Give ``risk_time``/``n_risk`` (a published table) or ``n`` (its N).
+
+    Without a table, ``total_events``, ``censor_times`` and ``median_follow_up`` (reverse
+    Kaplan-Meier, the curve's time units) steer the censoring estimated from the curve.
 
     Returns
     -------
@@ -93,8 +98,9 @@ def reconstruct_arm(
         check_count(nr[0], f"the number at risk at time 0 of {label}", minimum=1)
     elif n is not None:
         if total_events is not None and marks is None:
-            return _match_total_events(curve, int(n), int(total_events)), curve
-        rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks, notes=notes)
+            return _match_total_events(curve, int(n), int(total_events), median_follow_up), curve
+        rt, nr = estimate_at_risk(curve, int(n), total_events=total_events, censor_times=marks,
+                                  median_follow_up=median_follow_up, notes=notes)
     else:
         raise KmipdError(
             f"{label} has neither numbers at risk nor N; give an at-risk table (--at-risk on the command "
@@ -108,7 +114,8 @@ def reconstruct_arm(
     return result, curve
 
 
-def _match_total_events(curve: CleanCurve, n: int, total_events: int) -> GuyotResult:
+def _match_total_events(curve: CleanCurve, n: int, total_events: int,
+                        median_follow_up: float | None = None) -> GuyotResult:
     """N-only with a reported total: scale the fitted censoring until the events match.
 
     Guyot's rule can only change the last interval's censoring; when the estimated censoring
@@ -120,7 +127,8 @@ def _match_total_events(curve: CleanCurve, n: int, total_events: int) -> GuyotRe
     noise = max(curve.noise_sd * 2.5, _MIN_NOISE_SD)
 
     def attempt(scale: float) -> GuyotResult:
-        rt, nr = estimate_at_risk(curve, n, total_events=total_events, censoring_scale=scale)
+        rt, nr = estimate_at_risk(curve, n, total_events=total_events, censoring_scale=scale,
+                                  median_follow_up=median_follow_up)
         return guyot(curve.time, curve.survival, rt, nr, total_events=total_events, noise_sd=noise)
 
     lo, hi = 0.0, 4.0
@@ -147,6 +155,7 @@ def reconstruct(
     n: Mapping[str, int] | None = None,
     events: Mapping[str, int] | None = None,
     censor_marks: pd.DataFrame | None = None,
+    median_follow_up: float | None = None,
 ) -> Reconstruction:
     """Rebuild individual patient data for every arm of ``curves``.
 
@@ -160,6 +169,9 @@ def reconstruct(
         Per-arm total N and total events; N is needed for arms without an at-risk table.
     censor_marks : DataFrame, optional
         ``arm, time[, survival]`` of censor marks read from the figure (no rows: no marks).
+    median_follow_up : float, optional
+        The paper's median follow-up (reverse Kaplan-Meier) in the curves' time units; steers
+        the censoring of arms without an at-risk table.
 
     Raises
     ------
@@ -178,6 +190,7 @@ def reconstruct(
     """
     notes: list[str] = []
     curves = check_curves(curves, notes=notes)
+    median_follow_up = _check_follow_up(median_follow_up)
     arms = list(dict.fromkeys(curves["arm"]))
     n = _counts(n, arms, "N", "--n ARM=N on the command line, n= in Python", minimum=1)
     events = _counts(events, arms, "total events", "--events ARM=E on the command line, events= in Python")
@@ -199,6 +212,7 @@ def reconstruct(
             risk_time=None if rows is None or rows.empty else rows["time"].to_numpy(),
             n_risk=None if rows is None or rows.empty else rows["n_at_risk"].to_numpy(),
             n=n.get(arm), total_events=events.get(arm), censor_times=marks, arm=arm,
+            median_follow_up=median_follow_up,
         )
         notes.extend(f"{arm}: {note}" for note in result.notes)
         sources[arm] = _at_risk_source(rows, marks)
@@ -211,6 +225,16 @@ def reconstruct(
     ipd["_order"] = ipd["arm"].map({a: i for i, a in enumerate(arms)})
     ipd = ipd.sort_values(["_order", "time", "event"], ascending=[True, True, False], kind="stable")
     return Reconstruction(ipd.drop(columns="_order").reset_index(drop=True), tuple(notes), sources)
+
+
+def _check_follow_up(value) -> float | None:
+    """A median follow-up as a positive finite number of time units."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise KmipdError(f"median follow-up must be a positive number of the curves' time units, not {value!r}; "
+                         "give it as --median-follow-up T on the command line, median_follow_up= in Python.")
+    return float(value)
 
 
 def _at_risk_source(rows: pd.DataFrame | None, marks: np.ndarray | None) -> str:

@@ -29,6 +29,7 @@ _MERGE_FRACTION = 0.004  # drops closer in time than this share of the curve are
 _WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
 _WHOLE_SHARE = 0.4  # share of drops that are S(t-)/n for a whole n (6% by chance)
 _MARK_WEIGHT = 5.0  # cost of each patient missing under the marks (squared, per mark)
+_FOLLOW_UP_WEIGHT = 10.0  # a reported median follow-up pins G to 1/2 within about 0.05
 _FEW_STEPS = 5  # fewer measured steps and marks than this: the prior decided
 # the weak prior of fit_uncensored: spread censoring, staggered entry from 30% to 120% of the end
 _SMOOTH = 0.05
@@ -121,7 +122,7 @@ def resolves_single_events(curve: CleanCurve, n: int) -> bool:
 
 
 def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = None,
-                   n_knots: int = 12) -> tuple[np.ndarray, np.ndarray]:
+                   n_knots: int = 12, median_follow_up: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The fraction still uncensored, ``G(t)``, at ``n_knots + 1`` evenly spaced times up to the end.
 
     ``G`` is linear between knots and never rises; its value at each knot is one of
@@ -135,6 +136,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     - the censor marks read between two knots are a lower bound on the patients censored there
       (marks merge where they crowd, and are missed, far more often than invented);
     - somebody is still at risk at the end of a curve that ends above 0;
+    - a reported median follow-up (reverse Kaplan-Meier: the time by which half of the patients
+      would have been censored had none had an event) is where ``G`` crosses 1/2;
     - a weak prior: censoring spread smoothly, and staggered entry (``G`` falling evenly from
       30% of the follow-up to beyond its end). It decides only where the figure shows nothing.
 
@@ -178,6 +181,9 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
             g = g0[..., None] * (1 - frac) + g1[..., None] * frac
             misfit = log_obs[inside] - np.log(np.maximum(n * before[inside] * g, 0.5))
             cost = cost + np.sum(weight[inside] * _best_ties(misfit, max_ties, tie_penalty), axis=-1)
+        if median_follow_up is not None and knots[b] <= median_follow_up < knots[b + 1]:
+            frac = (median_follow_up - knots[b]) / (knots[b + 1] - knots[b])
+            cost = cost + _FOLLOW_UP_WEIGHT * ((g0 * (1 - frac) + g1 * frac - 0.5) / 0.05) ** 2
         censored = n * 0.5 * (s_knots[b] + s_knots[b + 1]) * (g0 - g1)
         if marks[b] > 0:
             cost = cost + _MARK_WEIGHT * np.clip(marks[b] - censored, 0, None) ** 2 / (marks[b] + 1)
@@ -188,6 +194,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
         total = with_cost.min(axis=0)
     if curve.survival[-1] > 0:  # somebody must still be at risk at the end
         total = total + 1e3 * np.clip(0.5 - n * curve.survival[-1] * _LEVELS, 0, None)
+    if median_follow_up is not None and median_follow_up >= t_end:  # half still followed at the end
+        total = total + _FOLLOW_UP_WEIGHT * (np.clip(0.5 - _LEVELS, 0, None) / 0.05) ** 2
     path = [int(np.argmin(total))]
     for choice in reversed(back):
         path.append(int(choice[path[-1]]))
@@ -236,6 +244,7 @@ def estimate_at_risk(
     censor_times: np.ndarray | None = None,
     n_times: int = 12,
     censoring_scale: float = 1.0,
+    median_follow_up: float | None = None,
     notes: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """An at-risk table (times, counts) for a curve whose figure gives only the arm's N.
@@ -254,6 +263,8 @@ def estimate_at_risk(
     censoring_scale : float
         Power applied to the fitted ``G(t)``: below 1 less censoring, above 1 more (used to
         match a reported total of events).
+    median_follow_up : float, optional
+        Reported median follow-up (reverse Kaplan-Meier), in the curve's time units.
     notes : list of str, optional
         Receives one line on the evidence the censoring rests on, and a warning when that is
         too little to trust the events.
@@ -263,7 +274,7 @@ def estimate_at_risk(
     times, counts : ndarray
     """
     del total_events  # matched by scaling the censoring (reconstruct._match_total_events)
-    knots, uncensored = fit_uncensored(curve, n, censor_times, n_knots=n_times)
+    knots, uncensored = fit_uncensored(curve, n, censor_times, n_knots=n_times, median_follow_up=median_follow_up)
     grid = knots[:-1]
     counts = np.round(n * _survival_before(curve, grid) * uncensored[:-1] ** censoring_scale).astype(int)
     if censor_times is not None and np.size(censor_times):
@@ -273,23 +284,25 @@ def estimate_at_risk(
     counts[0] = n
     counts = np.minimum.accumulate(np.maximum(counts, 0))
     if notes is not None:
-        notes.append(evidence_note(curve, n, censor_times, uncensored[-1]))
+        notes.append(evidence_note(curve, n, censor_times, uncensored[-1], median_follow_up))
     return grid, counts
 
 
-def evidence_note(curve: CleanCurve, n: int, censor_times: np.ndarray | None, uncensored_end: float) -> str:
+def evidence_note(curve: CleanCurve, n: int, censor_times: np.ndarray | None, uncensored_end: float,
+                  median_follow_up: float | None = None) -> str:
     """How the censoring of an arm without a table was inferred, and how far to trust it."""
     steps = resolved_steps(curve, n)[0].size
     marks = 0 if censor_times is None else int(np.size(censor_times))
     kind = "pixel staircase" if is_pixel_staircase(curve, n) else "whole events" if \
         resolves_single_events(curve, n) else "noisy points"
     note = (f"numbers at risk estimated from N={n} ({kind}): {steps} step(s) measured them, "
-            f"{marks} censor mark(s) read as a lower bound; {1 - uncensored_end:.0%} censored by the "
-            "curve's end")
-    if steps < _FEW_STEPS and marks < _FEW_STEPS:
+            f"{marks} censor mark(s) read as a lower bound"
+            + (f", the reported median follow-up {median_follow_up:g}" if median_follow_up is not None else "")
+            + f"; {1 - uncensored_end:.0%} censored by the curve's end")
+    if steps < _FEW_STEPS and marks < _FEW_STEPS and median_follow_up is None:
         note += (" - unsure: the figure shows little of its censoring, so a prior (staggered entry) "
                  "decided it and the events may be off by 20% or more; give the reported events "
-                 "(--events ARM=E) or the at-risk table (--at-risk FILE)")
+                 "(--events ARM=E), the median follow-up (--median-follow-up T) or the at-risk table")
     return note
 
 

@@ -181,6 +181,30 @@ def test_n_only_says_what_the_censoring_rests_on():
     assert "unsure" in note and "--events" in note
 
 
+@pytest.mark.parametrize("name", ["lung", "kidney_transplant"])
+def test_a_reported_median_follow_up_steers_the_censoring(name):
+    from lifelines import KaplanMeierFitter
+
+    ipd = load_ipd(name)
+    curves, _ = simulate_digitization(ipd, seed=1)
+    follow_up = KaplanMeierFitter().fit(ipd["time"], 1 - ipd["event"]).median_survival_time_  # reverse KM
+    n = ipd.groupby("arm").size().to_dict()
+    true_events = ipd.groupby("arm")["event"].sum()
+
+    def events_error(**kw):
+        got = reconstruct(curves, n=n, **kw).ipd.groupby("arm")["event"].sum()
+        return float(((got - true_events).abs() / true_events).sum())
+
+    assert events_error(median_follow_up=follow_up) < 0.8 * events_error()
+
+
+@pytest.mark.parametrize("bad", [-3.0, 0, float("nan"), "12"])
+def test_a_bad_median_follow_up_is_one_clear_error(bad):
+    curves = pd.DataFrame({"arm": "A", "time": [0.0, 2, 2, 5], "survival": [1.0, 1, 0.9, 0.9]})
+    with pytest.raises(KmipdError, match="median follow-up must be a positive number .* --median-follow-up T"):
+        reconstruct(curves, n={"A": 20}, median_follow_up=bad)
+
+
 def test_table_running_past_the_curve_end_is_ignored():
     # tables often print 0 (or more) at ticks after the last digitized point (a CI run broke on this)
     ipd = load_ipd("leukemia")

@@ -441,3 +441,13 @@ def test_library_x_range_is_checked_at_the_entry(tmp_path, x_range, needle):
 def test_library_y_range_is_checked_too():
     with pytest.raises(KmipdError, match=r"y_range must be two different values, both finite numbers.*got 0 and nan"):
         calibrate(None, PlotBox(100, 50, 700, 450), [], y_range=(0, math.nan))
+
+
+def test_cli_median_follow_up_is_used_and_checked(marks_setup):
+    tmp = marks_setup
+    args = ["reconstruct", tmp / "c.csv", "--n", "A=200", "-o", tmp / "ipd.csv"]
+    plain = run_cli(args)
+    steered = run_cli([*args, "--median-follow-up", "3"])
+    assert plain.exit_code == steered.exit_code == 0, steered.output
+    assert "the reported median follow-up 3" in steered.output
+    assert_one_line_error(run_cli([*args, "--median-follow-up", "-1"]), "median follow-up must be a positive number")
