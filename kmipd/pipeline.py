@@ -173,6 +173,7 @@ def run(
         rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, n=n_arm or None, events=events,
                               censor_marks=marks, median_follow_up=follow_up)
         warnings["reconstruct"].extend(rebuilt.notes)
+        warnings[UNSURE].extend(rebuilt.unsure)
         ipd = rebuilt.ipd
         curves, at_risk, renames = dig.curves, dig.at_risk, {}
         if rep is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from kmipd.reconstruct.clean import CleanCurve
+from kmipd.reconstruct.result import UNSURE_NOTE
 
 _MAX_TIES = 4
 _TIE_PENALTY = 0.05
@@ -300,7 +301,7 @@ def evidence_note(curve: CleanCurve, n: int, censor_times: np.ndarray | None, un
             + (f", the reported median follow-up {median_follow_up:g}" if median_follow_up is not None else "")
             + f"; {1 - uncensored_end:.0%} censored by the curve's end")
     if steps < _FEW_STEPS and marks < _FEW_STEPS and median_follow_up is None:
-        note += (" - unsure: the figure shows little of its censoring, so a prior (staggered entry) "
+        note += (f"{UNSURE_NOTE}the figure shows little of its censoring, so a prior (staggered entry) "
                  "decided it and the events may be off by 20% or more; give the reported events "
                  "(--events ARM=E), the median follow-up (--median-follow-up T) or the at-risk table")
     return note

@@ -13,6 +13,9 @@ FROM_TABLE, FROM_N, FROM_CENSOR_MARKS = "table", "estimated from N", "censor mar
 
 SUMMARY_COLUMNS = ["arm", "n", "events", "censored", "at_risk_from"]
 
+#: Marks a note whose arm cannot be trusted as rebuilt (:attr:`Reconstruction.unsure`).
+UNSURE_NOTE = " - unsure: "
+
 
 @dataclass(frozen=True)
 class Reconstruction:
@@ -28,8 +31,11 @@ class Reconstruction:
         (``"A: added the start point (0, 1)"``): cleaning of the curves, adjustments, mismatches.
     at_risk_from : mapping of str -> str
         Per arm, how its numbers at risk were obtained: ``"table"`` (the published table),
-        ``"estimated from N"`` (from the curve's steps and N) or ``"censor marks"`` (N and one
-        patient censored at each censor mark).
+        ``"estimated from N"`` (from the curve's steps and N) or ``"censor marks"`` (the same,
+        with the censor marks as a lower bound on the censored).
+    unsure : tuple of str
+        The notes that say an arm cannot be trusted as rebuilt (its censoring guessed by a
+        prior, for one); they belong in a run's unsure list.
     summary : DataFrame
         One row per arm: ``arm, n, events, censored, at_risk_from``.
 
@@ -44,6 +50,10 @@ class Reconstruction:
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "at_risk_from", dict(self.at_risk_from))
+
+    @property
+    def unsure(self) -> tuple[str, ...]:
+        return tuple(note for note in self.notes if UNSURE_NOTE in note)
 
     @property
     def summary(self) -> pd.DataFrame:

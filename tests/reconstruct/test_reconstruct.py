@@ -179,6 +179,8 @@ def test_n_only_says_what_the_censoring_rests_on():
     two_drops = pd.DataFrame({"arm": "A", "time": [0.0, 2, 2, 5, 5, 8], "survival": [1.0, 1, 0.9, 0.9, 0.75, 0.75]})
     (note,) = [n for n in reconstruct(two_drops, n={"A": 20}).notes if "estimated from N" in n]
     assert "unsure" in note and "--events" in note
+    assert reconstruct(two_drops, n={"A": 20}).unsure == (note,)  # a run lists it as unsure
+    assert reconstruct(curves, n=ipd.groupby("arm").size().to_dict()).unsure == ()
 
 
 @pytest.mark.parametrize("name", ["lung", "kidney_transplant"])
