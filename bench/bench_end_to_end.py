@@ -12,7 +12,9 @@ from it (:func:`kmipd.reconstruct`, censor marks used), and compared with the tr
 Cox log hazard ratio of each arm against the first true arm, total events per arm, and the mean
 absolute difference of the KM curves over each arm's follow-up. Arms are paired by name (the
 legend) or, failing that, by least curve distance. The same is done with the table ignored and
-only each arm's true N given, to show what the table is worth; with N and the true median
+only each arm's true N given, to show what the table is worth; with the table cut at half of
+its last tick (a table printed for part of the follow-up; kmipd completes it from the curve,
+Guyot's algorithm carries the earlier censoring rate on); with N and the true median
 follow-up (reverse Kaplan-Meier over all patients, as papers report it); and with N by Guyot et
 al.'s rule (no censoring before the end), for comparison (issue 14).
 
@@ -34,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_reconstruct import guyot_paper_n_only, log_hrs
+from bench_reconstruct import first_half, guyot_paper, guyot_paper_n_only, log_hrs
 from figure_sources import panel_index, r_figures, real_entries, real_ipd
 from lifelines import KaplanMeierFitter
 
@@ -48,8 +50,9 @@ from kmipd.testing.styles import test_figure_cases
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "end_to_end.json"
 TARGET_DLOGHR = 0.05
-# the table read; only N (censor marks used); N and the median follow-up; Guyot's rule with N
-CONDITIONS = ("table", "n_only", "n_follow_up", "guyot_n")
+# the table read; its first half (kmipd, Guyot's published algorithm); only N (censor marks
+# used); N and the median follow-up; Guyot's rule with N
+CONDITIONS = ("table", "half_table", "half_table_guyot", "n_only", "n_follow_up", "guyot_n")
 
 
 @dataclass
@@ -132,6 +135,9 @@ def run_case(case: Case, digitize, reconstruct) -> dict:
     if dig.at_risk is not None:
         ipd = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks).ipd
         rec["table"] = compare(case, ipd, pairs)
+        half = first_half(dig.at_risk)
+        rec["half_table"] = compare(case, reconstruct(dig.curves, at_risk=half, censor_marks=marks).ipd, pairs)
+        rec["half_table_guyot"] = compare(case, guyot_paper(dig.curves, half), pairs)
     else:
         rec["table"] = {"error": "no at-risk table read"}
     n_true = case.ipd.groupby("arm").size()

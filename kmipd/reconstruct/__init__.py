@@ -43,7 +43,7 @@ import pandas as pd
 from kmipd.errors import KmipdError
 from kmipd.input_rules import check_count
 from kmipd.io import check_at_risk, check_censor_marks, check_curves
-from kmipd.reconstruct.at_risk_model import estimate_at_risk
+from kmipd.reconstruct.at_risk_model import complete_table, estimate_at_risk
 from kmipd.reconstruct.clean import CleanCurve, clean_curve
 from kmipd.reconstruct.guyot import GuyotResult, guyot
 from kmipd.reconstruct.result import FROM_CENSOR_MARKS, FROM_N, FROM_TABLE, Reconstruction
@@ -96,6 +96,7 @@ def reconstruct_arm(
         elif n is not None and nr[0] != n:
             raise KmipdError(f"{label}: N={n} disagrees with the {nr[0]} at risk at time 0 in the table.")
         check_count(nr[0], f"the number at risk at time 0 of {label}", minimum=1)
+        rt, nr = complete_table(curve, rt, nr, censor_times=marks, median_follow_up=median_follow_up, notes=notes)
     elif n is not None:
         if total_events is not None and marks is None:
             return _match_total_events(curve, int(n), int(total_events), median_follow_up), curve

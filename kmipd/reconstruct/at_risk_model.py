@@ -12,7 +12,8 @@ overstates events by 17-26% in their own tests. The figure carries more than tha
 :func:`fit_uncensored` chooses the fraction still uncensored, ``G(t)``, at a dozen knots so that
 all of these agree, with a weak prior (smooth censoring, staggered entry) where the figure shows
 nothing; :func:`estimate_at_risk` turns ``N S(t-) G(t)`` into an at-risk table for the ordinary
-Guyot iteration. Measured in ``bench/bench_end_to_end.py`` (issue 14).
+Guyot iteration. :func:`complete_table` does the same past the end of a table that stops well
+before the curve does, held to its counts. Measured in ``bench/bench_end_to_end.py`` (issue 14).
 """
 
 from __future__ import annotations
@@ -21,16 +22,20 @@ import numpy as np
 
 from kmipd.reconstruct.clean import CleanCurve
 from kmipd.reconstruct.result import UNSURE_NOTE
+from kmipd.reconstruct.steps import (
+    curve_steps,
+    is_pixel_staircase,
+    resolved_steps,
+    resolves_single_events,
+)
 
 _MAX_TIES = 4
 _TIE_PENALTY = 0.05
 _STEP_SD = 0.003  # error of a step's height in survival (about a pixel)
-_MIN_STEP = 0.005  # a resolved step: two pixels or more on a typical plot
-_MERGE_FRACTION = 0.004  # drops closer in time than this share of the curve are one step
-_WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
-_WHOLE_SHARE = 0.4  # share of drops that are S(t-)/n for a whole n (6% by chance)
 _MARK_WEIGHT = 5.0  # cost of each patient missing under the marks (squared, per mark)
 _FOLLOW_UP_WEIGHT = 10.0  # a reported median follow-up pins G to 1/2 within about 0.05
+_TABLE_WEIGHT = 10.0  # a published count pins G within its rounding
+_TABLE_GAP = 2.5  # a table ending more than this many knot spacings before the curve is completed
 _FEW_STEPS = 5  # fewer measured steps and marks than this: the prior decided
 # the weak prior of fit_uncensored: spread censoring, staggered entry from 30% to 120% of the end
 _SMOOTH = 0.05
@@ -40,90 +45,15 @@ _PRIOR_START, _PRIOR_STOP = 0.3, 1.2
 _LEVELS = np.unique(np.r_[np.linspace(0.3, 1.0, 36), np.geomspace(0.004, 0.3, 14), 0.0])
 
 
-def curve_steps(curve: CleanCurve, merge_tol: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Drops of a cleaned curve, merging points closer in time than ``merge_tol``.
-
-    Returns
-    -------
-    times, before, after : ndarray
-        Time of each drop, survival just before and just after it.
-    """
-    t, s = curve.time, curve.survival
-    noisy = curve.noise_sd > 1e-4
-    if merge_tol is None:
-        span = t[-1] - t[0] if t[-1] > t[0] else 1.0
-        # digitized drops come apart by a pixel or two (and noise adds specks); exact ones never do
-        merge_tol = (0.006 if noisy else 0.0005) * span
-    drop = np.flatnonzero(s[1:] < s[:-1]) + 1
-    if drop.size == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0)
-    times, before, after = [], [], []
-    for k in drop:
-        if times and t[k] - times[-1] <= merge_tol:
-            after[-1] = s[k]
-            continue
-        times.append(t[k])
-        before.append(s[k - 1])
-        after.append(s[k])
-    times, before, after = np.array(times), np.array(before), np.array(after)
-    if noisy:  # drops within the noise are not drops
-        real = before - after >= 3 * curve.noise_sd
-        times, before, after = times[real], before[real], after[real]
-    return np.array(times), np.array(before), np.array(after)
-
-
 def uncensored_fraction(t: np.ndarray, rate: float, start: float, stop: float) -> np.ndarray:
     """The censoring model ``G(t)`` (see module docstring)."""
     admin = np.clip((stop - t) / max(stop - start, 1e-12), 0.0, 1.0) if np.isfinite(stop) else 1.0
     return np.exp(-rate * t) * admin
 
 
-def resolved_steps(curve: CleanCurve, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The drops that measure a number at risk (see :func:`curve_steps`).
-
-    All of them on exact coordinates and on points clicked at the drops' corners (their noise
-    is averaged out by the cleaning). A traced line is a staircase of pixel rows, whose drops of
-    a pixel or less come as often from the line's slant and anti-aliasing as from events: there
-    only the drops of two pixels or more count, points a pixel apart in time taken as one drop.
-    """
-    if not is_pixel_staircase(curve, n):
-        return curve_steps(curve)
-    span = float(curve.time[-1] - curve.time[0]) or 1.0
-    times, before, after = curve_steps(curve, merge_tol=_MERGE_FRACTION * span)
-    keep = before - after >= _MIN_STEP
-    return times[keep], before[keep], after[keep]
-
-
-def is_pixel_staircase(curve: CleanCurve, n: int) -> bool:
-    """A traced line (monotone as read, so with no noise to clean) whose drops are not whole events."""
-    return curve.noise_sd <= 1e-4 and not resolves_single_events(curve, n)
-
-
-def resolves_single_events(curve: CleanCurve, n: int) -> bool:
-    """Whether the curve's drops are whole numbers of events.
-
-    A drop of ``d`` events among ``n`` at risk is ``d / n`` of ``S(t-)``: on exact coordinates
-    (and clean vector drawings) ``S(t-) / drop`` is a whole number for single events, and the
-    first drops (before much censoring) are whole multiples of ``1 / N``. A pixel staircase
-    gives fractions all over.
-    """
-    _, before, after = curve_steps(curve)
-    if before.size < 3:
-        return False
-    height = before - after
-    at_risk = before / height  # n / d
-    whole = np.abs(at_risk - np.round(at_risk)) < 0.03
-    if whole.mean() >= _WHOLE_SHARE:
-        return True
-    early = np.cumsum(height) <= 0.15
-    if early.sum() < 3:
-        return False
-    d = height[early] / before[early] * n
-    return bool(np.median(np.abs(d - np.round(d))) < _WHOLE_EVENTS_TOL and np.all(d > 0.5))
-
-
 def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = None,
-                   n_knots: int = 12, median_follow_up: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   n_knots: int = 12, median_follow_up: float | None = None,
+                   known: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The fraction still uncensored, ``G(t)``, at ``n_knots + 1`` evenly spaced times up to the end.
 
     ``G`` is linear between knots and never rises; its value at each knot is one of
@@ -139,6 +69,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     - somebody is still at risk at the end of a curve that ends above 0;
     - a reported median follow-up (reverse Kaplan-Meier: the time by which half of the patients
       would have been censored had none had an event) is where ``G`` crosses 1/2;
+    - the counts of a partial table, ``known = (times, counts)``, pin ``G`` to
+      ``count / (N S(t-))`` within their rounding;
     - a weak prior: censoring spread smoothly, and staggered entry (``G`` falling evenly from
       30% of the follow-up to beyond its end). It decides only where the figure shows nothing.
 
@@ -171,6 +103,9 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
         marks = np.histogram(np.clip(censor_times, 0.0, t_end), bins=knots)[0]
     s_knots = _survival_before(curve, knots)
     g_prior = uncensored_fraction(knots, 0.0, _PRIOR_START * t_end, _PRIOR_STOP * t_end)
+    g_known, sd_known = _table_targets(curve, n, known)
+    if g_known[0].size:
+        g_prior = _carried_rate_prior(curve, knots, g_known[0][-1], g_known[1][-1])
     g0, g1 = _LEVELS[:, None], _LEVELS[None, :]
     total = np.where(np.isclose(_LEVELS, 1.0), 0.0, np.inf)  # G(0) = 1
     back = []
@@ -185,6 +120,10 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
         if median_follow_up is not None and knots[b] <= median_follow_up < knots[b + 1]:
             frac = (median_follow_up - knots[b]) / (knots[b + 1] - knots[b])
             cost = cost + _FOLLOW_UP_WEIGHT * ((g0 * (1 - frac) + g1 * frac - 0.5) / 0.05) ** 2
+        for t_k, g_k, sd_k in zip(*g_known, sd_known):
+            if knots[b] < t_k <= knots[b + 1]:
+                frac = (t_k - knots[b]) / (knots[b + 1] - knots[b])
+                cost = cost + _TABLE_WEIGHT * ((g0 * (1 - frac) + g1 * frac - g_k) / sd_k) ** 2
         censored = n * 0.5 * (s_knots[b] + s_knots[b + 1]) * (g0 - g1)
         if marks[b] > 0:
             cost = cost + _MARK_WEIGHT * np.clip(marks[b] - censored, 0, None) ** 2 / (marks[b] + 1)
@@ -201,6 +140,92 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     for choice in reversed(back):
         path.append(int(choice[path[-1]]))
     return knots, _LEVELS[np.array(path[::-1])]
+
+
+def _table_targets(curve: CleanCurve, n: int, known: tuple[np.ndarray, np.ndarray] | None
+                   ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """``(times, G)`` that a partial table's counts imply, and their error from rounding."""
+    if known is None:
+        return (np.zeros(0), np.zeros(0)), np.zeros(0)
+    times, counts = (np.asarray(a, float) for a in known)
+    alive = n * _survival_before(curve, times)
+    keep = (times > 0) & (times <= curve.time[-1]) & (alive >= 1)
+    times, counts, alive = times[keep], counts[keep], alive[keep]
+    # a count is rounded to a patient, and the curve read to about a pixel
+    sd = np.hypot(0.5 / alive, 0.01)
+    return (times, np.clip(counts / alive, 0.0, 1.0)), sd
+
+
+def _carried_rate_prior(curve: CleanCurve, knots: np.ndarray, t_last: float, g_last: float) -> np.ndarray:
+    """``G`` past a partial table's last count with its censorings per unit time carried on.
+
+    That is Guyot's rule for the last interval, as a prior: a steady count of censorings among
+    fewer and fewer at risk makes ``G`` fall as ``1 / S`` rises.
+    """
+    fine = np.linspace(0.0, knots[-1], 400)
+    alive = np.maximum(_survival_before(curve, fine), 1e-3)
+    before = fine <= t_last
+    censored_per_time = (1.0 - g_last) * float(np.mean(alive[before])) / max(t_last, 1e-12)
+    dt = fine[1] - fine[0]
+    g = np.where(before, 1.0 - (1.0 - g_last) * fine / max(t_last, 1e-12),
+                 g_last - censored_per_time * np.cumsum(np.where(before, 0.0, dt / alive)))
+    return np.clip(np.interp(knots, fine, g), 0.0, 1.0)
+
+
+def complete_table(curve: CleanCurve, risk_time: np.ndarray, n_risk: np.ndarray, *,
+                   censor_times: np.ndarray | None = None, median_follow_up: float | None = None,
+                   n_times: int = 12, notes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A table that stops well before the curve's end, completed past its last count.
+
+    A table printed only halfway through the follow-up, or only N and one later count, leaves
+    Guyot's iteration to carry the earlier intervals' censoring rate over a long last stretch.
+    There :func:`fit_uncensored`, held to the table's counts and with that rate as its prior,
+    estimates counts from the step heights and censor marks. Between published counts nothing
+    is added: there the iteration already matches both ends exactly, and the refinement places
+    the censoring by the steps (adding the model's estimates there measured worse).
+
+    Parameters
+    ----------
+    curve : CleanCurve
+    risk_time, n_risk : ndarray
+        The published table, starting at time 0 with the arm's N.
+    censor_times, median_follow_up, n_times
+        As for :func:`estimate_at_risk`.
+    notes : list of str, optional
+        Receives a line naming the times added, when any are.
+
+    Returns
+    -------
+    times, counts : ndarray
+        The published rows and the estimated ones, in time order.
+    """
+    risk_time, n_risk = np.asarray(risk_time, float), np.asarray(n_risk, int)
+    t_end = float(curve.time[-1])
+    inside = risk_time <= t_end
+    spacing = t_end / n_times
+    last = float(risk_time[inside][-1])
+    # a table with a tick past the curve's end covers the whole follow-up, however sparse; one
+    # whose last tick is within 1.5 of its own intervals of the end just stopped at a round tick
+    ticks = np.diff(risk_time[inside])
+    stretch = max(_TABLE_GAP * spacing, 1.5 * float(np.median(ticks)) if ticks.size >= 2 else 0.0)
+    if t_end <= 0 or (risk_time > t_end).any() or t_end + spacing - last <= stretch:
+        return risk_time, n_risk
+    knots, uncensored = fit_uncensored(curve, int(n_risk[0]), censor_times, n_knots=n_times,
+                                       median_follow_up=median_follow_up, known=(risk_time[inside], n_risk[inside]))
+    new = knots[:-1] >= last + 0.5 * spacing
+    if not new.any():
+        return risk_time, n_risk
+    grid = knots[:-1][new]
+    last_count = int(n_risk[inside][-1])
+    counts = np.round(n_risk[0] * _survival_before(curve, grid) * uncensored[:-1][new]).astype(int)
+    counts = np.minimum.accumulate(np.clip(counts, 0, last_count))
+    if notes is not None:
+        notes.append(f"the at-risk table stops at {last:g}, well before the curve's end ({t_end:g}); estimated "
+                     f"{grid.size} count(s) after it (at {', '.join(f'{x:.3g}' for x in grid)}) from the "
+                     "curve's steps and marks, held to the published counts")
+    times = np.r_[risk_time, grid]
+    order = np.argsort(times, kind="stable")
+    return times[order], np.r_[n_risk, counts][order]
 
 
 def _best_ties(misfit: np.ndarray, max_ties: int, tie_penalty: float) -> np.ndarray:

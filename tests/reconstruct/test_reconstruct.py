@@ -159,7 +159,7 @@ def test_marks_read_for_only_some_censorings_are_a_lower_bound(name):
 
 
 def test_whole_events_are_told_from_a_pixel_staircase():
-    from kmipd.reconstruct.at_risk_model import resolves_single_events
+    from kmipd.reconstruct.steps import resolves_single_events
 
     arm = load_ipd("lung").query("arm == 'Male'")
     t, s = km_curve(arm["time"], arm["event"])
