@@ -229,7 +229,7 @@ def score(case: Case, dig) -> dict:
     found = split_arms(dig.curves) if len(dig.curves) else {}
     rec: dict = {"n_found": len(found), "n_true": len(case.arms),
                  "arms_right": len(found) == len(case.arms), "legend": list(dig.legend),
-                 "warnings": list(dig.warnings)}
+                 "warnings": list(dig.warnings), "content": getattr(dig, "content", "")}
     truth = split_arms(case.curves) if case.curves is not None else {}
     if truth:
         pairs = match_arms(found, truth, t_max=case.t_end, by_name=bool(dig.legend))

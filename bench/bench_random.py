@@ -23,7 +23,11 @@ It is digitized with :func:`kmipd.digitize.digitize` (no overrides) and scored:
 Tables: overall, the worst strata (highest wrong rate, then silent rate) and every knob's
 strata (numeric knobs in three bins).
 
-Run: ``python bench/bench_random.py [--n 300] [--seed 2026] [--jobs 2] [--quick]
+With ``--pdf`` the same figures are saved as vector PDF pages (the pixel knobs, dpi, JPEG and
+blur, do not apply), measuring the vector PDF reading (issue 15) on every look; results in
+``bench/results/random_pdf.json``.
+
+Run: ``python bench/bench_random.py [--n 300] [--seed 2026] [--jobs 2] [--quick] [--pdf]
 [--out bench/results/random.json] [--save-failures DIR]``.
 """
 
@@ -72,11 +76,12 @@ ONLY_SCAN = 60  # --only looks at up to this many looks per figure wanted
 _digitize = None  # per worker process: the OCR engine loads once
 
 
-def make_figure(seed: int, index: int, folder: Path) -> RandomFigure:
-    """Figure ``index`` of ``seed``: a random trial in a random look, rendered into ``folder``."""
+def make_figure(seed: int, index: int, folder: Path, vector: bool = False) -> RandomFigure:
+    """Figure ``index`` of ``seed``: a random trial in a random look, rendered into ``folder``
+    (``vector``: as a vector PDF page)."""
     rng = np.random.default_rng([seed, index])
     trial, look = simulate_trial(rng), draw_look(rng)
-    return render_random_figure(trial, look, folder / f"fig{index:04d}.png")
+    return render_random_figure(trial, look, folder / f"fig{index:04d}.png", vector=vector)
 
 
 def _norm(name: Any) -> str:
@@ -224,14 +229,14 @@ def _init_worker() -> None:
     _digitize = digitize
 
 
-def run_one(task: tuple[int, int, str, str | None]) -> dict:
+def run_one(task: tuple[int, int, str, str | None, bool]) -> dict:
     """Render, digitize and score figure ``index`` of ``seed`` (in a worker process)."""
-    seed, index, tmp, save_dir = task
+    seed, index, tmp, save_dir, vector = task
     if _digitize is None:
         _init_worker()
     rec: dict[str, Any] = {"id": f"s{seed}-{index:04d}", "seed": seed, "index": index}
     try:
-        fig = make_figure(seed, index, Path(tmp))
+        fig = make_figure(seed, index, Path(tmp), vector)
     except Exception as exc:  # noqa: BLE001
         return rec | {"render_error": f"{type(exc).__name__}: {exc}", "wrong": True,
                       "silent": False}
@@ -361,19 +366,23 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the figure set")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--quick", action="store_true", help=f"only {QUICK_N} figures")
-    ap.add_argument("--out", type=Path, default=OUT, help="JSON results file")
+    ap.add_argument("--out", type=Path, default=None, help="JSON results file (default: "
+                    "bench/results/random.json, or random_pdf.json with --pdf)")
     ap.add_argument("--only", action="append", default=[], metavar="KNOB=VALUE",
                     help="only figures whose look has this knob value (repeatable), e.g. "
                          "--only palette=black: to work on one stratum")
+    ap.add_argument("--pdf", action="store_true",
+                    help="save the figures as vector PDF pages (results: random_pdf.json)")
     ap.add_argument("--save-failures", type=Path, default=None,
                     help="copy wrong figures with their truth and reading into this folder")
     args = ap.parse_args(argv)
+    args.out = args.out or (OUT.with_name("random_pdf.json") if args.pdf else OUT)
     n = QUICK_N if args.quick else args.n
     save = str(args.save_failures) if args.save_failures else None
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kmipd-random-") as tmp:
         only = dict(item.split("=", 1) for item in args.only)
-        tasks = [(args.seed, i, tmp, save) for i in _matching_indices(args.seed, n, only)]
+        tasks = [(args.seed, i, tmp, save, args.pdf) for i in _matching_indices(args.seed, n, only)]
         n = len(tasks)
         if args.jobs > 1:
             with mp.get_context("fork").Pool(args.jobs, initializer=_init_worker) as pool:

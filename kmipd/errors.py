@@ -20,6 +20,11 @@ class KmipdError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
+class NotKaplanMeierError(KmipdError):
+    """The plot read is not a KM plot (a bar chart, a scatter plot, rising curves, no curve):
+    on a page with several plots, the next one may be."""
+
+
 def internal_error(exc: BaseException) -> str:
     """What the user is told of a failure that is kmipd's own (a bug meeting an odd figure).
 

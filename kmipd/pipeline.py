@@ -218,6 +218,7 @@ def run(
             time_unit=rep.time_unit if rep is not None else "",
             colours=_arm_colours(dig, renames),
             unsure=warnings[UNSURE],
+            reading=dig.content,
         )
         done(str(files["report"]))
     if not warnings[UNSURE]:

@@ -23,8 +23,9 @@ from kmipd.outputs import check_output_folder, refuse_overwriting_inputs
 @click.option("--arms", "n_arms", type=click.IntRange(1, 12), default=None, help="Number of curves, when known.")
 @click.option("--page", type=click.IntRange(0), default=0, show_default=True,
               help="PDF page (or TIFF frame), counted from 0.")
-@click.option("--panel", type=click.IntRange(0), default=0, show_default=True,
-              help="Plot of a multi-panel figure, in reading order from 0 (top-left).")
+@click.option("--figure", "--panel", "panel", type=click.IntRange(0), default=None,
+              help="Plot of a multi-panel figure or of a page with several figures, in reading order "
+                   "from 0 (top-left); default: the first KM plot.")
 @click.option("--no-overlay", is_flag=True, help="Do not draw overlay.png.")
 @one_line_errors
 def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_overlay) -> None:

@@ -29,8 +29,9 @@ from kmipd.cli.common import check_axis_range, main_group, one_line_errors, pars
               help="Values of the lowest and highest y tick mark (0 1, or 0 100 for percent).")
 @click.option("--arms", "n_arms", type=click.IntRange(1, 12), default=None, help="Number of curves, when known.")
 @click.option("--page", type=click.IntRange(0), default=0, show_default=True, help="PDF page, from 0.")
-@click.option("--panel", type=click.IntRange(0), default=0, show_default=True,
-              help="Plot of a multi-panel figure, in reading order from 0.")
+@click.option("--figure", "--panel", "panel", type=click.IntRange(0), default=None,
+              help="Plot of a multi-panel figure or of a page with several figures, in reading order "
+                   "from 0 (top-left); default: the first KM plot.")
 @one_line_errors
 def run_command(figure, reported, outdir, n_pairs, event_pairs, follow_up, x_range, y_range, n_arms,
                 page, panel) -> None:

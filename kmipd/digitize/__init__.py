@@ -8,20 +8,42 @@ and its words are shared by the calibration, legend and risk-table readers.
 from __future__ import annotations
 
 import re
+import textwrap
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from kmipd.digitize.curves.vector import vector_arms
+from kmipd.digitize.data_units import (  # noqa: F401 - public here too
+    WHOLE_UNIT_SNAP_PX,
+    censor_frame,
+    curves_frame,
+    drop_float_noise,
+    snap_whole_units,
+    time_origin,
+)
 from kmipd.digitize.frame.axes import find_plot_boxes, find_ticks, pick_panel
 from kmipd.digitize.frame.calibrate import calibrate, check_value_range
-from kmipd.digitize.image.load import check_size, load_image, to_rgb
+from kmipd.digitize.frame.vector import snap_box, snap_ticks
+from kmipd.digitize.image.load import (
+    DEFAULT_PDF_DPI,
+    check_size,
+    is_pdf,
+    load_image,
+    pdf_page_is_image,
+    to_rgb,
+)
+from kmipd.digitize.image.vector import RASTER, RASTER_PDF, VectorPage, read_vector_page
 from kmipd.digitize.legend.read import LegendReading, read_legend_reading
+from kmipd.digitize.legend.vector import names_by_drawn_keys
 from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
 from kmipd.digitize.table.read import read_at_risk_table
-from kmipd.errors import KmipdError, internal_error
+from kmipd.digitize.text.page_text import page_text, page_words
+from kmipd.errors import KmipdError, NotKaplanMeierError, internal_error
 
 __all__ = [
     "Digitization", "censor_frame", "curves_frame", "digitize", "name_arms", "plausible_text",
@@ -32,16 +54,10 @@ __all__ = [
 #: nothing is gained, and OCR and tracing time grow with the pixel count.
 MAX_SIDE = 2000
 
-#: A first curve point within this of survival 1 is the curve's start at 1 (line thickness and
-#: anti-aliasing move a traced centre by a fraction of a pixel).
-_START_SNAP = 0.015
-#: Drops this close (pixels) to a whole number of time units are put on it (:func:`snap_whole_units`).
-WHOLE_UNIT_SNAP_PX = 0.1
-
 
 def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
              y_range: tuple[float, float] | None = None, n_arms: int | None = None, page: int = 0,
-             panel: int = 0, overlay: bool = True) -> Digitization:
+             panel: int | None = None, overlay: bool = True) -> Digitization:
     """Read the KM curves, censor marks and numbers at risk from a figure.
 
     Parameters
@@ -57,8 +73,10 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
         Number of curves, when known.
     page : int
         PDF page (or TIFF frame), counted from 0.
-    panel : int
-        Which plot of a multi-panel figure, in reading order from 0 (top-left).
+    panel : int, optional
+        Which plot of a multi-panel figure or of a page with several figures, in reading order
+        from 0 (top-left). By default the first that is a KM plot (an article page's bar chart
+        or a scatter plot is passed over, and the output says so).
     overlay : bool
         Also draw the check picture (:attr:`Digitization.overlay`).
 
@@ -76,25 +94,79 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     KmipdError
         Unreadable input, no plot axes, or no curve inside the plot.
     """
-    from kmipd.digitize.frame.panels import panel_words, shared_words
-
     x_range, y_range = check_value_range(x_range, "x"), check_value_range(y_range, "y")
     image, source = _as_image(path_or_image, page)
+    rendered_width = image.shape[1]
     image = _working_size(image)
-    warnings: list[str] = []
+    vector = None
+    if isinstance(path_or_image, (str, Path)) and is_pdf(path_or_image):
+        if pdf_page_is_image(path_or_image, page):  # loaded as the image's own pixels
+            vector = VectorPage(content=RASTER_PDF)
+        else:
+            vector = read_vector_page(path_or_image, page, DEFAULT_PDF_DPI / 72.0 * image.shape[1] / rendered_width)
+    # the page's own text stands in for OCR only where it is the figure's text (not a raster
+    # figure's caption)
+    own_text = vector is not None and vector.words and vector.content != RASTER_PDF
+    with page_text(image, page_words(vector.words, image)) if own_text else nullcontext():
+        return _read_figure(image, source, vector, x_range, y_range, n_arms, panel, overlay)
+
+
+def _read_figure(image: np.ndarray, source: str, vector: VectorPage | None, x_range, y_range, n_arms,
+                 panel: int | None, overlay: bool) -> Digitization:
+    """:func:`digitize` on the working image (and a PDF page's vector drawing, when it has one):
+    the plot ``panel``, or the first of the page's plots that is a KM plot."""
     boxes = _required("finding the plot box", find_plot_boxes, image)
+    if panel is not None or len(boxes) == 1:
+        return _read_plot(image, boxes, 0 if panel is None else panel, source, vector, x_range, y_range,
+                          n_arms, overlay, [])
+    passed: list[str] = []
+    for k in range(len(boxes)):
+        try:
+            return _read_plot(image, boxes, k, source, vector, x_range, y_range, n_arms, overlay,
+                              [f"plot {j} of the page passed over: {why}" for j, why in enumerate(passed)]
+                              + [f"the page holds {len(boxes)} plots; plot {k} (the first KM plot) was read; "
+                                 "--figure N (panel=N) picks another."])
+        except NotKaplanMeierError as exc:
+            passed.append(_short_reason(str(exc)))
+    raise NotKaplanMeierError(
+        f"none of the {len(boxes)} plots found is a Kaplan-Meier plot ("
+        + "; ".join(f"plot {k}: {why}" for k, why in enumerate(passed))
+        + "); give a page or figure that has one, or --figure N to pick a plot.")
+
+
+def _short_reason(message: str) -> str:
+    """The first clause of a refusal ("this looks like a bar chart ...")."""
+    return textwrap.shorten(message.split(":")[0].split(";")[0].strip().rstrip("."), 90, placeholder=" ...")
+
+
+def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str, vector: VectorPage | None,
+               x_range, y_range, n_arms, overlay: bool, warnings: list[str]) -> Digitization:
+    """:func:`digitize` on plot ``panel`` of the plots found in the image."""
+    from kmipd.digitize.frame.panels import panel_words, shared_words
+
     box = pick_panel(boxes, panel)
+    exact = vector is not None and vector.content != RASTER_PDF
+    if exact:
+        box = snap_box(box, vector.paths)
     words = _optional("OCR", panel_words, [image, boxes, panel], [], warnings)
     x_ticks = _optional("x tick marks", find_ticks, [image, box, "x"], np.zeros(0), warnings)
     y_ticks = _optional("y tick marks", find_ticks, [image, box, "y"], np.zeros(0), warnings)
+    if exact:
+        x_ticks, y_ticks = snap_ticks(x_ticks, vector.paths, box, "x"), snap_ticks(y_ticks, vector.paths, box, "y")
     cal = _required("axis calibration", calibrate, image, box, words, x_ticks=x_ticks, y_ticks=y_ticks,
                     x_range=x_range, y_range=y_range)
     mapping = cal.mapping
     warnings += cal.warnings
     arms, more = _required("curve tracing", _extract_arms, image, box, n_arms, text_boxes_inside(words, box))
+    if exact:
+        drawn, notes = _optional("vector curves", vector_arms, [arms, vector.paths, box, n_arms],
+                                 (arms, []), warnings)
+        # arms from the drawing leave the tracer's doubts behind
+        more = notes if drawn is not arms and not notes else more + notes
+        arms = drawn
     warnings += more
     if not arms:
-        raise KmipdError(
+        raise NotKaplanMeierError(
             f"found the plot box ({box.width}x{box.height} px at x={box.left}, y={box.top}) and its axes "
             f"({_describe_axis(mapping, box, 'x')}, {_describe_axis(mapping, box, 'y')}) but no curve inside "
             "it; check that this is a KM plot, or give the number of arms (--arms N, n_arms= in Python)."
@@ -104,6 +176,11 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     if len(boxes) > 1 and not any(reading.names):  # a legend shared by all panels, outside this one's part
         more = _optional("OCR", shared_words, [image, boxes, panel], [], warnings)
         reading = _read_legend(image, box, arms, more, mapping, warnings)
+    if exact:  # keys drawn in the arms' exact strokes name them without doubt
+        drawn_names = _optional("vector legend", names_by_drawn_keys, [arms, vector.paths, words], None,
+                                warnings)
+        if drawn_names:
+            reading = LegendReading(drawn_names, keyed_entries=len(drawn_names))
     left_out = 0
     if n_arms is None:
         arms, reading, left_out = unlisted_arms_dropped(arms, reading, warnings)
@@ -132,6 +209,7 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
         source=source, image_shape=tuple(int(v) for v in image.shape[:2]), box=box, mapping=mapping,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
         legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture, doubts=doubts,
+        content=RASTER if vector is None else vector.content,
     )
 
 
@@ -326,74 +404,6 @@ def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> 
         if seen[n] > 1:
             names[i] = f"{n} ({seen[n]})"
     return [replace(arm, name=n) for arm, n in zip(arms, names)]
-
-
-def time_origin(mapping: AxisMapping, box: PlotBox) -> float:
-    """Where the curves start: 0, unless the x axis itself starts later (a landmark plot from
-    month 12), then its first labelled tick."""
-    left, right = float(mapping.time(box.left)), float(mapping.time(box.right))
-    if left <= 0.02 * (right - left):
-        return 0.0
-    used = [t.value for t in mapping.x.ticks if t.used and t.value is not None]
-    return float(min(used)) if used else left
-
-
-def curves_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) -> pd.DataFrame:
-    """Step points of every arm in data units: ``arm, time, survival``.
-
-    Times below ``t0`` (normally 0) become ``t0`` and a curve that starts later gets a point
-    there; survival is clipped to [0, 1] and made non-increasing (a running minimum: a pixel of
-    noise above the previous level cannot make a curve rise).
-    """
-    frames = []
-    for arm in arms:
-        pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
-        if len(pts) == 0:
-            continue
-        order = np.argsort(pts[:, 0], kind="stable")
-        t = np.maximum(np.asarray(mapping.time(pts[order, 0]), float), t0)
-        s = np.clip(np.asarray(mapping.survival(pts[order, 1]), float), 0.0, 1.0)
-        if s[0] >= 1.0 - _START_SNAP:
-            s[0] = 1.0
-        s = np.minimum.accumulate(s)
-        t = snap_whole_units(t, float(mapping.x.scale))
-        if t[0] > t0:
-            t, s = np.r_[t0, t], np.r_[s[0], s]
-        frame = pd.DataFrame({"arm": arm.name, "time": t, "survival": s})
-        frames.append(frame.drop_duplicates("time", keep="last"))
-    if not frames:
-        return pd.DataFrame(columns=["arm", "time", "survival"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def snap_whole_units(times: np.ndarray, units_per_px: float, tol_px: float = WHOLE_UNIT_SNAP_PX
-                     ) -> np.ndarray:
-    """Times within ``tol_px`` pixels of a whole number of axis units, put on that number.
-
-    Trials record times in whole days, weeks, months or years, so tied events fall on whole
-    units; a drop read a hundredth of a pixel after "4 years" would otherwise miss survival
-    *at* 4 years by the whole drop. Moving a time by at most ``tol_px`` is far below what the
-    image can tell apart.
-    """
-    t = np.asarray(times, float)
-    whole = np.round(t)
-    return np.where(np.abs(t - whole) <= tol_px * abs(units_per_px), whole, t)
-
-
-def censor_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) -> pd.DataFrame:
-    """Censor marks in data units: ``arm, time, survival``."""
-    frames = []
-    for arm in arms:
-        c = np.asarray(arm.censor_px, float).reshape(-1, 2)
-        if len(c):
-            frames.append(pd.DataFrame({
-                "arm": arm.name,
-                "time": np.maximum(np.asarray(mapping.time(c[:, 0]), float), t0),
-                "survival": np.clip(np.asarray(mapping.survival(c[:, 1]), float), 0.0, 1.0),
-            }))
-    if not frames:
-        return pd.DataFrame(columns=["arm", "time", "survival"])
-    return pd.concat(frames, ignore_index=True).sort_values(["arm", "time"], kind="stable").reset_index(drop=True)
 
 
 def _describe_axis(mapping: AxisMapping, box: PlotBox, axis: str) -> str:

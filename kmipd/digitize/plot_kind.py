@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from kmipd.digitize.result import ArmTrace, PlotBox
-from kmipd.errors import KmipdError
+from kmipd.errors import NotKaplanMeierError
 
 #: A pixel differing from the plot background (its median colour) by more than this in some RGB
 #: channel is ink. Pale confidence bands count; JPEG noise and white gridlines on a grey panel
@@ -234,23 +234,23 @@ def check_plot_kind(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     ink = ink_mask(image, box, paths)
     if not any(is_km_curve(s) for s in strength):
         if column_solidity(ink) >= BAR_SOLIDITY:
-            raise KmipdError(
+            raise NotKaplanMeierError(
                 "this looks like a bar chart, not a Kaplan-Meier plot: the ink in the plot stands in solid "
                 "columns on the x axis and no curve falls in steps; give a KM survival figure.")
-        raise KmipdError(
+        raise NotKaplanMeierError(
             f"no Kaplan-Meier curve in the plot: the longest line traced spans {best[0]:.0%} of the plot "
             f"width with {best[1]} drop(s), while a KM curve falls in steps from the top-left; check that "
             "this is a KM survival plot (crop it to one), or give the number of arms (--arms N, n_arms= in Python).")
     min_gap = max(MIN_GAP_PX, int(MIN_GAP_FRAC * box.width))
     gaps = [gap_share(ink, c, r, min_gap) for c, r in paths]
     if min(gaps) > MAX_GAP_SHARE:
-        raise KmipdError(
+        raise NotKaplanMeierError(
             f"this looks like a scatter plot, not a Kaplan-Meier plot: {min(gaps):.0%} of the best curve "
             "traced runs through empty paper between separate marks instead of along a drawn step line; "
             "give a KM survival figure.")
     fills = [fill_under(ink, c, r) for c, r in paths]
     if min(fills) > MAX_FILL:
-        raise KmipdError(
+        raise NotKaplanMeierError(
             f"this looks like a bar chart or a filled area plot, not a Kaplan-Meier plot: {min(fills):.0%} "
             "of the area under the curves traced is solid ink down to the x axis, where a KM plot has "
             "paper; give a KM survival figure.")
@@ -267,7 +267,7 @@ def _refuse_rising(image: np.ndarray, box: PlotBox, exclude: Sequence[tuple[int,
         return
     flip = [arm_strength(a.steps_px, fbox) for a in arms]
     if any(is_km_curve(s, CLEAR_EXTENT, CLEAR_DROPS) and s[0] > best[0] for s in flip):
-        raise KmipdError(
+        raise NotKaplanMeierError(
             "the curves in this plot rise from left to right, while Kaplan-Meier survival curves fall from "
             "the top-left: this is a cumulative-incidence (1 - survival) plot, or a KM figure turned on its "
             "side; turn a sideways image upright (kmipd reads survival plots only).")

@@ -156,6 +156,9 @@ class Digitization:
         Per part (``x_axis``, ``y_axis``, ``plot_box``, ``curves``) and ``overall``.
     warnings : tuple of str
         What went wrong or is doubtful.
+    content : str
+        What was read and how: a raster image, or a PDF page's vector drawing and text
+        (:mod:`kmipd.digitize.image.vector`).
     overlay : ndarray or None
         The check picture (RGB), when drawn.
     doubts : tuple of Doubt
@@ -187,6 +190,7 @@ class Digitization:
     warnings: tuple[str, ...] = ()
     overlay: np.ndarray | None = None  # RGB image
     doubts: tuple = ()  # of Doubt
+    content: str = "raster image: read from its pixels"
 
     def __post_init__(self) -> None:
         # sequences given as lists are kept as tuples, so that the reading cannot change later
@@ -226,9 +230,10 @@ class Digitization:
         m, box = self.mapping, self.box
         x0, x1 = float(m.time(box.left)), float(m.time(box.right))
         unit = "%" if m.percent else ""
-        lines = [f"plot box {box.width}x{box.height} px; x {x0:.3g} to {x1:.3g} ({m.x.source}), "
-                 f"y {float(m.y.to_data(box.bottom)):.3g}{unit} to {float(m.y.to_data(box.top)):.3g}{unit} "
-                 f"({m.y.source})"]
+        lines = [f"read: {self.content}"]
+        lines += [f"plot box {box.width}x{box.height} px; x {x0:.3g} to {x1:.3g} ({m.x.source}), "
+                  f"y {float(m.y.to_data(box.bottom)):.3g}{unit} to {float(m.y.to_data(box.top)):.3g}{unit} "
+                  f"({m.y.source})"]
         counts = self.curves.groupby("arm", sort=False).size()
         marks = self.censor_marks.groupby("arm", sort=False).size() if len(self.censor_marks) else {}
         lines.append(f"{len(self.arms)} arm(s):")
@@ -259,6 +264,7 @@ class Digitization:
         conf = self.arm_confidence
         return {
             "source": self.source,
+            "content": self.content,
             "unsure": self.unsure,
             "doubts": [d.to_dict() for d in self.doubts],
             "image_shape": list(self.image_shape),

@@ -12,6 +12,9 @@ truth, simulated digitizer output; for tests and benches; the library never impo
 - :mod:`kmipd.testing.random_figures`: random simulated trials drawn in random looks
   (:mod:`kmipd.testing.looks`, drawn by :mod:`kmipd.testing.random_draw`), with exact truth;
   ``bench/bench_random.py`` measures the digitizer on them.
+- :mod:`kmipd.testing.pdf_figures`: the same figures as vector PDF pages (text as text or as
+  outlines), article pages with a KM figure among text and a bar chart, pages of two figures,
+  and PDF pages holding only an image, with the truth in PDF points.
 
 Import the modules by their full path; this package itself imports nothing.
 """

@@ -194,9 +194,18 @@ def _table(tax, look: Look, arms, labels, at_risk, x_ticks, colours, styles, tex
                      color=colour if look.table_labels == "coloured_text" else "black")
 
 
-def _save(fig, look: Look, path: Path) -> tuple[Path, tuple[int, int]]:
+def _save(fig, look: Look, path: Path, vector: bool = False) -> tuple[Path, tuple[int, int]]:
     from PIL import Image, ImageFilter
 
+    if vector:  # a vector PDF page (TrueType text); the pixel knobs (dpi, JPEG, blur) do not apply
+        import matplotlib
+
+        path = path.with_suffix(".pdf")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            fig.savefig(path, format="pdf", bbox_inches="tight", pad_inches=_PAD_IN, facecolor="white")
+        width, height = fig.get_size_inches() * look.dpi
+        return path, (int(width), int(height))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=look.dpi, bbox_inches="tight", pad_inches=_PAD_IN,
                 facecolor="white")
@@ -216,8 +225,10 @@ def _save(fig, look: Look, path: Path) -> tuple[Path, tuple[int, int]]:
 
 def draw_figure(ipd: pd.DataFrame, steps: pd.DataFrame, at_risk: pd.DataFrame | None,
                 x_ticks: np.ndarray, look: Look, path: Path, *, colours: list[str],
-                table_labels: dict[str, str], texts: Texts, table_title: str) -> Drawing:
-    """Draw the KM ``steps`` of every arm in ``look`` and save the image.
+                table_labels: dict[str, str], texts: Texts, table_title: str,
+                vector: bool = False) -> Drawing:
+    """Draw the KM ``steps`` of every arm in ``look`` and save the image (``vector``: as a
+    vector PDF page).
 
     Parameters
     ----------
@@ -310,6 +321,6 @@ def draw_figure(ipd: pd.DataFrame, steps: pd.DataFrame, at_risk: pd.DataFrame | 
             tax.set_xlim(ax.get_xlim())
             _table(tax, look, arms, table_labels, at_risk, x_ticks, colours, styles, texts,
                    table_title)
-        out, size = _save(fig, look, Path(path))
+        out, size = _save(fig, look, Path(path), vector)
     return Drawing(path=out, size_px=size, y_range=(float(y_ticks[0]) * scale, scale),
                    y_ticks=[float(v) * scale for v in y_ticks])

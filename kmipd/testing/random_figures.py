@@ -250,7 +250,7 @@ def _texts(trial: Trial, look: Look) -> tuple[Texts, str]:
     return texts, "" if look.table_title == "none" else look.table_title
 
 
-def render_random_figure(trial: Trial, look: Look, path: str | Path) -> RandomFigure:
+def render_random_figure(trial: Trial, look: Look, path: str | Path, *, vector: bool = False) -> RandomFigure:
     """Draw ``trial`` in ``look`` to ``path`` and return the exact truth.
 
     Parameters
@@ -261,6 +261,8 @@ def render_random_figure(trial: Trial, look: Look, path: str | Path) -> RandomFi
         From :func:`~kmipd.testing.looks.draw_look`.
     path : str or pathlib.Path
         Output file; the suffix becomes ``.png`` or ``.jpg`` after ``look.fmt``.
+    vector : bool
+        Save a vector PDF page instead (``.pdf``; the look's dpi, JPEG and blur do not apply).
 
     Returns
     -------
@@ -281,7 +283,7 @@ def render_random_figure(trial: Trial, look: Look, path: str | Path) -> RandomFi
     colours = palette_colours(look.palette, len(keys))
     drawing = draw_figure(ipd, steps, at_risk, x_ticks, look, Path(path), colours=colours,
                           table_labels=dict(zip(keys, labels, strict=True)), texts=texts,
-                          table_title=table_title)
+                          table_title=table_title, vector=vector)
     t_end = {arm: float(rows["time"].max()) for arm, rows in steps.groupby("arm", sort=False)}
     knobs = {**look.knobs(), "n_arms": len(keys), "unit": trial.unit,
              "n_per_arm": int(ipd.groupby("arm").size().median()),

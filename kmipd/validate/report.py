@@ -59,6 +59,7 @@ def write_report(
     time_unit: str = "",
     colours: Mapping[str, object] | None = None,
     unsure: list[str] | tuple[str, ...] = (),
+    reading: str = "",
 ) -> Path:
     """Write ``report.html``: input and overlay, curves vs rebuilt KM, at-risk, validation, warnings.
 
@@ -88,6 +89,9 @@ def write_report(
     unsure : list of str
         The digitizer's doubts (:attr:`kmipd.digitize.result.Digitization.doubts`): when any, an
         "Unsure" banner listing them opens the page.
+    reading : str
+        How the figure was read (:attr:`kmipd.digitize.result.Digitization.content`: from its
+        pixels, or from a vector PDF's drawing), said under the figure.
 
     Returns
     -------
@@ -102,7 +106,8 @@ def write_report(
     if images:
         parts.append("<h2>Figure</h2><div class='grid'>" + "".join(
             f"<figure><img alt='{_e(label)}' src='{_png_uri(img)}'><figcaption>{_e(label)}"
-            "</figcaption></figure>" for label, img in images) + "</div>")
+            "</figcaption></figure>" for label, img in images) + "</div>"
+            + (f"<p class='muted'>Read as: {_e(reading)}.</p>" if reading else ""))
     if curves is not None or ipd is not None:
         parts.append("<h2>Digitized curves vs Kaplan-Meier of the rebuilt IPD</h2>"
                      f"<img alt='curves vs KM' src='{_png_uri(_curves_plot(curves, ipd, time_unit, colours))}'>"

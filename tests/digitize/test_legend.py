@@ -44,10 +44,10 @@ def test_labels_normalise_for_matching():
 
 
 def test_ocr_text_in_compatibility_form():
-    from kmipd.digitize.text.ocr import _plain
+    from kmipd.digitize.text.ocr import plain_text
 
-    assert _plain(" NTRK⁺ ") == "NTRK+" and _plain("NTRK⁻") == "NTRK-"
-    assert _plain("１２０") == "120"
+    assert plain_text(" NTRK⁺ ") == "NTRK+" and plain_text("NTRK⁻") == "NTRK-"
+    assert plain_text("１２０") == "120"
 
 
 def test_match_by_name_colour_and_order():

@@ -56,13 +56,15 @@ def test_summary_is_one_row_per_arm():
 def test_format_is_the_command_line_text():
     table = pd.DataFrame({"arm": ["Drug", "Placebo"], "time": [0.0, 0.0], "n_at_risk": [30, 31]})
     text = _reading(table, flags=[{"action": "repaired"}, {"action": "repaired"}, {}]).format()
-    assert text.splitlines()[1:] == [
+    assert text.splitlines()[:2] == ["read: raster image: read from its pixels",
+                                     "plot box 450x250 px; x 0 to 45 (ocr), y 0 to 1 (ocr)"]
+    assert text.splitlines()[2:] == [
         "2 arm(s):",
         "  Drug: 3 points, 1 censor marks, solid line",
         "  Placebo: 2 points, 0 censor marks, dashed line",
         "numbers at risk: 2 cells read (1 flagged, 2 repaired: reasons in digitization.json)",
     ]
-    assert text.startswith("plot box 450x250 px; x 0 to 45 (ocr), y 0 to 1 (ocr)")
+    assert text.splitlines()[1].startswith("plot box 450x250 px; x 0 to 45 (ocr), y 0 to 1 (ocr)")
     assert str(_reading()).endswith("numbers at risk: no table read")
 
 

@@ -99,6 +99,15 @@ def check_size(width: int, height: int, what: str = "image") -> None:
                          "than wide), not a plot; crop the image to the KM figure.")
 
 
+def is_pdf(path: str | Path) -> bool:
+    """Whether the file is a PDF (by its content, as :func:`load_image` decides)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(5).startswith(b"%PDF")
+    except OSError:
+        return False
+
+
 def _load_pdf_page(path: Path, page: int, dpi: int) -> np.ndarray:
     import pypdfium2 as pdfium
 
@@ -111,12 +120,60 @@ def _load_pdf_page(path: Path, page: int, dpi: int) -> np.ndarray:
         if page >= n_pages:
             raise KmipdError(f"{path} has {n_pages} page(s); page {page} does not exist (pages count from 0).")
         pdf_page = doc[page]
+        embedded = _whole_page_image(pdf_page)
+        if embedded is not None:
+            check_size(*embedded.get_px_size(), f"{path} page {page} (its image)")
+            return to_rgb(np.asarray(embedded.get_bitmap(render=False).to_pil()))
         w_pt, h_pt = pdf_page.get_size()  # points (1/72 inch)
         check_size(round(w_pt * dpi / 72.0), round(h_pt * dpi / 72.0), f"{path} page {page} at {dpi} dpi")
         bitmap = pdf_page.render(scale=dpi / 72.0)
         return to_rgb(np.asarray(bitmap.to_pil()))
     finally:
         doc.close()
+
+
+def pdf_page_is_image(path: str | Path, page: int = 0) -> bool:
+    """Whether PDF page ``page`` is one raster image and nothing else of note (a scan, a pasted figure).
+
+    Such a page is read from the image's own pixels (:func:`load_image`), not from a rendering
+    of the page, which would resample them.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except Exception:  # noqa: BLE001 - load_image says what is wrong with the file
+        return False
+    try:
+        return page < len(doc) and _whole_page_image(doc[page]) is not None
+    finally:
+        doc.close()
+
+
+#: A page is "one image" when a single, upright, losslessly stored image object covers this
+#: share of it.
+_IMAGE_COVER = 0.8
+
+
+def _whole_page_image(pdf_page):
+    import pypdfium2.raw as raw
+
+    images = list(pdf_page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+    if len(images) != 1:
+        return None
+    img = images[0]
+    w_pt, h_pt = pdf_page.get_size()
+    x0, y0, x1, y1 = img.get_bounds()
+    a, b, c, d, _, _ = img.get_matrix().get()
+    if abs(b) > 1e-6 or abs(c) > 1e-6 or a <= 0 or d <= 0:
+        return None  # rotated or mirrored: rendering the page puts it upright
+    if (x1 - x0) * (y1 - y0) < _IMAGE_COVER * w_pt * h_pt:
+        return None
+    # JPEG pixels carry block artefacts that the page's smooth rendering tempers; only a
+    # losslessly stored image is better read as it is
+    if any(f in ("DCTDecode", "JPXDecode") for f in img.get_filters()):
+        return None
+    return img
 
 
 def _load_raster(path: Path, page: int) -> np.ndarray:

@@ -108,11 +108,13 @@ def text_start(image: np.ndarray, word: OcrWord) -> float:
     # a marker on the key's line (a censor "+" or "|") is tall but narrow, with the line's
     # thin ink on both sides: it is part of the key, not a letter
     thin = (height > 0) & ~tall
+    # (the line runs on for a while on both sides; a letter's anti-aliased edge is a column or two)
+    run = max(2, int(0.3 * crop.shape[0]))
     cols = np.flatnonzero(tall)
     for group in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if cols.size else []:
         g0, g1 = int(group[0]), int(group[-1])
-        if g1 - g0 + 1 <= MARKER_WIDTH_H * crop.shape[0] and g0 >= 2 and g1 + 2 < len(thin) \
-                and thin[g0 - 2:g0].all() and thin[g1 + 1:g1 + 3].all():
+        if g1 - g0 + 1 <= MARKER_WIDTH_H * crop.shape[0] and g0 >= run and g1 + run < len(thin) \
+                and thin[g0 - run:g0].all() and thin[g1 + 1:g1 + 1 + run].all():
             tall[g0:g1 + 1] = False
     first = np.flatnonzero(tall)
     return float(max(x0, 0) + first[0]) if first.size else float(word.x0)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kmipd.digitize.text.page_text import text_in, words_for
+
 _ALLOWED = "0123456789,.() "
 _HEIGHT = 48  # the recogniser's input height
 _STRIDE = 8  # pixels of input width per output time step
@@ -102,6 +104,9 @@ def read_text(image: np.ndarray, box: Sequence[float]) -> tuple[str, float] | No
     Unlike the whole-image OCR this never turns a short word upside down. Returns ``(text,
     mean character probability)``, or None without a recogniser.
     """
+    page_words = words_for(image)
+    if page_words is not None:
+        return text_in(page_words, box), 1.0
     rec = _recogniser()
     if rec is None:
         return None
@@ -219,6 +224,9 @@ def read_cells(image: np.ndarray, boxes: Sequence[Sequence[float]]) -> list[Cell
     """
     if not boxes:
         return []
+    page_words = words_for(image)
+    if page_words is not None:
+        return [reading_from_texts([(text_in(page_words, b), 1.0)]) for b in boxes]
     rec = _recogniser()
     if rec is None:
         return None

@@ -202,7 +202,7 @@ def detection_side(image: np.ndarray) -> int:
     return int(np.clip(side * DET_GLYPH_PX / glyph, 1024, DET_MAX_SIDE))
 
 
-def _plain(text) -> str:
+def plain_text(text) -> str:
     """``text`` in compatibility form, stripped: the recogniser reads a small raised plus as
     superscript '⁺' on some crops and as '+' on others, full-width digits likewise (NFKC); a
     minus sign is written as the hyphen that names and numbers use."""
@@ -227,6 +227,11 @@ def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float 
     list of OcrWord
         In image pixel coordinates, in reading order.
     """
+    from kmipd.digitize.text.page_text import words_for
+
+    page_words = words_for(image)
+    if page_words is not None:  # a vector PDF page: its own text, no OCR
+        return page_words
     img = np.asarray(image)
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
@@ -243,10 +248,10 @@ def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float 
         parts = word_results[i] if word_results is not None and i < len(word_results) else None
         if parts and len(parts) > 1:
             for ptext, pscore, pbox in parts:
-                if pscore >= min_score and _plain(ptext):
-                    words.append(OcrWord(_plain(ptext), float(pscore), *_box_bounds(pbox)))
-        elif score >= min_score and _plain(text):
-            words.append(OcrWord(_plain(text), float(score), *_box_bounds(box)))
+                if pscore >= min_score and plain_text(ptext):
+                    words.append(OcrWord(plain_text(ptext), float(pscore), *_box_bounds(pbox)))
+        elif score >= min_score and plain_text(text):
+            words.append(OcrWord(plain_text(text), float(score), *_box_bounds(box)))
     return words
 
 
@@ -257,6 +262,11 @@ def read_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, *, zoom: 
     Small text reads better enlarged; a white margin is added because the detector misses text
     that touches the border.
     """
+    from kmipd.digitize.text.page_text import words_for, words_in
+
+    page_words = words_for(image)
+    if page_words is not None:
+        return words_in(page_words, x0, y0, x1, y1)
     cut = _zoomed_crop(image, x0, y0, x1, y1, zoom)
     if cut is None:
         return []
@@ -320,6 +330,11 @@ def read_rotated_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, t
         Each word's box is the axis-aligned bounds, in ``image`` pixels, of where it is printed
         (tall and narrow for sideways text).
     """
+    from kmipd.digitize.text.page_text import words_for, words_in
+
+    page_words = words_for(image)
+    if page_words is not None:
+        return words_in(page_words, x0, y0, x1, y1)
     cut = _zoomed_crop(image, x0, y0, x1, y1, zoom)
     if cut is None:
         return []
