@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.curves.vector import vector_arms
+from kmipd.digitize.curves.vector import page_arms, snap_arms
 from kmipd.digitize.data_units import (  # noqa: F401 - public here too
     WHOLE_UNIT_SNAP_PX,
     censor_frame,
@@ -157,14 +157,15 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
                     x_range=x_range, y_range=y_range)
     mapping = cal.mapping
     warnings += cal.warnings
-    arms, more = _required("curve tracing", _extract_arms, image, box, n_arms, text_boxes_inside(words, box))
-    if exact:
-        drawn, notes = _optional("vector curves", vector_arms, [arms, vector.paths, box, n_arms],
-                                 (arms, []), warnings)
-        # arms from the drawing leave the tracer's doubts behind
-        more = notes if drawn is not arms and not notes else more + notes
+    drawn = _optional("vector curves", page_arms, [vector.paths, box, n_arms, words], [], warnings) if exact else []
+    if drawn:  # the page's own step curves: nothing to trace
         arms = drawn
-    warnings += more
+    else:
+        arms, more = _required("curve tracing", _extract_arms, image, box, n_arms, text_boxes_inside(words, box))
+        if exact and arms:
+            arms, notes = _optional("vector curves", snap_arms, [arms, vector.paths, box], (arms, []), warnings)
+            more += notes
+        warnings += more
     if not arms:
         raise NotKaplanMeierError(
             f"found the plot box ({box.width}x{box.height} px at x={box.left}, y={box.top}) and its axes "

@@ -274,3 +274,34 @@ def test_cli_run_on_a_vector_page_says_how_it_was_read(tmp_path):
                                           "-o", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert f"Read as: {html.escape(VECTOR)}." in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_censor_marks_printed_as_text_characters(tmp_path):
+    """SAS and others set censor marks as '+' characters of a font, not as drawn shapes."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from kmipd.analysis.plots import km_steps
+
+    ipd = load_ipd("leukemia")
+    steps = km_steps(ipd)
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    placed = {}
+    for arm, colour in zip(sorted(ipd["arm"].unique()), ("tab:blue", "tab:red")):
+        s = steps[steps["arm"] == arm]
+        ax.step(s["time"], s["survival"], where="post", color=colour, label=arm)
+        censored = np.unique(ipd.loc[(ipd["arm"] == arm) & (ipd["event"] == 0), "time"])
+        level = [float(s.loc[s["time"] <= t, "survival"].iloc[-1]) for t in censored]
+        for t, y in zip(censored, level):
+            ax.text(t, y, "+", ha="center", va="center", color=colour, fontsize=9)
+        if len(censored):
+            placed[arm] = len(censored)
+    ax.legend(loc="upper right")
+    ax.set_xlabel("Weeks")
+    ax.set_ylim(0, 1.05)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(tmp_path / "text_marks.pdf")
+    dig = digitize(tmp_path / "text_marks.pdf")
+    assert dig.content == VECTOR
+    assert dig.censor_marks.groupby("arm").size().to_dict() == placed

@@ -13,6 +13,7 @@ point to point) gives its vertices instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from kmipd.digitize.image.vector import VectorPath
 from kmipd.digitize.result import ArmTrace, PlotBox
+from kmipd.digitize.text.ocr import OcrWord
 
 #: A path belongs to an arm when this share of its length lies along the arm's trace ...
 _ALONG_SHARE = 0.7
@@ -33,31 +35,48 @@ _FLAT_PX = 0.05
 _COLOUR_GAP = 90.0
 
 
-def vector_arms(traced: list[ArmTrace], paths: list[VectorPath], box: PlotBox, n_arms: int | None = None
-                ) -> tuple[list[ArmTrace], list[str]]:
-    """The arms of a vector page: its drawn step curves, or else the traced arms put on the paths
-    drawn along them.
+def page_arms(paths: list[VectorPath], box: PlotBox, n_arms: int | None = None,
+              words: Sequence[OcrWord] = ()) -> list[ArmTrace]:
+    """The arms of a vector page: its drawn step curves (:func:`drawn_arms`).
 
-    The drawn step curves (:func:`drawn_arms`) are the arms when there are any (and as many as
-    ``n_arms``, when given): colour and dash pattern come from the drawing, so arms the pixels
-    merged or mixed up (grey shades, dash patterns) come apart. A page whose curves are drawn
-    otherwise (as separate segments, point to point) keeps the traced arms, each given the exact
-    corners of the paths along it (:func:`snap_arms`).
-
-    Returns
-    -------
-    arms : list of ArmTrace
-    notes : list of str
-        For the traced arms: one line for each arm left as traced, saying why.
+    Colour and dash pattern come from the drawing, so arms the pixels merge or mix up (grey
+    shades, dash patterns) come apart. Censor marks are the small shapes drawn on a curve and the
+    mark characters ('+', '|', 'x', 'o') of ``words`` printed on it. Empty when the page draws
+    no step curve (curves drawn as separate segments, point to point: :func:`snap_arms` then
+    puts the traced arms on the drawing), or not ``n_arms`` of them when that is given.
     """
-    inside = [q for p in paths for q in _clipped(p, box)]
-    drawn = drawn_arms(inside, box)
-    if drawn and (n_arms is None or len(drawn) == n_arms):
-        return drawn, []
-    return snap_arms(traced, inside)
+    drawn = drawn_arms([q for p in paths for q in _clipped(p, box)], box)
+    if not drawn or (n_arms is not None and len(drawn) != n_arms):
+        return []
+    return [_with_text_marks(a, words) for a in drawn]
 
 
-def snap_arms(arms: list[ArmTrace], paths: list[VectorPath]) -> tuple[list[ArmTrace], list[str]]:
+#: Characters a writer may set as censor marks (SAS and others print them as text).
+_MARK_CHARACTERS = frozenset("+|xX×o○")
+
+
+def _with_text_marks(arm: ArmTrace, words: Sequence[OcrWord]) -> ArmTrace:
+    """``arm`` with the censor marks printed as text characters centred on its curve added."""
+    if not words:
+        return arm
+    tree = cKDTree(samples_along(staircase(arm.steps_px), 0.5))
+    marks = []
+    for w in words:
+        if not w.text or not set(w.text) <= _MARK_CHARACTERS:
+            continue
+        # marks close together run into one word ("++"): one centre per character
+        n = len(w.text)
+        for k in range(n):
+            centre = (w.x0 + (k + 0.5) * (w.x1 - w.x0) / n, w.cy)
+            if tree.query(centre)[0] <= 0.35 * w.height:
+                marks.append(centre)
+    if not marks:
+        return arm
+    both = np.concatenate([np.asarray(arm.censor_px, float).reshape(-1, 2), np.array(marks, float)])
+    return replace(arm, censor_px=both[np.argsort(both[:, 0], kind="stable")])
+
+
+def snap_arms(arms: list[ArmTrace], paths: list[VectorPath], box: PlotBox) -> tuple[list[ArmTrace], list[str]]:
     """Each arm's trace replaced by the exact steps of the paths drawn along it.
 
     Parameters
@@ -65,7 +84,9 @@ def snap_arms(arms: list[ArmTrace], paths: list[VectorPath]) -> tuple[list[ArmTr
     arms : list of ArmTrace
         As traced from the rendered page.
     paths : list of VectorPath
-        The page's stroked paths inside the plot, in the same pixels.
+        The page's stroked paths, in the same pixels.
+    box : PlotBox
+        The plot area: only what is drawn inside it counts.
 
     Returns
     -------
@@ -74,6 +95,7 @@ def snap_arms(arms: list[ArmTrace], paths: list[VectorPath]) -> tuple[list[ArmTr
     notes : list of str
         One line for each arm left as traced, saying why.
     """
+    paths = [q for p in paths for q in _clipped(p, box)]
     traces = [samples_along(staircase(a.steps_px)) if len(a.steps_px) else None for a in arms]
     trees = [cKDTree(t) if t is not None else None for t in traces]
     owner: dict[int, list[VectorPath]] = {k: [] for k in range(len(arms))}
