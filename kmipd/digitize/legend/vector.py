@@ -16,6 +16,7 @@ from scipy.spatial import cKDTree
 from kmipd.digitize.curves.vector import samples_along, staircase
 from kmipd.digitize.image.vector import VectorPath
 from kmipd.digitize.legend.entries import NUMBER
+from kmipd.digitize.match.pairing import colour_distance
 from kmipd.digitize.result import ArmTrace
 from kmipd.digitize.text.ocr import OcrWord
 
@@ -84,8 +85,7 @@ def arm_stroke(arm: ArmTrace, paths: list[VectorPath]) -> VectorPath | None:
 
 
 def _same_stroke(key: VectorPath, stroke: VectorPath) -> bool:
-    colour = float(np.linalg.norm(np.subtract(key.colour, stroke.colour, dtype=float)))
-    if colour > _SAME_COLOUR or len(key.dash) != len(stroke.dash):
+    if colour_distance(key.colour, stroke.colour) > _SAME_COLOUR or len(key.dash) != len(stroke.dash):
         return False
     return all(abs(a - b) <= _SAME_DASH_PX for a, b in zip(key.dash, stroke.dash))
 
