@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean lock
+.PHONY: demo test browser lint bench clean lock
 
 # constraints.txt pins every library to the versions the tests pass with (reproducible installs);
 # pyproject.toml keeps the lower bounds a user's own environment must meet.
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/kmipd run figures/resort/figure.png --reported figures/resort/reported.toml -o out/resort
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -rs
+
+# Debian's chromium + chromium-driver for the review page's browser test (skipped when present).
+browser:
+	.ci/install-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

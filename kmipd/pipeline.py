@@ -6,8 +6,8 @@ its own with the stage commands, and a self-contained ``report.html`` that shows
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,15 +16,28 @@ import pandas as pd
 from kmipd.errors import KmipdError
 from kmipd.io import write_table
 from kmipd.outputs import check_output_folder, refuse_overwriting_inputs, remove_outputs
-from kmipd.validate import ValidationResult, load_reported, validate, write_report
-from kmipd.validate.checks import match_arm_names
+from kmipd.run_inputs import (
+    align_arms,
+    at_risk_assumptions,
+    failure_advice,
+    name_arms,
+    override_lines,
+    pair_arms,
+    parse_names,
+    read_at_risk_input,
+    read_curves_input,
+    reported_counts,
+    same_arms,
+)
+from kmipd.run_report import STEPS, UNSURE, RunProgress, renamed, step, write_run_report
+from kmipd.validate import ValidationResult, load_reported, validate
+from kmipd.validate.arms import find_arm
 from kmipd.validate.reported import Reported
 from kmipd.validate.result import VALIDATION_OUTPUTS
 
-STEPS = ("digitize", "reconstruct", "validate", "report")
+__all__ = ["RUN_OUTPUTS", "STEPS", "UNSURE", "RunResult", "RunStopped", "pair_arms", "run"]
 
-UNSURE = "UNSURE: the digitized figure may be misread"
-"""Heading of :attr:`RunResult.warnings` (and of the report's banner) for the digitizer's doubts."""
+_LOG = logging.getLogger("kmipd")
 
 RUN_OUTPUTS = (
     # kmipd.digitize.result.DIGITIZE_OUTPUTS, spelled out: importing kmipd.digitize costs ~1 s
@@ -44,8 +57,9 @@ class RunResult:
         The input figure.
     outdir : Path
         Folder holding every file written.
-    digitization : Digitization
-        The digitize stage's result (curves, at-risk table, overlay, warnings).
+    digitization : Digitization or None
+        The digitize stage's result (curves, at-risk table, overlay, warnings); None when curves
+        were given and the figure could not be read.
     ipd : DataFrame
         Reconstructed ``arm, time, event``.
     validation : ValidationResult or None
@@ -56,6 +70,12 @@ class RunResult:
     files : dict of str -> Path
         Every file written, by name (``curves``, ``at_risk``, ``ipd``, ``validation_csv``,
         ``report``, ...).
+    overrides : list of str
+        One line per value the user gave in place of the figure's reading (typed table, names,
+        N, events, curves file, axis ranges, ...).
+    assumptions : list of str
+        One line per value assumed for want of one (numbers at risk estimated from the curve,
+        censoring from the reported median follow-up, arms paired with the reported ones, ...).
     """
 
     figure: Path
@@ -65,6 +85,8 @@ class RunResult:
     validation: ValidationResult | None = None
     warnings: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool | None:
@@ -82,6 +104,33 @@ class RunResult:
         return self.files["report"]
 
 
+class RunStopped(KmipdError):
+    """A stage of :func:`run` stopped on bad input; ``report.html`` shows what was read before it.
+
+    The message is the stage's own one-line message, followed by where the report is.
+
+    Attributes
+    ----------
+    stage : str
+        The stage that stopped (``"digitize"``, ``"reconstruct"`` or ``"validate"``).
+    reason : str
+        The stage's message.
+    report : Path or None
+        The report written (None when even that failed).
+    warnings : dict of str -> list of str
+        The warnings of the stages run so far, as in :attr:`RunResult.warnings`.
+    overrides, assumptions : list of str
+        As in :class:`RunResult`.
+    """
+
+    def __init__(self, stage: str, reason: str, report: Path | None, warnings: dict[str, list[str]],
+                 overrides: list[str], assumptions: list[str]) -> None:
+        where = f"; {report} shows what was read and what to do" if report is not None else ""
+        super().__init__(f"{reason} (run stopped at {stage}{where})")
+        self.stage, self.reason, self.report = stage, reason, report
+        self.warnings, self.overrides, self.assumptions = warnings, overrides, assumptions
+
+
 def run(
     figure: str | Path,
     reported: str | Path | dict | Reported | None = None,
@@ -92,6 +141,9 @@ def run(
     events: Mapping[str, int] | None = None,
     median_follow_up: float | None = None,
     digitize_options: Mapping | None = None,
+    at_risk: str | Path | pd.DataFrame | None = None,
+    names: str | Sequence[str] | None = None,
+    curves: str | Path | pd.DataFrame | None = None,
 ) -> RunResult:
     """Digitize a KM figure, rebuild its IPD, check it against the paper, and report.
 
@@ -103,9 +155,9 @@ def run(
         The paper's statistics (see :func:`kmipd.validate.load_reported`); without it nothing is
         validated.
     outdir : str or Path
-        Output folder: curves.csv, censor_marks.csv, at_risk.csv (when the figure has a table),
-        digitization.json, overlay.png, ipd.csv, validation.csv/json (when validated),
-        report.html. Once the reported file has been read, every one of these files
+        Output folder: curves.csv, censor_marks.csv, at_risk.csv (the curves, marks and table
+        used), digitization.json, overlay.png, ipd.csv, validation.csv/json (when validated),
+        report.html. Once the inputs have been read, every one of these files
         (:data:`RUN_OUTPUTS`) left by an earlier run is removed, so the folder never mixes two
         runs: after a failure it holds only what this run wrote before failing. Other files
         in the folder are not touched. Each file is replaced in one step.
@@ -113,8 +165,8 @@ def run(
         Called with one line of text at the start and end of every step.
     n, events : mapping of arm -> int, optional
         Per-arm N and total events passed to the reconstruction. Without them, N comes from the
-        reported file only for a figure without an at-risk table; reported events are never
-        used, so that the events check stays an independent check.
+        reported file only when there is no at-risk table; reported events are never used, so
+        that the events check stays an independent check.
     median_follow_up : float, optional
         The paper's median follow-up in the figure's time units, for a figure without an
         at-risk table (it steers the censoring); by default the reported file's
@@ -122,109 +174,214 @@ def run(
     digitize_options : mapping, optional
         Keyword arguments for :func:`kmipd.digitize.digitize` (``x_range``, ``y_range``,
         ``n_arms``, ``page``, ``panel``).
+    at_risk : path or DataFrame, optional
+        The numbers at risk typed from the paper (``arm,time,n_at_risk``), used instead of the
+        table read from the figure.
+    names : str or sequence of str, optional
+        The arms' names in the order of the curves (the figure's arm order, or the curves
+        file's), replacing the legend's names; ``"A,B"`` or ``["A", "B"]``.
+    curves : path or DataFrame, optional
+        Curves traced with another tool, used instead of the digitized ones: kmipd's curves CSV
+        (``arm,time,survival``) or a WebPlotDigitizer CSV export. The figure is still read for
+        the report (and for its at-risk table and censor marks when its arms are the curves'
+        arms); when it cannot be read, the run goes on without it.
 
     Returns
     -------
     RunResult
+        Every value the user gave in place of the figure's reading is in ``overrides``, every
+        value assumed for want of one in ``assumptions``.
 
     Raises
     ------
     KmipdError
-        Bad input at any stage (unreadable figure or reported file, unknown arm, ...); an
-        input that is one of the output files; an output folder that is a file.
+        Bad input found before any work (unreadable reported, curves or at-risk file, a bad
+        name list, a missing figure); an input that is one of the output files; an output folder
+        that is a file.
+    RunStopped
+        A stage stopped on bad input (a figure without axes, arms that do not match, ...):
+        ``report.html`` is written first, showing what was read, where and why it stopped and
+        what to do.
     """
-    from kmipd.digitize import digitize
-    from kmipd.reconstruct import reconstruct
-
     say = progress or (lambda message: None)
-    figure = Path(figure)
-    outdir = Path(outdir)
-    # Read the reported file first: a typo in it should fail in a second, not after digitizing.
+    figure, outdir, options = Path(figure), Path(outdir), dict(digitize_options or {})
+    # Read the user's files first: a typo in them should fail in a second, not after digitizing.
     rep = load_reported(reported) if reported is not None else None
-    _clear_outputs(outdir, [figure, rep.path if rep is not None else None])
-    warnings: dict[str, list[str]] = {UNSURE: [], **{step: [] for step in STEPS[:3]}}
-    files: dict[str, Path] = {}
+    name_list = parse_names(names)
+    read_notes: list[str] = []
+    given = read_curves_input(curves, read_notes) if curves is not None else None
+    typed = read_at_risk_input(at_risk) if at_risk is not None else None
+    if not figure.is_file():
+        raise KmipdError(f"figure file {figure} does not exist; check the path.")
+    _clear_outputs(outdir, [figure, rep.path if rep is not None else None,
+                            *(p for p in (curves, at_risk) if isinstance(p, (str, Path)))])
+    state = RunProgress(figure, outdir, rep, options, override_lines(
+        curves_source=given[1] if given else "", at_risk_source=typed[1] if typed else "",
+        n=n, events=events, median_follow_up=median_follow_up, digitize_options=options))
+    state.warnings["digitize"].extend(read_notes)
+    try:
+        _digitize_stage(state, say, curves_given=given is not None)
+        with step(say, 2, "reconstruct", "rebuilding patients (Guyot)") as done:
+            state.stage = "reconstruct"
+            _use_inputs(state, given, typed, name_list)
+            _reconstruct_stage(state, n, events, median_follow_up)
+            done(", ".join(f"{arm}: {len(g)} patients, {int(g['event'].sum())} events"
+                           for arm, g in state.ipd.groupby("arm", sort=False)))
+        _validate_stage(state, say)
+    except KmipdError as exc:
+        raise _stopped(state, say, exc) from exc
+    with step(say, 4, "report", "writing report.html") as done:
+        state.files["report"] = write_run_report(state)
+        done(str(state.files["report"]))
+    warnings = {k: v for k, v in state.warnings.items() if v or k != UNSURE}
+    return RunResult(figure=figure, outdir=outdir, digitization=state.dig, ipd=state.ipd,
+                     validation=state.validation, warnings=warnings, files=state.files,
+                     overrides=state.overrides, assumptions=state.assumptions)
 
-    with _step(say, 1, "digitize", f"reading {figure.name}") as done:
-        dig = digitize(figure, **dict(digitize_options or {}))
-        files.update(dig.to_folder(outdir))
-        warnings["digitize"].extend(dig.warnings)
-        warnings[UNSURE].extend(d.message for d in getattr(dig, "doubts", ()))
+
+def _digitize_stage(state: RunProgress, say: Callable[[str], None], curves_given: bool) -> None:
+    """Read the figure; with curves given, a figure that cannot be read is a warning only."""
+    from kmipd.digitize import digitize
+
+    with step(say, 1, "digitize", f"reading {state.figure.name}") as done:
+        try:
+            dig = digitize(state.figure, **state.options)
+        except KmipdError as exc:
+            if not curves_given:
+                raise
+            state.warnings["digitize"].append(f"the figure could not be read ({exc}); the curves given "
+                                              "are used without its reading")
+            done("figure not read: the curves given are used")
+            return
+        state.dig = dig
+        state.files.update(dig.to_folder(state.outdir))
+        state.warnings["digitize"].extend(dig.warnings)
+        doubts = [d.message for d in getattr(dig, "doubts", ())]
+        if curves_given:  # the doubts are about curves that are not used
+            state.warnings["digitize"].extend(f"digitizer's reading (curves not used): {d}" for d in doubts)
+        else:
+            state.warnings[UNSURE].extend(doubts)
         table = "at-risk table read" if dig.at_risk is not None else "no at-risk table"
         done(f"{dig.curves['arm'].nunique()} arm(s) ({', '.join(map(str, dig.curves['arm'].unique()))}), "
              f"{len(dig.curves)} curve points, {len(dig.censor_marks)} censor marks, {table}")
 
-    with _step(say, 2, "reconstruct", "rebuilding patients (Guyot)") as done:
-        arms = list(dict.fromkeys(dig.curves["arm"].astype(str)))
-        n_arm = dict(n or {})
-        if not n_arm and dig.at_risk is None and rep is not None:
-            n_arm = _reported_counts(rep, arms, "n")
-            if n_arm:
-                warnings["reconstruct"].append(
-                    "no at-risk table in the figure: N of each arm taken from the reported file, "
-                    "so the n check is not independent.")
-        marks = dig.censor_marks if len(dig.censor_marks) else None
-        follow_up = median_follow_up
-        if follow_up is None and dig.at_risk is None and rep is not None and rep.median_follow_up:
-            follow_up = rep.median_follow_up
-            warnings["reconstruct"].append(
-                f"no at-risk table in the figure: the reported median follow-up ({follow_up:g}) "
-                "steered the censoring.")
-        rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, n=n_arm or None, events=events,
-                              censor_marks=marks, median_follow_up=follow_up)
-        warnings["reconstruct"].extend(rebuilt.notes)
-        warnings[UNSURE].extend(rebuilt.unsure)
-        ipd = rebuilt.ipd
-        curves, at_risk, renames = dig.curves, dig.at_risk, {}
-        if rep is not None:
-            sizes = ipd.groupby("arm", sort=False).size().to_dict()
-            renames, why = pair_arms(rep, arms, sizes)
-            if renames:
-                warnings["reconstruct"].extend(why)
-                ipd, curves = _renamed(ipd, renames), _renamed(curves, renames)
-                at_risk = _renamed(at_risk, renames) if at_risk is not None else None
-        files["ipd"] = write_table(ipd, outdir / "ipd.csv")
-        done(", ".join(f"{arm}: {len(g)} patients, {int(g['event'].sum())} events"
-                       for arm, g in ipd.groupby("arm", sort=False)))
 
-    validation = None
-    if rep is not None:
-        with _step(say, 3, "validate", f"against {Path(rep.path).name if rep.path else 'reported'}") as done:
-            validation = validate(ipd, rep)
-            paths = validation.to_folder(outdir)
-            files["validation_csv"], files["validation_json"] = paths["csv"], paths["json"]
-            warnings["validate"].extend(validation.warnings)
-            n_fail, n_ne = len(validation.failures), len(validation.not_estimable)
-            n_checked = len(validation.table) - n_ne
-            extra = f", {n_ne} not estimable at this follow-up" if n_ne else ""
-            done(f"{n_checked - n_fail}/{n_checked} checks passed{extra}")
+def _use_inputs(state: RunProgress, given, typed, names: list[str] | None) -> None:
+    """Decide the curves, table and censor marks the reconstruction uses, name their arms, and
+    write them to the output folder (so that ``kmipd reconstruct`` can redo this stage)."""
+    dig = state.dig
+    curves = given[0] if given is not None else dig.curves
+    arms = list(dict.fromkeys(curves["arm"].astype(str)))
+    renames = name_arms(arms, names)
+    if renames:
+        state.overrides.append("arm names given by the user (--names): "
+                               + ", ".join(f"{old} -> {new}" for old, new in renames.items()))
+    curves, arms = renamed(curves, renames), [renames.get(a, a) for a in arms]
+    table, marks = _figure_table_and_marks(state, given is not None, arms, renames)
+    if typed is not None:
+        table = align_arms(typed[0], arms, f"the at-risk table {typed[1]}")
+        state.at_risk_source = "typed by the user"
+    state.curves, state.at_risk, state.marks = curves, table, marks
+    state.files["curves"] = write_table(curves, state.outdir / "curves.csv")
+    if marks is not None:
+        state.files["censor_marks"] = write_table(marks, state.outdir / "censor_marks.csv")
+    elif given is not None:  # the figure's marks, when read, are not used with these curves
+        state.files.pop("censor_marks", None)
+        remove_outputs(state.outdir, ["censor_marks.csv"])
+    if table is not None:
+        state.files["at_risk"] = write_table(table, state.outdir / "at_risk.csv")
     else:
-        say("[3/4] validate: skipped (no reported file)")
+        state.files.pop("at_risk", None)
+        remove_outputs(state.outdir, ["at_risk.csv"])
 
-    with _step(say, 4, "report", "writing report.html") as done:
-        files["report"] = outdir / "report.html"
-        write_report(
-            files["report"],
-            title=f"kmipd: {figure.name}",
-            figure=_input_image(figure, digitize_options),
-            overlay=dig.overlay,
-            curves=curves,
-            ipd=ipd,
-            at_risk=at_risk,
-            validation=validation,
-            warnings=warnings,
-            files={**{k: v for k, v in files.items() if k != "report"}, "input figure": figure,
-                   **({"reported (input)": Path(rep.path)} if rep is not None and rep.path else {})},
-            time_unit=rep.time_unit if rep is not None else "",
-            colours=_arm_colours(dig, renames),
-            unsure=warnings[UNSURE],
-            reading=dig.content,
-        )
-        done(str(files["report"]))
-    if not warnings[UNSURE]:
-        del warnings[UNSURE]
-    return RunResult(figure=figure, outdir=outdir, digitization=dig, ipd=ipd,
-                     validation=validation, warnings=warnings, files=files)
+
+def _figure_table_and_marks(state: RunProgress, curves_given: bool, arms: list[str],
+                            renames: Mapping[str, str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The figure's at-risk table and censor marks under the final arm names, when usable."""
+    dig = state.dig
+    if dig is None:
+        return None, None
+    table = dig.at_risk
+    marks = dig.censor_marks if len(dig.censor_marks) else None
+    read_arms = [str(a) for a in dict.fromkeys(dig.curves["arm"].astype(str))]
+    if not curves_given:
+        state.names = {a: renames.get(a, a) for a in read_arms}
+        return (renamed(table, renames) if table is not None else None,
+                renamed(marks, renames) if marks is not None else None)
+    if not same_arms(read_arms, arms):
+        if table is not None or marks is not None:
+            state.assumptions.append(
+                f"the figure's at-risk table and censor marks were not used: its arms ({', '.join(read_arms)}) "
+                f"are not the curves' arms ({', '.join(arms)})")
+        return None, None
+    state.names = {a: find_arm(a, arms) for a in read_arms}
+    return (align_arms(table, arms, "the figure's at-risk table") if table is not None else None,
+            align_arms(marks, arms, "the figure's censor marks") if marks is not None else None)
+
+
+def _reconstruct_stage(state: RunProgress, n, events, median_follow_up) -> None:
+    """Rebuild the IPD from what :func:`_use_inputs` chose; name the arms after the reported ones."""
+    from kmipd.reconstruct import reconstruct
+
+    rep, arms = state.rep, list(dict.fromkeys(state.curves["arm"].astype(str)))
+    n_arm = dict(n or {})
+    if not n_arm and state.at_risk is None and rep is not None:
+        n_arm = reported_counts(rep, arms, "n")
+        if n_arm:
+            state.assumptions.append("no at-risk table: N of each arm taken from the reported file, so "
+                                     "the n check is not independent")
+    follow_up = median_follow_up
+    if follow_up is None and state.at_risk is None and rep is not None and rep.median_follow_up:
+        follow_up = rep.median_follow_up
+        state.assumptions.append(f"censoring from the reported median follow-up ({follow_up:g})")
+    rebuilt = reconstruct(state.curves, at_risk=state.at_risk, n=n_arm or None, events=events,
+                          censor_marks=state.marks, median_follow_up=follow_up)
+    state.warnings["reconstruct"].extend(rebuilt.notes)
+    state.warnings[UNSURE].extend(rebuilt.unsure)
+    state.assumptions.extend(at_risk_assumptions(rebuilt.at_risk_from, state.marks))
+    ipd = rebuilt.ipd
+    if rep is not None:
+        renames, why = pair_arms(rep, arms, ipd.groupby("arm", sort=False).size().to_dict())
+        if renames:
+            state.assumptions.extend(why)
+            ipd, state.curves = renamed(ipd, renames), renamed(state.curves, renames)
+            state.at_risk = renamed(state.at_risk, renames) if state.at_risk is not None else None
+            state.names = {a: renames.get(b, b) for a, b in state.names.items()}
+    state.ipd = ipd
+    state.files["ipd"] = write_table(ipd, state.outdir / "ipd.csv")
+
+
+def _validate_stage(state: RunProgress, say: Callable[[str], None]) -> None:
+    rep = state.rep
+    if rep is None:
+        say("[3/4] validate: skipped (no reported file)")
+        return
+    with step(say, 3, "validate", f"against {Path(rep.path).name if rep.path else 'reported'}") as done:
+        state.stage = "validate"
+        validation = state.validation = validate(state.ipd, rep)
+        paths = validation.to_folder(state.outdir)
+        state.files["validation_csv"], state.files["validation_json"] = paths["csv"], paths["json"]
+        state.warnings["validate"].extend(validation.warnings)
+        n_fail, n_ne = len(validation.failures), len(validation.not_estimable)
+        n_checked = len(validation.table) - n_ne
+        extra = f", {n_ne} not estimable at this follow-up" if n_ne else ""
+        done(f"{n_checked - n_fail}/{n_checked} checks passed{extra}")
+
+
+def _stopped(state: RunProgress, say: Callable[[str], None], exc: KmipdError) -> RunStopped:
+    """Write the report of a run that stopped at ``state.stage`` and the exception to raise."""
+    reason = str(exc)
+    failure = {"stage": state.stage, "message": reason,
+               "advice": failure_advice(state.stage, reason, state.outdir)}
+    try:
+        report = write_run_report(state, failure)
+        state.files["report"] = report
+        say(f"[4/4] report: what was read before {state.stage} stopped: {report}")
+    except Exception:  # noqa: BLE001 - the user's error matters more than a report that failed
+        _LOG.debug("report of a stopped run not written", exc_info=True)
+        report = None
+    warnings = {k: v for k, v in state.warnings.items() if v or k != UNSURE}
+    return RunStopped(state.stage, reason, report, warnings, state.overrides, state.assumptions)
 
 
 def _clear_outputs(outdir: Path, inputs: list[str | Path | None]) -> None:
@@ -240,103 +397,3 @@ def _clear_outputs(outdir: Path, inputs: list[str | Path | None]) -> None:
     refuse_overwriting_inputs(inputs, [outdir / name for name in RUN_OUTPUTS])
     if outdir.is_dir():
         remove_outputs(outdir, RUN_OUTPUTS)
-
-
-class _step:
-    """Context manager that reports ``[i/4] name: message`` and, on success, the outcome and time."""
-
-    def __init__(self, say: Callable[[str], None], index: int, name: str, message: str) -> None:
-        self.say, self.index, self.name, self.message = say, index, name, message
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-        self.say(f"[{self.index}/{len(STEPS)}] {self.name}: {self.message}")
-        return self.done
-
-    def done(self, outcome: str) -> None:
-        self.say(f"      {outcome} ({time.perf_counter() - self.start:.1f} s)")
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-
-def pair_arms(rep: Reported, arms: list[str], sizes: Mapping[str, int] | None = None
-              ) -> tuple[dict[str, str], list[str]]:
-    """Name the figure's arms after the reported ones when the legend could not be read.
-
-    Arms whose names match (ignoring case and spacing) are left alone. Of the rest, a single
-    reported arm and a single figure arm are paired; several are paired by their number of
-    patients when every reported N is different and found exactly once among ``sizes``.
-
-    Returns
-    -------
-    renames : dict
-        Figure arm name -> reported arm label.
-    notes : list of str
-        One line per pairing, saying why.
-    """
-    labels = [arm.label for arm in rep.arms.values()]
-    matched = {}
-    for label in labels:
-        try:
-            matched.update(match_arm_names([label], arms))
-        except KmipdError:
-            continue
-    left_rep = [lab for lab in labels if lab not in matched]
-    left_fig = [a for a in arms if a not in matched.values()]
-    if not left_rep or not left_fig:
-        return {}, []
-    if len(left_rep) == 1 and len(left_fig) == 1:
-        return ({left_fig[0]: left_rep[0]},
-                [f"figure arm {left_fig[0]!r} taken to be reported arm {left_rep[0]!r}: the only "
-                 "arm left unnamed on both sides (legend not read?)."])
-    counts = {arm.label: arm.n for arm in rep.arms.values() if arm.label in left_rep}
-    if sizes is None or any(v is None for v in counts.values()) or len(set(counts.values())) < len(counts):
-        return {}, []
-    renames, notes = {}, []
-    for label, n_rep in counts.items():
-        same = [a for a in left_fig if sizes.get(a) == int(n_rep)]
-        if len(same) == 1:
-            renames[same[0]] = label
-            notes.append(f"figure arm {same[0]!r} taken to be reported arm {label!r}: both have "
-                         f"N = {int(n_rep)} (legend not read?).")
-    return renames, notes
-
-
-def _arm_colours(dig, renames: Mapping[str, str]) -> dict[str, tuple]:
-    """Each arm's colour as found in the figure (matplotlib RGB in 0-1), under its final name."""
-    out = {}
-    for arm in getattr(dig, "arms", []):
-        colour = tuple(float(c) / 255.0 for c in arm.colour)
-        if max(colour) - min(colour) > 0.15:  # grey or black arms: the report's palette is clearer
-            out[renames.get(arm.name, arm.name)] = colour
-    return out
-
-
-def _renamed(frame: pd.DataFrame, renames: Mapping[str, str]) -> pd.DataFrame:
-    return frame.assign(arm=frame["arm"].astype(str).map(lambda a: renames.get(a, a)))
-
-
-def _reported_counts(rep: Reported, arms: list[str], key: str) -> dict[str, int]:
-    """Per-arm counts from the reported file, keyed by the digitized arm names."""
-    wanted = {name: arm.label for name, arm in rep.arms.items() if getattr(arm, key) is not None}
-    if not wanted:
-        return {}
-    renames, _ = pair_arms(rep, arms)
-    back = {label: fig for fig, label in renames.items()}
-    mapping = match_arm_names([w for w in wanted.values() if w not in back], arms,
-                              what="digitized curves")
-    mapping.update({label: back[label] for label in wanted.values() if label in back})
-    return {mapping[wanted[name]]: int(getattr(rep.arms[name], key)) for name in wanted}
-
-
-def _input_image(figure: Path, options: Mapping | None):
-    """The input as an image for the report: the file itself when PNG, else rendered (PDF...)."""
-    if figure.suffix.lower() == ".png":
-        return figure
-    try:
-        from kmipd.digitize.image.load import load_image
-
-        return load_image(figure, page=int(dict(options or {}).get("page", 0)))
-    except KmipdError:  # already digitized, so this should not happen; the report can do without
-        return None

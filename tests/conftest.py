@@ -11,6 +11,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 SHARED = Path(os.environ.get("KMIPD_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 R_FIGURES = SHARED / "r-figures"
 REAL_FIGURES = SHARED / "real-figures"
+RESORT = Path(__file__).resolve().parents[1] / "figures" / "resort"
+
+
+@pytest.fixture(scope="session")
+def resort_run(tmp_path_factory):
+    """``kmipd.run`` on the bundled RESORT figure and its reported file, once per session (~4 s):
+    ``(RunResult, progress lines)``. Tests must not change its output folder."""
+    digitize = pytest.importorskip("kmipd.digitize")
+    if not hasattr(digitize, "digitize"):
+        pytest.skip("kmipd.digitize.digitize not available")
+    from kmipd.pipeline import run
+
+    lines: list[str] = []
+    out = tmp_path_factory.mktemp("resort")
+    return run(RESORT / "figure.png", RESORT / "reported.toml", out, progress=lines.append), lines

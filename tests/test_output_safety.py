@@ -256,8 +256,9 @@ def test_failed_run_leaves_no_files_of_an_earlier_run(tmp_path, fake_digitize):
         run(_figure(tmp_path / "fig.png"), REPORTED, out)
     assert sorted(p.name for p in out.iterdir()) == [
         "at_risk.csv", "censor_marks.csv", "curves.csv", "digitization.json", "notes.txt",
-        "overlay.png"]
+        "overlay.png", "report.html"]  # the report of the failed run: what was read, why it stopped
     assert "earlier run" not in (out / "curves.csv").read_text()
+    assert "Stopped at reconstruct" in (out / "report.html").read_text()
 
 
 def test_run_without_reported_removes_old_validation(tmp_path, fake_digitize):

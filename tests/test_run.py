@@ -39,22 +39,10 @@ def test_report_is_self_contained(tmp_path):
                         at_risk=at_risk, validation=result, warnings={"digitize": ["a <b> warning"]})
     html = path.read_text()
     _self_contained(html)
-    assert html.count("<img") == 2
+    assert html.count("<img") == 3  # figure, KM of the IPD, curves vs KM
     assert "class='fail'" in html and "class='pass'" in html
     assert "class='off'" in html
     assert "a &lt;b&gt; warning" in html
-
-
-@pytest.fixture(scope="module")
-def resort_run(tmp_path_factory):
-    digitize = pytest.importorskip("kmipd.digitize")
-    if not hasattr(digitize, "digitize"):
-        pytest.skip("kmipd.digitize.digitize not available")
-    from kmipd.pipeline import run
-
-    lines: list[str] = []
-    out = tmp_path_factory.mktemp("resort")
-    return run(RESORT / "figure.png", RESORT / "reported.toml", out, progress=lines.append), lines
 
 
 @pytest.mark.slow
@@ -75,7 +63,7 @@ def test_resort_run_writes_everything(resort_run):
     assert [line[:5] for line in lines if line.startswith("[")] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
     html = result.report.read_text()
     _self_contained(html)
-    assert html.count("<img") == 3  # input, overlay, curves vs KM
+    assert html.count("<img") == 4  # input, overlay, KM of the IPD with numbers at risk, curves vs KM
     assert "16 reported statistics" in html and html.count("<tr class=") == 16
 
 

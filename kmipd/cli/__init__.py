@@ -21,6 +21,7 @@ import click
 from kmipd.cli import analyze as _analyze  # noqa: F401,E402
 from kmipd.cli import digitize as _digitize  # noqa: F401,E402
 from kmipd.cli import reconstruct as _reconstruct  # noqa: F401,E402
+from kmipd.cli import review as _review  # noqa: F401,E402
 from kmipd.cli import run as _run  # noqa: F401,E402
 from kmipd.cli import validate as _validate  # noqa: F401,E402
 from kmipd.cli.common import main_group

@@ -23,16 +23,22 @@ from kmipd.outputs import refuse_overwriting_inputs
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True, help="IPD CSV to write.")
 @one_line_errors
 def reconstruct_command(curves_csv, at_risk_csv, n_pairs, event_pairs, marks_csv, follow_up, output) -> None:
-    """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival)."""
+    """Rebuild individual patient data (arm,time,event) from CURVES_CSV (arm,time,survival).
+
+    CURVES_CSV may also be a WebPlotDigitizer CSV export (all datasets, or one dataset named by
+    the file name); it is recognised by its layout and the output says it was read as such.
+    """
     # imported here, not at the top: every command module is loaded for any command
     from kmipd.io import read_at_risk, read_censor_marks, read_curves
     from kmipd.reconstruct import reconstruct
+    from kmipd.wpd import looks_like_wpd, read_wpd_csv
 
     refuse_overwriting_inputs([curves_csv, at_risk_csv, marks_csv], [output])
     n = parse_arm_values(n_pairs, "--n")
     events = parse_arm_values(event_pairs, "--events")
     notes: list[str] = []
-    curves = read_curves(curves_csv, notes=notes)
+    reader = read_wpd_csv if looks_like_wpd(curves_csv) else read_curves
+    curves = reader(curves_csv, notes=notes)
     at_risk = read_at_risk(at_risk_csv) if at_risk_csv else None
     marks = read_censor_marks(marks_csv) if marks_csv else None
     rebuilt = reconstruct(curves, at_risk=at_risk, n=n, events=events, censor_marks=marks,

@@ -108,7 +108,8 @@ def digitize(path_or_image, *, x_range: tuple[float, float] | None = None,
     # figure's caption)
     own_text = vector is not None and vector.words and vector.content != RASTER_PDF
     with page_text(image, page_words(vector.words, image)) if own_text else nullcontext():
-        return _read_figure(image, source, vector, x_range, y_range, n_arms, panel, overlay)
+        return replace(_read_figure(image, source, vector, x_range, y_range, n_arms, panel, overlay),
+                       page=page)
 
 
 def _read_figure(image: np.ndarray, source: str, vector: VectorPage | None, x_range, y_range, n_arms,

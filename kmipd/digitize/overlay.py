@@ -1,9 +1,12 @@
 """A picture of what was read, drawn over the figure, so a person can check a digitization at a glance.
 
 The input is faded; on top: the plot box, every tick label used for calibration with the value it
-was given, each arm's extracted steps in a colour chosen to contrast with the curve underneath,
-its name, its censor marks, and the numbers at risk read, placed at their times under the plot.
-Drawing uses OpenCV only (its built-in Hershey font), so nothing depends on installed fonts.
+was given, each arm's extracted steps and censor marks in the arm's own colour (a distinct one
+when the figure draws its arms in grey/black or in alike colours, :func:`arm_colours`) with its
+name by the curve's end, the numbers at risk read beside the table cells they were read from
+(never over the curves), and a key of these symbols in the emptiest corner.
+Drawing uses OpenCV only (its built-in Hershey font), so nothing depends on installed fonts;
+the layout helpers are in :mod:`kmipd.digitize.overlay_layout`.
 """
 
 from __future__ import annotations
@@ -14,13 +17,26 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
+from kmipd.digitize.overlay_layout import (
+    KEY_FILL,
+    NEUTRAL,
+    TICK_OVERRULED,
+    TICK_USED,
+    Canvas,
+    KeyEntry,
+    arm_colours,
+    cell_right_edge,
+    draw_key,
+    ink_mask,
+    label_place,
+    table_row_bands,
+)
+from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox, TickReading
 from kmipd.digitize.text.cells import MAX_COUNT
 
-# High-contrast drawing colours (RGB); each arm gets the one farthest from its own ink colour.
-_PALETTE = ((230, 0, 230), (0, 190, 0), (255, 120, 0), (0, 0, 0), (0, 170, 255), (200, 0, 0), (120, 0, 200))
-_BOX = (255, 0, 0)
-_TICK_OK, _TICK_BAD = (0, 140, 0), (220, 0, 0)
+__all__ = ["KEY_FILL", "arm_colours", "count_label", "draw_overlay"]
+
+RGB = tuple[int, int, int]
 
 
 def draw_overlay(image: np.ndarray, box: PlotBox, mapping: AxisMapping, arms: Sequence[ArmTrace],
@@ -46,112 +62,196 @@ def draw_overlay(image: np.ndarray, box: PlotBox, mapping: AxisMapping, arms: Se
     Returns
     -------
     ndarray
-        (H, W, 3) uint8 RGB.
+        (H, W, 3) uint8 RGB, the size of ``image``.
     """
     img = np.asarray(image)
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
-    out = (255.0 - (255.0 - img[:, :, :3].astype(np.float32)) * fade).astype(np.uint8)
-    out = np.ascontiguousarray(out)
+    img = img[:, :, :3] if img.dtype == np.uint8 else np.clip(img[:, :, :3], 0, 255).astype(np.uint8)
+    out = np.ascontiguousarray((255.0 - (255.0 - img.astype(np.float32)) * fade).astype(np.uint8))
     h, w = out.shape[:2]
-    thick = max(1, int(round(max(h, w) / 700)))
-    font = max(0.38, 0.5 * max(h, w) / 1000)
-    cv2.rectangle(out, (box.left, box.top), (box.right, box.bottom), _BOX, thick)
-    _draw_ticks(out, box, mapping, thick, font)
-    used: list[tuple[int, int, int]] = []
-    for k, arm in enumerate(arms):
-        colour = _contrasting(arm.colour, used)
-        used.append(colour)
-        _draw_arm(out, arm, colour, thick, font, k)
-    _draw_at_risk(out, box, mapping, arms, at_risk, used, font, thick)
+    canvas = Canvas(out, font=max(0.38, 0.5 * max(h, w) / 1000), thick=max(1, int(round(max(h, w) / 700))))
+    colours = arm_colours([a.colour for a in arms])
+    ink = ink_mask(img)
+    names = [a.name or f"arm {k + 1}" for k, a in enumerate(arms)]
+    cv2.rectangle(out, (box.left, box.top), (box.right, box.bottom), NEUTRAL, canvas.thick)
+    margins = _draw_ticks(canvas, box, mapping)
+    for arm, colour in zip(arms, colours):
+        _draw_arm(canvas, arm, colour)
+    table = _draw_at_risk(canvas, ink, box, mapping, dict(zip(names, colours)), at_risk)
+    for arm, name, colour in zip(arms, names, colours):
+        _draw_name(canvas, arm, name, colour)
+    draw_key(canvas, _key_entries(mapping, arms, names, colours, table),
+             (box.left, box.top, box.right, box.bottom), margins, ink)
     return out
 
 
-def _contrasting(ink: tuple[int, int, int], taken: list[tuple[int, int, int]]) -> tuple[int, int, int]:
-    ink_arr = np.asarray(ink, float)
-    free = [c for c in _PALETTE if c not in taken] or list(_PALETTE)
-    return max(free, key=lambda c: float(np.linalg.norm(np.asarray(c, float) - ink_arr)))
+def _key_entries(mapping: AxisMapping, arms: Sequence[ArmTrace], names: list[str],
+                 colours: list[RGB], table: bool) -> list[KeyEntry]:
+    """The key's lines: the symbols this overlay uses, and each arm's colour and name."""
+    entries = [KeyEntry("box", NEUTRAL, "plot box"),
+               KeyEntry("tick", TICK_USED, "axis tick: label read")]
+    if any(not t.used for t in (*mapping.x.ticks, *mapping.y.ticks)):
+        entries.append(KeyEntry("overruled", TICK_OVERRULED, "tick label not used"))
+    entries += [KeyEntry("line", c, f"curve read: {n}") for n, c in zip(names, colours)]
+    if any(len(np.asarray(a.censor_px).reshape(-1, 2)) for a in arms):
+        entries.append(KeyEntry("censor", NEUTRAL, "censor mark read"))
+    if table:
+        entries.append(KeyEntry("count", NEUTRAL, "at risk read (by its cell)"))
+    return entries
 
 
-def _text(out, text, org, colour, font, thick, anchor="left"):
-    """Text on a white patch (readable over the faded figure), kept inside the image."""
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, thick)
-    x, y = org
-    if anchor == "right":
-        x -= tw
-    elif anchor == "centre":
-        x -= tw // 2
-    h, w = out.shape[:2]
-    x, y = int(np.clip(x, 1, max(1, w - tw - 1))), int(np.clip(y, th + 1, h - base - 1))
-    cv2.rectangle(out, (x - 1, y - th - 1), (x + tw + 1, y + base), (255, 255, 255), -1)
-    cv2.putText(out, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, thick, cv2.LINE_AA)
+def _tick_label(tick: TickReading) -> str:
+    """The value a tick was given, or what OCR read (with ``?``) when it has none."""
+    if tick.value is not None and np.isfinite(tick.value):
+        return f"{tick.value:g}"
+    return f"{tick.text.strip()}?" if tick.text and tick.text.strip() else "?"
 
 
-def _draw_ticks(out, box: PlotBox, mapping: AxisMapping, thick: int, font: float) -> None:
+def _draw_ticks(canvas: Canvas, box: PlotBox, mapping: AxisMapping) -> tuple[int, int]:
     """Each label read: a tick mark at its pixel and its value, inside the box next to the axis
-    (green: used by the fit; red: overruled)."""
+    (black: used by the fit; red: overruled). Drawn before the curves, which go over them.
+
+    Returns
+    -------
+    (int, int)
+        How far into the box the labels reach from the left and from the bottom edge.
+    """
+    out, thick = canvas.image, canvas.thick
     size = max(6, int(0.015 * max(box.width, box.height)))
-    (_, th), _ = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
-    for tick in mapping.x.ticks:
-        colour = _TICK_OK if tick.used else _TICK_BAD
-        if not np.isfinite(tick.pixel):
-            continue
-        x = int(round(tick.pixel))
-        cv2.line(out, (x, box.bottom - size), (x, box.bottom + size), colour, thick + 1)
-        label = f"{tick.value:g}" if tick.value is not None else "?"
-        _text(out, label, (x, box.bottom - size - 3), colour, font, thick, "centre")
+    th = canvas.text_size("0")[1]
+    reach = [size, size]
     for tick in mapping.y.ticks:
-        colour = _TICK_OK if tick.used else _TICK_BAD
-        if not np.isfinite(tick.pixel):
-            continue
-        y = int(round(tick.pixel))
-        cv2.line(out, (box.left - size, y), (box.left + size, y), colour, thick + 1)
-        label = f"{tick.value:g}" if tick.value is not None else "?"
-        _text(out, label, (box.left + size + 3, y + th // 2), colour, font, thick, "left")
+        if np.isfinite(tick.pixel):
+            colour = TICK_USED if tick.used else TICK_OVERRULED
+            y = int(round(tick.pixel))
+            cv2.line(out, (box.left - size, y), (box.left + size, y), colour, thick + 1)
+            x1 = canvas.text(_tick_label(tick), (box.left + size + 3, y + th // 2), colour)[2]
+            reach[0] = max(reach[0], x1 - box.left)
+    for tick in mapping.x.ticks:
+        if np.isfinite(tick.pixel):
+            colour = TICK_USED if tick.used else TICK_OVERRULED
+            x = int(round(tick.pixel))
+            cv2.line(out, (x, box.bottom - size), (x, box.bottom + size), colour, thick + 1)
+            label = _tick_label(tick)
+            y = box.bottom - size - 3
+            org, anchor = label_place(canvas, label, [((x, y), "centre"), ((x + 4, y), "left")])
+            y0 = canvas.text(label, org, colour, anchor)[1]
+            reach[1] = max(reach[1], box.bottom - y0)
+    return reach[0], reach[1]
 
 
-def _draw_arm(out, arm: ArmTrace, colour, thick: int, font: float, k: int) -> None:
+def _step_path(arm: ArmTrace) -> np.ndarray:
+    """The arm's steps as drawn: horizontal to the next point, then vertical down to it
+    ((K, 1, 2) int32, empty without points)."""
     pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
     pts = pts[np.isfinite(pts).all(axis=1)]
     if len(pts) == 0:
-        return
-    # the steps as drawn: horizontal to the next point, then vertical down to it
-    xs, ys = pts[:, 0], pts[:, 1]
+        return np.zeros((0, 1, 2), np.int32)
     path = np.empty((2 * len(pts) - 1, 2))
     path[0::2] = pts
-    path[1::2, 0] = xs[1:]
-    path[1::2, 1] = ys[:-1]
-    cv2.polylines(out, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, colour, thick, cv2.LINE_AA)
-    r = max(3, 2 * thick + 1)
-    marks = np.asarray(arm.censor_px, float).reshape(-1, 2)
-    for cx, cy in marks[np.isfinite(marks).all(axis=1)]:
-        cv2.circle(out, (int(round(cx)), int(round(cy))), r, colour, thick, cv2.LINE_AA)
-    name = arm.name or f"arm {k + 1}"
-    end = np.round(pts[-1]).astype(int)
-    _text(out, name, (int(end[0]) - 4, int(end[1]) - 6 - int(12 * font * k)), colour, font, thick, "right")
+    path[1::2, 0] = pts[1:, 0]
+    path[1::2, 1] = pts[:-1, 1]
+    return np.round(path).astype(np.int32).reshape(-1, 1, 2)
 
 
-def _draw_at_risk(out, box: PlotBox, mapping: AxisMapping, arms: Sequence[ArmTrace],
-                  table: pd.DataFrame | None, colours, font: float, thick: int) -> None:
-    """The numbers at risk read, one row per arm along the bottom of the plot box, each at the
-    x pixel of its time (so a misplaced column shows as a count under the wrong tick)."""
-    if table is None or table.empty:
+def _draw_arm(canvas: Canvas, arm: ArmTrace, colour: RGB) -> None:
+    """The arm's steps and censor marks, in its colour; both become busy."""
+    path = _step_path(arm)
+    if len(path) == 0:
         return
-    w = out.shape[1]
-    names = [a.name for a in arms]
-    (_, th), base = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, font, thick)
+    thick = canvas.thick + 1
+    busy = np.zeros(canvas.shape, np.uint8)
+    cv2.polylines(canvas.image, [path], False, colour, thick, cv2.LINE_AA)
+    cv2.polylines(busy, [path], False, 1, thick + 4)
+    r = max(3, 2 * canvas.thick + 1)
+    marks = np.asarray(arm.censor_px, float).reshape(-1, 2)
+    for cx, cy in np.round(marks[np.isfinite(marks).all(axis=1)]).astype(int):
+        cv2.circle(canvas.image, (int(cx), int(cy)), r, colour, canvas.thick, cv2.LINE_AA)
+        cv2.circle(busy, (int(cx), int(cy)), r + 2, 1, -1)
+    canvas.busy |= busy.astype(bool)
+
+
+def _draw_name(canvas: Canvas, arm: ArmTrace, name: str, colour: RGB) -> None:
+    """The arm's name by the end of its curve, where it covers the least of what is drawn."""
+    path = _step_path(arm)
+    if len(path) == 0:
+        return
+    ex, ey = (int(v) for v in path[-1, 0])
+    _, th, base = canvas.text_size(name)
+    gap = th + base
+    spots = [((ex - 4, ey - 6), "right"), ((ex + 6, ey + th // 2), "left"),
+             ((ex - 4, ey + gap + 4), "right"), ((ex - 4, ey - 6 - gap), "right"),
+             ((ex - 4, ey + 2 * gap + 6), "right"), ((ex - 4, ey - 8 - 2 * gap), "right")]
+    org, anchor = label_place(canvas, name, spots)
+    canvas.text(name, org, colour, anchor)
+
+
+def _draw_at_risk(canvas: Canvas, ink: np.ndarray, box: PlotBox, mapping: AxisMapping,
+                  colours: dict[str, RGB], table: pd.DataFrame | None) -> bool:
+    """The numbers at risk read, each beside (else under) the table cell it was read from, or,
+    when the table's rows are not found under the plot, in rows at the bottom of the picture at
+    the x pixel of their times; never inside the plot box. Returns whether any was drawn."""
+    if table is None or table.empty:
+        return False
+    w = canvas.shape[1]
+    rows = []
+    for arm, part in table.groupby("arm", sort=False):
+        xs = np.asarray(mapping.x.to_pixel(pd.to_numeric(part["time"], errors="coerce").to_numpy(float)))
+        keep = np.isfinite(xs) & (xs >= -w) & (xs <= 2 * w)  # a time far off the axis has no place here
+        rows.append((colours.get(str(arm), (0, 0, 0)), xs[keep], part["n_at_risk"].to_numpy(object)[keep]))
+    all_xs = np.concatenate([r[1] for r in rows])
+    bands = table_row_bands(ink, box.bottom, all_xs, len(rows), tick_labels=bool(mapping.x.ticks))
+    if bands is None:
+        _at_risk_rows_below(canvas, box, rows)
+    else:
+        reach = _reach(all_xs)
+        for (colour, xs, counts), band in zip(rows, bands):
+            for x, n in zip(xs, counts):
+                _count_by_cell(canvas, ink, band, int(round(x)), count_label(n), colour, reach)
+    return True
+
+
+def _reach(xs: np.ndarray) -> int:
+    """How far from its time's pixel a printed cell may be (a third of the columns' spacing)."""
+    u = np.unique(np.round(xs))
+    return int(np.clip(0.3 * np.min(np.diff(u)), 3, 25)) if len(u) > 1 else 25
+
+
+def _count_by_cell(canvas: Canvas, ink: np.ndarray, band: tuple[int, int], x: int,
+                   label: str, colour: RGB, reach: int) -> None:
+    """One count read, right of its printed cell, or under it when the right would cover print."""
+    font = float(np.clip(0.9 * (band[1] - band[0] + 1) / 22.0, 0.3, canvas.font))
+    _, th, _ = canvas.text_size(label, font)
+    mid = (band[0] + band[1]) // 2
+    right = cell_right_edge(ink, band, x, reach)
+    spots = [((right + max(4, th // 2), mid + th // 2), "left"), ((x, band[1] + th + 3), "centre"),
+             ((x, band[0] - 3), "centre")]
+
+    def covered(spot: tuple[tuple[int, int], str]) -> int:
+        x0, y0, x1, y1 = canvas.text_rect(label, spot[0], spot[1], font)
+        return int(ink[max(0, y0):y1 + 1, max(0, x0):x1 + 1].sum()) + canvas.cost(x0, y0, x1, y1)
+
+    org, anchor = min(spots, key=covered)
+    canvas.text(label, org, colour, anchor, font)
+
+
+def _at_risk_rows_below(canvas: Canvas, box: PlotBox, rows: list[tuple[RGB, np.ndarray, np.ndarray]]) -> None:
+    """The counts in rows at the bottom of the picture under the plot box (above it when there is
+    no room under it; left out when there is none either), at their times' x."""
+    h = canvas.shape[0]
+    _, th, base = canvas.text_size("0")
     line = th + base + 4
-    groups = list(table.groupby("arm", sort=False))
-    size = max(6, int(0.015 * max(box.width, box.height)))
-    bottom = box.bottom - size - 2 * line
-    for r, (arm, rows) in enumerate(groups):
-        colour = colours[names.index(arm)] if arm in names and names.index(arm) < len(colours) else (0, 0, 0)
-        y = bottom - (len(groups) - 1 - r) * line
-        times = pd.to_numeric(rows["time"], errors="coerce").to_numpy(float)
-        xs = mapping.x.to_pixel(times)
-        for x, n in zip(xs, rows["n_at_risk"].to_numpy(object)):
-            if np.isfinite(x) and -w <= x <= 2 * w:  # a time far off the axis has no place here
-                _text(out, count_label(n), (int(round(x)), y), colour, font, thick, "centre")
+    need = len(rows) * line + 2
+    if h - box.bottom >= need:
+        baselines = [h - base - 2 - (len(rows) - 1 - r) * line for r in range(len(rows))]
+    elif box.top >= need:
+        baselines = [th + 2 + r * line for r in range(len(rows))]
+    else:
+        return
+    for (colour, xs, counts), y in zip(rows, baselines):
+        for x, n in zip(xs, counts):
+            canvas.text(count_label(n), (int(round(x)), y), colour, "centre")
 
 
 def count_label(value) -> str:

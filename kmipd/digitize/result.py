@@ -156,6 +156,8 @@ class Digitization:
         Per part (``x_axis``, ``y_axis``, ``plot_box``, ``curves``) and ``overall``.
     warnings : tuple of str
         What went wrong or is doubtful.
+    page : int
+        Page of a PDF (or frame of a TIFF) read, from 0.
     content : str
         What was read and how: a raster image, or a PDF page's vector drawing and text
         (:mod:`kmipd.digitize.image.vector`).
@@ -191,6 +193,7 @@ class Digitization:
     overlay: np.ndarray | None = None  # RGB image
     doubts: tuple = ()  # of Doubt
     content: str = "raster image: read from its pixels"
+    page: int = 0
 
     def __post_init__(self) -> None:
         # sequences given as lists are kept as tuples, so that the reading cannot change later
@@ -265,6 +268,7 @@ class Digitization:
         return {
             "source": self.source,
             "content": self.content,
+            "page": self.page,
             "unsure": self.unsure,
             "doubts": [d.to_dict() for d in self.doubts],
             "image_shape": list(self.image_shape),

@@ -10,13 +10,20 @@ import base64
 import html
 import io
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kmipd.outputs import write_text_atomic
+from kmipd.validate.report_results import (
+    failure_section,
+    overrides_section,
+    reading_section,
+    results_section,
+)
 from kmipd.validate.result import ValidationResult
 from kmipd.validate.table import FAIL, NOT_ESTIMABLE, format_value, statuses
 
@@ -36,7 +43,7 @@ td.pass{color:#116329;font-weight:600}td.fail{color:#a40e26;font-weight:600}
 td.ne{color:#57606a;font-weight:600}
 td.off{background:#fff0c2}
 img{max-width:100%;border:1px solid #d0d7de}
-.grid{display:grid;grid-template-columns:1fr;gap:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
 .grid figure{margin:0}figcaption{font-size:.85em;color:#57606a}
 ul.warn li{color:#7d4e00}
 .unsure{border:3px solid #a40e26;background:#fff0f0;color:#a40e26;padding:10px 16px;margin:12px 0;
@@ -60,8 +67,14 @@ def write_report(
     colours: Mapping[str, object] | None = None,
     unsure: list[str] | tuple[str, ...] = (),
     reading: str = "",
+    overrides: Sequence[str] | None = None,
+    assumptions: Sequence[str] | None = None,
+    arm_reading: pd.DataFrame | None = None,
+    reference: str | None = None,
+    failure: Mapping | None = None,
+    at_risk_source: str = "read from figure",
 ) -> Path:
-    """Write ``report.html``: input and overlay, curves vs rebuilt KM, at-risk, validation, warnings.
+    """Write ``report.html``: input and overlay, results, curves vs rebuilt KM, at-risk, validation.
 
     Parameters
     ----------
@@ -92,6 +105,19 @@ def write_report(
     reading : str
         How the figure was read (:attr:`kmipd.digitize.result.Digitization.content`: from its
         pixels, or from a vector PDF's drawing), said under the figure.
+    overrides, assumptions : list of str, optional
+        What the user gave in place of the figure's reading, and what was assumed for want of a
+        number; listed under "Overrides and assumptions" (shown when either is given).
+    arm_reading : DataFrame, optional
+        ``arm, line, confidence, unsure, flags`` per arm as the digitizer read it
+        (:func:`kmipd.run_report.arm_reading`).
+    reference : str, optional
+        The hazard ratios' reference arm (default: the first arm of ``ipd``).
+    failure : mapping, optional
+        ``stage``, ``message`` and ``advice`` of a run that stopped: a red box opens the page and
+        the report shows what was read before it.
+    at_risk_source : str
+        Where ``at_risk`` came from, the label of its rows (e.g. "typed by the user").
 
     Returns
     -------
@@ -99,7 +125,8 @@ def write_report(
         ``path``.
     """
     path = Path(path)
-    parts = [f"<h1>{_e(title)}</h1>", _unsure_banner(unsure), _summary(validation)]
+    parts = [f"<h1>{_e(title)}</h1>", failure_section(failure) if failure else "",
+             _unsure_banner(unsure), "" if failure else _summary(validation)]
     images = [(label, img) for label, img in (("Input figure", figure),
                                                 ("Digitizer overlay: what was read", overlay))
               if img is not None]
@@ -108,6 +135,13 @@ def write_report(
             f"<figure><img alt='{_e(label)}' src='{_png_uri(img)}'><figcaption>{_e(label)}"
             "</figcaption></figure>" for label, img in images) + "</div>"
             + (f"<p class='muted'>Read as: {_e(reading)}.</p>" if reading else ""))
+    if arm_reading is not None and len(arm_reading):
+        parts.append("<h2>Reading of each arm</h2>" + reading_section(arm_reading))
+    if overrides is not None or assumptions is not None:
+        parts.append("<h2>Overrides and assumptions</h2>" + overrides_section(overrides or (), assumptions or ()))
+    if ipd is not None and len(ipd):
+        parts.append("<h2>Results from the rebuilt IPD</h2>"
+                     + results_section(ipd, reference, time_unit, colours, _png_uri))
     if curves is not None or ipd is not None:
         parts.append("<h2>Digitized curves vs Kaplan-Meier of the rebuilt IPD</h2>"
                      f"<img alt='curves vs KM' src='{_png_uri(_curves_plot(curves, ipd, time_unit, colours))}'>"
@@ -115,7 +149,7 @@ def write_report(
                      "the Kaplan-Meier estimate (lifelines) of the reconstructed IPD; they should "
                      "lie on each other.</p>")
     if at_risk is not None:
-        parts.append("<h2>Numbers at risk</h2>" + _at_risk_table(at_risk, ipd))
+        parts.append("<h2>Numbers at risk</h2>" + _at_risk_table(at_risk, ipd, at_risk_source))
     if validation is not None:
         parts.append("<h2>Validation against the reported statistics</h2>" + _validation_table(validation))
     parts.append("<h2>Warnings</h2>" + _warnings(warnings or {}, validation))
@@ -134,10 +168,16 @@ def _e(text) -> str:
 
 
 def _rel(p: str | Path, base: Path) -> str:
+    """``p`` as a link that resolves from ``base`` (the report's folder), also when outside it."""
+    target, base = Path(p).resolve(), base.resolve()
     try:
-        return Path(p).resolve().relative_to(base.resolve()).as_posix()
+        return target.relative_to(base).as_posix()
     except ValueError:
-        return Path(p).as_posix()
+        pass
+    try:
+        return Path(os.path.relpath(target, base)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return target.as_uri()
 
 
 def _png_uri(image) -> str:
@@ -202,7 +242,7 @@ def _curves_plot(curves: pd.DataFrame | None, ipd: pd.DataFrame | None, time_uni
     return buf.getvalue()
 
 
-def _at_risk_table(at_risk: pd.DataFrame, ipd: pd.DataFrame | None) -> str:
+def _at_risk_table(at_risk: pd.DataFrame, ipd: pd.DataFrame | None, source: str = "read from figure") -> str:
     times = sorted(set(at_risk["time"].astype(float)))
     read = at_risk.pivot_table(index="arm", columns="time", values="n_at_risk", aggfunc="first")
     implied = None
@@ -219,7 +259,7 @@ def _at_risk_table(at_risk: pd.DataFrame, ipd: pd.DataFrame | None) -> str:
     for arm in read.index:
         cells = [read.loc[arm].get(t, np.nan) for t in times]
         body.append(f"<tr><td class='l' rowspan='{2 if implied is not None else 1}'>{_e(arm)}</td>"
-                    "<td class='l'>read from figure</td>"
+                    f"<td class='l'>{_e(source)}</td>"
                     + "".join(f"<td>{_count(v)}</td>" for v in cells) + "</tr>")
         if implied is not None:
             other = [implied.loc[arm].get(t, np.nan) if arm in implied.index else np.nan for t in times]
