@@ -52,4 +52,5 @@ def digitize_command(figure, outdir, x_range, y_range, n_arms, page, panel, no_o
         click.echo(f"unsure: {d.message}", err=True)
     if result.unsure:
         click.echo(f"unsure: {len(result.doubts)} reason(s) to doubt this reading: check overlay.png "
-                   "before using the curves (\"unsure\": true in digitization.json).", err=True)
+                   "before using the curves (\"unsure\": true in digitization.json); correct it "
+                   f"with: kmipd review {outdir}", err=True)

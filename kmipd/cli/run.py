@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -69,13 +70,13 @@ def run_command(figure, reported, outdir, at_risk, names, curves, n_pairs, event
         )
     except RunStopped as stopped:  # say what was given and read, then the one-line error
         _echo_record(stopped.warnings, stopped.overrides, stopped.assumptions)
-        _echo_unsure(stopped.warnings)
+        _echo_unsure(stopped.warnings, outdir)
         raise
     _echo_record(result.warnings, result.overrides, result.assumptions)
     if result.validation is not None:
         click.echo(result.validation.format())
     click.echo(f"report: {result.report}")
-    _echo_unsure(result.warnings)
+    _echo_unsure(result.warnings, outdir)
     sys.exit(result.exit_code)
 
 
@@ -92,9 +93,13 @@ def _echo_record(warnings: dict[str, list[str]], overrides: list[str], assumptio
         click.echo(f"assumption: {line}", err=True)
 
 
-def _echo_unsure(warnings: dict[str, list[str]]) -> None:
-    """The digitizer's doubts: last and loud (the exit code is not changed)."""
+def _echo_unsure(warnings: dict[str, list[str]], outdir: str) -> None:
+    """The digitizer's doubts: last and loud (the exit code is not changed), with the way to
+    check and correct the reading."""
     from kmipd.pipeline import UNSURE
 
     for line in warnings.get(UNSURE, []):
         click.echo(f"unsure: {line}", err=True)
+    if warnings.get(UNSURE) and (Path(outdir) / "digitization.json").is_file():
+        click.echo(f"unsure: check the reading over the figure and correct it with: kmipd review {outdir}",
+                   err=True)

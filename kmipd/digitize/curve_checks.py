@@ -22,10 +22,13 @@ START_MIN = 0.9
 # --- curve ends against the number-at-risk table ---------------------------------------------
 #: An arm "ends early" when the table still counts at least this many patients at risk ...
 END_MIN_AT_RISK = 5
-#: ... at a time later than its last curve point by more than this fraction of the x axis span
-#: (a curve may legitimately stop a little before a table column: the last censoring falls
-#: between two columns, and tracing loses the last pixels under a censor mark or the box edge).
-END_GAP_FRACTION = 0.08
+#: ... at a time later than its last curve point by more than this fraction of the x axis span.
+#: Patients at risk at a column's time have been followed that long, so the curve reaches the
+#: column; tracing may lose its last pixels under a censor mark or the box edge.
+END_GAP_FRACTION = 0.03
+#: Where the table has nobody at risk, a curve may still fall this much later (the last events
+#: fall between two columns; the columns' times are rounded).
+LATE_FALL_FRACTION = 0.08
 #: A curve "drops to 0" when its last survival is below this.
 ZERO_SURVIVAL = 0.005
 #: A final drop to 0 is implausible when, by the table, at least this many patients were still at
@@ -55,6 +58,12 @@ MIN_TIED_FOR_FRACTION = 4
 #: Only drops larger than this (survival) are judged: smaller ones, in a steep stretch of a large
 #: trial, are many steps merged within a pixel and their "events at one moment" are overcounted.
 MIN_JUDGED_DROP = 0.1
+#: Without a table: a drop of at least :data:`LONE_DROP_MIN` that is more than
+#: :data:`LONE_DROP_RATIO` times every other drop of the curve is a jump between curves (a
+#: curve's drops are one event each, or a few: their sizes change slowly with the number at
+#: risk; a large, scheduled-assessment drop of a PFS curve stays within a few times the others).
+LONE_DROP_MIN = 0.15
+LONE_DROP_RATIO = 6.0
 #: Two arms "touch" where their survival differs by less than this; an arm that leaves and
 #: rejoins another arm more than :data:`MAX_CROSSINGS` times, by more than :data:`CROSS_SEPARATION`
 #: each time, hops between curves.
@@ -112,7 +121,7 @@ def check_curve_ends(arm: str, t: np.ndarray, s: np.ndarray, risk: tuple[np.ndar
         gone = times[n <= 0]
         if len(gone) and len(s) >= 2:
             falls = t[1:][np.diff(s) < -ZERO_SURVIVAL]
-            late_fall = falls[falls > gone[0] + END_GAP_FRACTION * span]
+            late_fall = falls[falls > gone[0] + LATE_FALL_FRACTION * span]
             if len(late_fall):
                 out.append(Doubt(arm, "ends_late", f"{arm}: the table has nobody at risk from "
                                                    f"{gone[0]:.3g} but the curve still falls at "
@@ -182,8 +191,16 @@ def check_curve_shape(arm: str, t: np.ndarray, s: np.ndarray,
     if rises > MAX_RISES:
         out.append(Doubt(arm, "rises", f"{arm}: the traced curve rises {rises} times by more than "
                                        f"{RISE_TOLERANCE:g}: the trace left its line (another curve?)."))
+    drop = level[:-1] - level[1:]
+    if risk is None and len(drop) >= 3:
+        i = int(np.argmax(drop))
+        others = np.delete(drop, i)
+        if drop[i] >= LONE_DROP_MIN and drop[i] > LONE_DROP_RATIO * max(others.max(), 1e-9) \
+                and level[i + 1] > ZERO_SURVIVAL:
+            out.append(Doubt(arm, "jump", f"{arm}: a drop of {drop[i]:.2f} at {t[i + 1]:.3g} is "
+                                          f"{drop[i] / max(others.max(), 1e-9):.0f} times any other "
+                                          "drop of the curve: the trace jumped between curves."))
     if risk is not None:
-        drop = level[:-1] - level[1:]
         for i in np.flatnonzero(drop > MIN_JUDGED_DROP):
             rel = drop[i] / max(level[i], 1e-9)
             events = rel * float(np.interp(t[i + 1], *risk))

@@ -359,3 +359,21 @@ def test_a_wide_saturated_colour_is_a_band_only_beside_a_thin_line_of_its_hue():
     colours = [ink((0, 58, 125)), ink((238, 9, 0)), ink((185, 11, 26))]
     classify_colours(labels, colours, 1.5)
     assert [c.kind for c in colours] == ["line", "line", "band"]
+
+
+def test_a_light_colour_at_full_strength_is_a_line_its_paper_mix_a_band():
+    # JCO's gold (L 75) crowded with marks survives the opening as a band does, but mixing a
+    # colour with the paper takes its chroma down: the same gold at 40% over white is the band
+    from kmipd.digitize.curves.colours import InkColour, classify_colours
+    from kmipd.digitize.curves.ink import to_lab
+
+    def ink(rgb):
+        return InkColour(np.array(rgb, float), to_lab(np.array([rgb], np.uint8))[0], True)
+
+    labels = np.full((120, 300), -1)
+    labels[10:22, 20:280] = 0  # the gold line under its crowded marks
+    labels[60:90, 20:280] = 1  # a wide area of gold mixed with the paper
+    gold = np.array([222, 180, 0])
+    colours = [ink(gold), ink(np.round(0.4 * gold + 0.6 * 255).astype(int))]
+    classify_colours(labels, colours, 1.5)
+    assert [c.kind for c in colours] == ["line", "band"]

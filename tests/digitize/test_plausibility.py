@@ -69,8 +69,11 @@ def test_an_arm_that_stops_while_the_table_counts_patients_is_flagged():
     risk = (np.array([0.0, 10, 20, 30, 40]), np.array([100.0, 70, 50, 30, 12]))
     got = check_curve_ends("Drug", np.array([0.0, 5, 18]), np.array([1.0, 0.8, 0.6]), risk, span=45)
     assert [d.code for d in got] == ["ends_early"] and "12 at risk at 40" in got[0].message
-    # the curve reaching the last column (or stopping just before it) is fine
-    assert check_curve_ends("Drug", np.array([0.0, 20, 38]), np.array([1.0, 0.7, 0.5]), risk, 45) == []
+    # the curve reaching the last column (or its trace stopping a pixel or two before it) is fine
+    assert check_curve_ends("Drug", np.array([0.0, 20, 39]), np.array([1.0, 0.7, 0.5]), risk, 45) == []
+    # but patients at risk at 40 were followed to 40: a curve ending at 37 was cut short
+    got = check_curve_ends("Drug", np.array([0.0, 20, 37]), np.array([1.0, 0.7, 0.5]), risk, 45)
+    assert [d.code for d in got] == ["ends_early"]
 
 
 def test_a_drop_to_zero_with_patients_at_risk_is_flagged():
@@ -110,6 +113,21 @@ def test_a_drop_larger_than_the_numbers_at_risk_allow_is_a_jump():
     # the same drop in a trial of 12 patients is 4 events: possible
     small = (np.array([0.0, 10, 20]), np.array([12.0, 8, 4]))
     assert check_curve_shape("A", t, np.array([1.0, 0.9, 0.6, 0.55]), small) == []
+
+
+def test_without_a_table_a_lone_large_drop_is_a_jump():
+    # a trace that follows another arm down in small steps, then falls 0.4 to its own line
+    t = np.linspace(0, 30, 31)
+    s = 1.0 - 0.01 * np.arange(31)
+    jumped = np.where(t >= 15, s - 0.4, s)
+    assert [d.code for d in check_curve_shape("A", t, jumped)] == ["jump"]
+    # the drops of a PFS curve at its scheduled scans (the first 16 times the others) are not:
+    # the next scans drop too
+    pfs = s - 0.16 * (t >= 2) - 0.1 * (t >= 4) - 0.06 * (t >= 6)
+    assert check_curve_shape("A", t, pfs) == []
+    # nor the few large steps of a small trial
+    few = np.array([1.0, 0.9, 0.8, 0.6, 0.4, 0.4])
+    assert check_curve_shape("A", np.arange(6.0), few) == []
 
 
 def test_arms_that_keep_meeting_hop_between_curves():
@@ -241,6 +259,7 @@ def test_the_cli_says_unsure_on_stderr_and_in_the_json(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     stderr = result.stderr if hasattr(result, "stderr") else result.output
     assert "unsure: the y axis labels were not read" in stderr
+    assert f"correct it with: kmipd review {out}" in stderr
     assert "UNSURE:" in result.stdout
     saved = json.loads((out / "digitization.json").read_text())
     assert saved["unsure"] is True and saved["doubts"][0]["code"] == "calibration"

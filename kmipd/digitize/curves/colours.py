@@ -37,6 +37,11 @@ _BAND_WIDE_SHARE = 0.35
 #: opening too, in its full colour (L 43-69, ggplot's teal the palest; chroma 140-190).
 _BAND_MIN_L = 72.0
 _BAND_MAX_CHROMA = 90.0
+#: ... but a light colour at full strength (yellow, gold, orange, cyan lines: L 75-91, chroma
+#: 180-255) is a line crowded with censor marks: mixing a colour with the paper, as a band
+#: does, takes its chroma down with it (a band opaque enough to keep this much would hide the
+#: curves).
+_BAND_PALE_MAX_CHROMA = 170.0
 #: A shade touches its stronger colour with at least this share of its pixels when it lies on
 #: that colour's mixing ray (an anti-aliased rim) ...
 _SHADE_TOUCH_ON_RAY = 0.7
@@ -225,7 +230,9 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
     for k, c in enumerate(colours):
         if c.kind == "empty" or not c.chromatic or wide[k] <= _BAND_WIDE_SHARE:
             continue
-        pale_or_dull = c.lab[0] >= _BAND_MIN_L or np.ptp(c.rgb) < _BAND_MAX_CHROMA
+        chroma = np.ptp(c.rgb)
+        pale_or_dull = ((c.lab[0] >= _BAND_MIN_L and chroma < _BAND_PALE_MAX_CHROMA)
+                        or chroma < _BAND_MAX_CHROMA)
         # a line of this hue elsewhere: this wide area of it is the line over its band
         hue_has_line = any(d.chromatic and d.kind != "empty" and wide[j] <= _BAND_WIDE_SHARE
                            and _hue_gap(c, d) < np.deg2rad(_ON_RAY_HUE_DEG)
