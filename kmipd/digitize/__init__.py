@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kmipd.digitize.arm_count import arms_the_table_asks_for, unlisted_arms_dropped
 from kmipd.digitize.curves.vector import page_arms, snap_arms
 from kmipd.digitize.data_units import (  # noqa: F401 - public here too
     WHOLE_UNIT_SNAP_PX,
@@ -40,7 +41,7 @@ from kmipd.digitize.image.vector import RASTER, RASTER_PDF, VectorPage, read_vec
 from kmipd.digitize.legend.read import LegendReading, read_legend_reading
 from kmipd.digitize.legend.vector import names_by_drawn_keys
 from kmipd.digitize.overlay import draw_overlay
-from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, PlotBox
+from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, Doubt, PlotBox
 from kmipd.digitize.table.read import read_at_risk_table
 from kmipd.digitize.text.page_text import page_text, page_words
 from kmipd.errors import KmipdError, NotKaplanMeierError, internal_error
@@ -142,7 +143,32 @@ def _short_reason(message: str) -> str:
 
 def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str, vector: VectorPage | None,
                x_range, y_range, n_arms, overlay: bool, warnings: list[str]) -> Digitization:
-    """:func:`digitize` on plot ``panel`` of the plots found in the image."""
+    """:func:`digitize` on plot ``panel`` of the plots found in the image; traced again for as
+    many arms as the at-risk table has rows when it asks for the lines the tracing left out
+    (:func:`kmipd.digitize.arm_count.arms_the_table_asks_for`)."""
+    args = (image, boxes, panel, source, vector, x_range, y_range)
+    dig, table_rows = _read_plot_once(*args, n_arms, overlay, list(warnings))
+    wanted = None if n_arms is not None else arms_the_table_asks_for(len(dig.arms), table_rows,
+                                                                      list(dig.warnings))
+    if wanted is None:
+        return dig
+    note = (f"traced again for {wanted} arms: the at-risk table has {wanted} rows and curve-like "
+            f"lines were left out of the first {len(dig.arms)}; give the number of arms "
+            "(--arms N, n_arms= in Python) if that is wrong")
+    again, _ = _read_plot_once(*args, wanted, overlay, [*warnings, note])
+    if len(again.arms) != wanted:
+        return dig
+    # the added arms are lines the tracing doubted: most often traced in part (measured on
+    # random figures, 9 of 10 such readings were off somewhere)
+    return replace(again, doubts=(*again.doubts, Doubt(None, "arm_count", f"{note}: check the added arm "
+                                                                           "in the overlay.")))
+
+
+def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
+                    vector: VectorPage | None, x_range, y_range, n_arms, overlay: bool,
+                    warnings: list[str]) -> tuple[Digitization, int | None]:
+    """One reading of plot ``panel``, and the number of rows of its at-risk table (None: no
+    table)."""
     from kmipd.digitize.frame.panels import panel_words, shared_words
 
     box = pick_panel(boxes, panel)
@@ -212,7 +238,7 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
         legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture, doubts=doubts,
         content=RASTER if vector is None else vector.content,
-    )
+    ), table_rows
 
 
 def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
@@ -353,34 +379,6 @@ def _read_at_risk(image, box, mapping, arms, words, legend, warnings: list[str])
     warnings += [w for w in reading.warnings if not w.startswith("no number-at-risk table")]
     rows = len(reading.row_labels) if reading.table is not None else None
     return reading.table, list(reading.flags), rows, reading.arm_names
-
-
-def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings: list[str]
-                          ) -> tuple[list[ArmTrace], LegendReading, int]:
-    """The arms without the traced lines a complete keyed legend does not list.
-
-    When the legend's keyed entries all name traced arms and more lines were traced, the others
-    are most likely not arms: a piece of a curve in a paler shade, a confidence limit, a rule.
-    A legend of one entry is not taken as complete (more likely read in part).
-
-    Returns
-    -------
-    arms, legend
-        The arms kept and their legend reading.
-    left_out : int
-        The lines left out. Each stays a doubt
-        (:func:`kmipd.digitize.plausibility.check_arm_count`): a legend entry whose key was
-        missed too (a pale yellow key) leaves a real arm unlisted, and a line left out may be a
-        piece of an arm kept.
-    """
-    named = [i for i, n in enumerate(legend.names) if n]
-    if legend.keyed_entries < 2 or len(named) != legend.keyed_entries or len(named) >= len(arms):
-        return arms, legend, 0
-    warnings.append(f"{len(arms) - len(named)} traced line(s) the legend does not list were left out "
-                    f"(its {len(named)} entries name the other lines); give the number of arms "
-                    "(--arms N, n_arms= in Python) if the figure has more")
-    return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),
-            len(arms) - len(named))
 
 
 def name_arms(arms: list[ArmTrace], legend: list[str], mapping: AxisMapping) -> list[ArmTrace]:

@@ -63,6 +63,11 @@ MIN_JUDGED_DROP = 0.1
 #: curve's drops are one event each, or a few: their sizes change slowly with the number at
 #: risk; a large, scheduled-assessment drop of a PFS curve stays within a few times the others).
 LONE_DROP_MIN = 0.15
+#: Drops closer together than this share of the time axis are one drop (a vertical traced over
+#: a few pixel columns).
+DROP_WINDOW = 0.008
+#: ... when their sum is this many times the fall just before and just after them.
+STAND_OUT = 2.0
 LONE_DROP_RATIO = 6.0
 #: Two arms "touch" where their survival differs by less than this; an arm that leaves and
 #: rejoins another arm more than :data:`MAX_CROSSINGS` times, by more than :data:`CROSS_SEPARATION`
@@ -201,8 +206,12 @@ def check_curve_shape(arm: str, t: np.ndarray, s: np.ndarray,
                                           f"{drop[i] / max(others.max(), 1e-9):.0f} times any other "
                                           "drop of the curve: the trace jumped between curves."))
     if risk is not None:
+        # a vertical drawn over two or three pixel columns is traced as several smaller drops
+        start, drop = _merged_drops(t, level)
         for i in np.flatnonzero(drop > MIN_JUDGED_DROP):
-            rel = drop[i] / max(level[i], 1e-9)
+            if start[i] < i and not _stands_out(t, level, start[i], i):
+                continue  # several steps of a steep stretch, not one vertical
+            rel = drop[i] / max(level[start[i]], 1e-9)
             events = rel * float(np.interp(t[i + 1], *risk))
             if events > MAX_TIED_EVENTS or (rel > MAX_TIED_FRACTION and events >= MIN_TIED_FOR_FRACTION):
                 out.append(Doubt(arm, "jump", f"{arm}: a drop of {drop[i]:.2f} at {t[i + 1]:.3g} would be "
@@ -210,6 +219,26 @@ def check_curve_shape(arm: str, t: np.ndarray, s: np.ndarray,
                                               "at risk): the trace jumped between curves."))
                 break
     return out
+
+
+def _merged_drops(t: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's drop, summed with the drops just before it within :data:`DROP_WINDOW` of
+    the time axis: ``(index of the level the drop starts from, drop)`` for each step ``i`` (from
+    point ``i`` to ``i + 1``)."""
+    window = DROP_WINDOW * max(float(t[-1] - t[0]), 1e-12)
+    start = np.searchsorted(t, t[1:] - window, side="left")
+    start = np.minimum(start, np.arange(len(t) - 1))
+    return start, level[start] - level[1:]
+
+
+def _stands_out(t: np.ndarray, level: np.ndarray, first: int, i: int) -> bool:
+    """Does the fall from point ``first`` to ``i + 1`` stand out from the curve's fall over as
+    long a stretch just before and just after it (a vertical, not a steep stretch)?"""
+    span = max(float(t[i + 1] - t[first]), DROP_WINDOW * float(t[-1] - t[0]))
+    fall = level[first] - level[i + 1]
+    before = level[np.searchsorted(t, t[first] - span, side="left")] - level[first]
+    after = level[i + 1] - level[min(np.searchsorted(t, t[i + 1] + span, side="right"), len(t)) - 1]
+    return fall > STAND_OUT * max(before, after, 0.0)
 
 
 def check_hops(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[Doubt]:

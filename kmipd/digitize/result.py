@@ -96,6 +96,9 @@ class ArmTrace:
     censor_px: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     confidence: float = 1.0
     name: str = ""
+    #: Share of the line's clear stretches left blank by its dash pattern (0 solid, more for
+    #: dashes, most for dots); NaN when not measured. Ranks black arms against their legend keys.
+    gap_share: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,8 @@ def guyot(
         Times of censor marks read from the figure; used as censoring times where they fall.
     refine : bool
         Move each interval's censorings to where the step heights put them
-        (:mod:`kmipd.reconstruct.refine`); False gives the published algorithm.
+        (:mod:`kmipd.reconstruct.refine`), and keep the curve's last drop from taking a crowd
+        (:func:`_few_at_the_final_drop`); False gives the published algorithm.
     noise_sd : float
         Digitization noise in survival units, for the refinement's weights.
 
@@ -231,7 +232,9 @@ def guyot(
     arm.place_censoring(i, lo, hi, n_censor)
     arm.run(lo, hi, int(n_risk[i]), last_i[i], first=(n_int == 1))
     if emptied and n_int > 1 and total_events is None:
-        _empty_by_the_end(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_censor)
+        n_censor = _empty_by_the_end(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_censor)
+    if total_events is None and refine:
+        _few_at_the_final_drop(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_censor, n_int == 1)
 
     if total_events is not None:
         _fit_total_events(arm, i, lo, hi, int(n_risk[i]), last_i[i], n_int, int(total_events), n_censor, notes)
@@ -292,7 +295,7 @@ _LATE_MARKS = 0.8
 
 
 def _empty_by_the_end(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int,
-                      n_censor: int) -> None:
+                      n_censor: int) -> int:
     """Spread the last interval's censoring so that nobody is left at the curve's end.
 
     The table counts no one at risk after the curve's end: those at risk at its last count
@@ -307,16 +310,69 @@ def _empty_by_the_end(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: i
     span = arm.t[hi] - arm.t[lo]
     marks = np.zeros(0) if arm.marks is None else arm.marks[(arm.marks >= arm.t[lo]) & (arm.marks <= arm.t[hi])]
     if marks.size < _MIN_SPREAD_MARKS or np.median(marks) > arm.t[lo] + _LATE_MARKS * span:
-        return  # no marks, or marks at the end: the follow-up may have ended together there
+        return n_censor  # no marks, or marks at the end: the follow-up may have ended together
+    # the last point keeps one patient (its event, or the last censoring) at the end
+    return _censor_until(arm, i, lo, hi, n_start, last, n_censor, keep=1, first=False)
+
+
+#: A curve's last drop is a crowd kept at risk too long when it holds more than this many
+#: events and ...
+_CROWD_MIN = 4
+#: ... more than this many times the largest other drop of its interval.
+_CROWD_RATIO = 3
+
+
+def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int,
+                           n_censor: int, first: bool) -> None:
+    """The curve's last drop takes a few patients, not a crowd: raise the last interval's
+    censoring until that drop holds no more events than the largest other drop of the interval
+    (at least one), when it holds far more.
+
+    Guyot's rule keeps at risk whoever the censoring rate of the earlier intervals leaves there,
+    and the last drop then takes its share of them all: a drop to 0 took 38 events at one time
+    where one patient had an event and the rest had been censored along the way. Events of a
+    continuous time are rarely tied, and the last drop of a curve is where the fewest are at
+    risk: a last drop holding more events than any other says too many were kept at risk.
+    """
+    drops = lo + 1 + np.flatnonzero(arm.d[lo + 1:hi + 1] > 0)
+    if drops.size == 0:
+        return
+    k = int(drops[-1])
+    keep = max(1, int(arm.d[drops[:-1]].max()) if drops.size > 1 else 1)
+    if arm.d[k] <= max(_CROWD_MIN, _CROWD_RATIO * keep):
+        return  # ties of a coarse time scale (4 events in week 52, 1-2 in the weeks before)
+    low, high = n_censor, n_censor
+    while arm.d[k] > keep and high < n_start:  # double the censoring until the drop is small
+        low, high = high, min(n_start, max(2 * high, high + 1))
+        arm.place_censoring(i, lo, hi, high)
+        arm.run(lo, hi, n_start, last, first=first)
+    if arm.d[k] > keep:  # even with everyone censored along the way: leave Guyot's reading
+        arm.place_censoring(i, lo, hi, n_censor)
+        arm.run(lo, hi, n_start, last, first=first)
+        return
+    while high - low > 1:  # the least censoring that makes the last drop small
+        mid = (low + high) // 2
+        arm.place_censoring(i, lo, hi, mid)
+        arm.run(lo, hi, n_start, last, first=first)
+        low, high = (low, mid) if arm.d[k] <= keep else (mid, high)
+    arm.place_censoring(i, lo, hi, high)
+    arm.run(lo, hi, n_start, last, first=first)
+
+
+def _censor_until(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int, n_censor: int,
+                  keep: int, first: bool) -> int:
+    """Raise the last interval's censoring until ``keep`` patients are left at its end, a fixed
+    point: fewer at risk late on means the same drops hold fewer events, which leaves more to
+    censor. Returns the censoring count."""
     for _ in range(_MAX_ITER):
         events = int(arm.d[lo + 1 : hi + 1].sum())
-        # the last point keeps one patient (its event, or the last censoring) at the end
-        wanted = max(n_censor, n_start - events - 1)
+        wanted = max(n_censor, n_start - events - keep)
         if wanted == n_censor:
             break
         n_censor = wanted
         arm.place_censoring(i, lo, hi, n_censor)
-        arm.run(lo, hi, n_start, last, first=False)
+        arm.run(lo, hi, n_start, last, first=first)
+    return n_censor
 
 
 def _fit_total_events(arm: _Arm, i, lo, hi, n_start, last, n_int, total, n_censor, notes) -> None:

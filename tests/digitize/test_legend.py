@@ -4,6 +4,7 @@ entries matched to arms by their key, else by order; names from the risk table's
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -13,9 +14,10 @@ from test_table import R_FIGURES, load_rgb, ocr_figure
 from kmipd.digitize.legend.entries import x_axis_title
 from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.match.keys import line_sample, swallowed_key, text_start
+from kmipd.digitize.match.keys import find_key, line_sample, swallowed_key, text_start
 from kmipd.digitize.match.pairing import (
     assign_items,
+    by_dash,
     clean_name,
     match_to_arms,
     name_similarity,
@@ -83,6 +85,43 @@ def test_line_sample_finds_colour_and_style(style):
     assert found == style
 
 
+def _patterned_key(on: int, off: int) -> np.ndarray:
+    """A black key of ``on`` pixels inked, ``off`` blank, from x = 60 to 110 at y = 30."""
+    img = np.full((60, 300, 3), 255, np.uint8)
+    for x in range(60, 110, on + off):
+        cv2.line(img, (x, 30), (min(x + on - 1, 110), 30), (0, 0, 0), 2)
+    return img
+
+
+def test_key_fill_ranks_solid_dashed_and_dotted_keys():
+    fills = [find_key(_patterned_key(on, off), 120, 30, 20).fill
+             for on, off in ((60, 0), (9, 4), (2, 4))]
+    assert fills[0] > 0.95 and fills[0] > fills[1] + 0.15 > fills[2] + 0.3
+
+
+def test_a_letter_stroke_in_the_text_box_is_not_part_of_the_key():
+    # a "G" has a bar at mid height: within the word's box, further from the key than its
+    # dashes are apart, it must not stretch the key (read then as dashed, its fill too low)
+    img = _patterned_key(60, 0)
+    cv2.line(img, (118, 30), (125, 30), (0, 0, 0), 2)
+    key = find_key(img, 117, 30, 20)
+    assert key.style == "solid" and key.fill > 0.95 and key.x_right <= 112
+
+
+def test_keys_go_to_black_arms_by_how_open_their_patterns_are():
+    # style names misread ("dotted" for dashed, "solid" for a blurred dash pattern), the
+    # order of openness holds: the fullest key to the solid curve, the emptiest to the dots
+    arms = [replace(arm((0, 0, 0), "solid"), gap_share=0.0),
+            replace(arm((0, 0, 0), "dotted"), gap_share=0.14),
+            replace(arm((0, 0, 0), "dotted"), gap_share=0.08)]
+    assert by_dash([0.97, 0.91, 0.57], arms) == [0, 2, 1]
+    # arms of one solid style, or keys alike, tell nothing
+    flat = [replace(a, gap_share=0.01) for a in arms]
+    assert by_dash([0.97, 0.91, 0.57], flat) is None
+    assert by_dash([0.97, 0.96, 0.95], arms) is None
+    assert by_dash([0.97, float("nan"), 0.57], arms) is None
+
+
 def test_text_alone_is_not_a_key():
     img = np.full((60, 300, 3), 255, np.uint8)
     cv2.putText(img, "Strata Arm", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
@@ -141,7 +180,7 @@ def test_key_swallowed_by_the_ocr_box_is_found_before_the_letters():
     word = OcrWord("—Arm", 0.9, 58, 12, 170, 46)  # the box starts at the key, not the text
     start = text_start(img, word)
     assert 110 <= start <= 124
-    colour, style, end = swallowed_key(img, word, word.height)
+    colour, style, end, _ = swallowed_key(img, word, word.height)
     assert np.abs(np.subtract(colour, (40, 40, 220))).max() < 40 and style == "solid"
     assert end <= start
     assert swallowed_key(img, OcrWord("Arm", 0.9, 118, 12, 170, 46), 34) is None
@@ -154,7 +193,7 @@ def test_key_with_a_censor_mark_swallowed_by_the_ocr_box_is_found_before_the_let
     word = OcrWord("Arm", 0.9, 58, 12, 170, 46)
     start = text_start(img, word)
     assert 110 <= start <= 124
-    colour, style, end = swallowed_key(img, word, word.height)
+    colour, style, end, _ = swallowed_key(img, word, word.height)
     assert np.abs(np.subtract(colour, (200, 160, 20))).max() < 40 and end <= start
 
 

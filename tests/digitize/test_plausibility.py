@@ -115,6 +115,18 @@ def test_a_drop_larger_than_the_numbers_at_risk_allow_is_a_jump():
     assert check_curve_shape("A", t, np.array([1.0, 0.9, 0.6, 0.55]), small) == []
 
 
+def test_a_jump_traced_over_a_few_pixel_columns_is_one_drop():
+    # a trace that falls 0.16 onto another curve's line in three columns: three drops of ~0.05,
+    # each possible, together 29 of 165 at risk at one moment
+    t = np.array([0.0, 4.0, 8.0, 11.51, 11.63, 11.74, 20.0, 40.0])
+    s = np.array([1.0, 0.95, 0.91, 0.876, 0.822, 0.768, 0.74, 0.67])
+    risk = (np.array([0.0, 12, 24, 36]), np.array([230.0, 165, 106, 41]))
+    assert [d.code for d in check_curve_shape("A", t, s, risk)] == ["jump"]
+    # the same fall spread over a month is many steps of a steep stretch
+    spread = np.array([0.0, 4.0, 8.0, 11.5, 13.5, 15.5, 20.0, 40.0])
+    assert check_curve_shape("A", spread, s, risk) == []
+
+
 def test_without_a_table_a_lone_large_drop_is_a_jump():
     # a trace that follows another arm down in small steps, then falls 0.4 to its own line
     t = np.linspace(0, 30, 31)
@@ -297,3 +309,19 @@ def test_arms_stay_unless_the_legend_lists_exactly_the_others(names, entries):
     arms = [_line((0, 0, 0)) for _ in names]
     kept, legend, n = unlisted_arms_dropped(arms, LegendReading(names, entries), [])
     assert len(kept) == len(names) and legend.names == names and n == 0
+
+
+@pytest.mark.parametrize("found, rows, warned, wanted", [
+    (1, 2, True, 2),  # a dashed black arm taken for a confidence limit: the table's 2 rows
+    (2, 4, True, 4),
+    (2, 2, True, None),  # as many rows as arms
+    (2, 3, False, None),  # no line left out: a row left over is more likely misread
+    (2, None, True, None),  # no table
+    (1, 9, True, None),  # more rows than any figure has arms: not all rows are arms
+])
+def test_a_table_with_more_rows_asks_for_the_lines_left_out(found, rows, warned, wanted):
+    from kmipd.digitize.arm_count import arms_the_table_asks_for
+    from kmipd.digitize.curves.arm_choice import MORE_LINES
+
+    warnings = [f"1 {MORE_LINES}; give the number of arms"] if warned else ["x axis: fine"]
+    assert arms_the_table_asks_for(found, rows, warnings) == wanted

@@ -133,24 +133,43 @@ def test_which_row_labels_can_name_an_arm(label, name):
     assert _label_as_name(label) == name
 
 
-def test_rows_keyed_by_line_samples_go_to_the_arm_of_their_line_style():
-    # black arms told apart by dash pattern, no names; each row starts with a sample of its
-    # arm's line: the key's style places the row (the arms listed in the other order)
+SOLID_COUNTS, DASHED_COUNTS = [150, 120, 81, 40], [148, 101, 60, 22]
+
+
+def _table_keyed_by_line_samples(arms: list[ArmTrace], dashed_first: bool):
+    """A two-row table without names whose rows start with a black line sample, solid or dashed;
+    read for ``arms`` (time -> count per arm)."""
     import cv2
 
     ticks = [0, 10, 20, 30]
     box, mapping, px = flat_axes(ticks, left=200, right=700)
     img = np.full((200, 760, 3), 255, np.uint8)
-    solid, dashed = [150, 120, 81, 40], [148, 101, 60, 22]
+    rows = [DASHED_COUNTS, SOLID_COUNTS] if dashed_first else [SOLID_COUNTS, DASHED_COUNTS]
     items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
-    items += [(str(n), x, 120) for n, x in zip(solid, px)] + [(str(n), x, 150) for n, x in zip(dashed, px)]
+    items += [(str(n), x, 120) for n, x in zip(rows[0], px)] + [(str(n), x, 150) for n, x in zip(rows[1], px)]
     words = draw(img, items)
-    cv2.line(img, (120, 115), (170, 115), (0, 0, 0), 2)  # the solid key
-    for x in range(120, 170, 12):  # the dashed key
-        cv2.line(img, (x, 145), (x + 6, 145), (0, 0, 0), 2)
+    solid_y, dashed_y = (145, 115) if dashed_first else (115, 145)
+    cv2.line(img, (120, solid_y), (170, solid_y), (0, 0, 0), 2)
+    for x in range(120, 170, 12):
+        cv2.line(img, (x, dashed_y), (x + 6, dashed_y), (0, 0, 0), 2)
+    reading = read_at_risk_table(img, box, mapping, arms, words, names=["", ""])
+    return reading, reading.table.pivot(index="time", columns="arm", values="n_at_risk")
+
+
+def test_rows_keyed_by_line_samples_go_to_the_arm_of_their_line_style():
+    # black arms told apart by dash pattern, no names; each row starts with a sample of its
+    # arm's line: the key's style places the row (the arms listed in the other order)
     arms = [ArmTrace((0, 0, 0), "dashed", np.zeros((0, 2)), name="arm1"),
             ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name="arm2")]
-    reading = read_at_risk_table(img, box, mapping, arms, words, names=["", ""])
-    got = reading.table.pivot(index="time", columns="arm", values="n_at_risk")
-    assert got["arm1"].tolist() == dashed and got["arm2"].tolist() == solid
+    reading, got = _table_keyed_by_line_samples(arms, dashed_first=False)
+    assert got["arm1"].tolist() == DASHED_COUNTS and got["arm2"].tolist() == SOLID_COUNTS
     assert check_table_disputes(reading.flags) == []
+
+
+def test_rows_keyed_by_line_samples_follow_the_order_of_openness_when_style_names_differ():
+    # the curves' styles were misnamed ("dotted" for a dashed curve crowded with censor ticks):
+    # the keys' style names match no arm, the order of their fills still places the rows
+    arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name="arm1", gap_share=0.01),
+            ArmTrace((0, 0, 0), "dotted", np.zeros((0, 2)), name="arm2", gap_share=0.3)]
+    _, got = _table_keyed_by_line_samples(arms, dashed_first=True)
+    assert got["arm1"].tolist() == SOLID_COUNTS and got["arm2"].tolist() == DASHED_COUNTS

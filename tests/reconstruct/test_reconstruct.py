@@ -377,3 +377,26 @@ def test_last_interval_censoring_spreads_when_the_table_empties_after_the_curve(
             assert abs(result.n_events - int(arm["event"].sum())) <= max(2, 0.02 * arm["event"].sum())
             checked += 1
     assert checked >= 3
+
+
+def test_a_last_drop_to_zero_is_not_a_crowd_kept_at_risk():
+    # waltons (fly lifespans, barely censored) under a study design: entry over 10 days,
+    # follow-up ends at day 60, so all censoring falls late and none before the last count; the
+    # longest follower has an event and the curve ends in a drop to 0. Carrying on the earlier
+    # (zero) censoring rate kept ~120 at risk until that drop (127 events for 47); the last drop
+    # takes a few, the rest were censored along the way.
+    ipd = load_ipd("waltons").copy()
+    entry = np.random.default_rng(1).uniform(0, 10, len(ipd))
+    stop = 60.0 - entry
+    ipd["event"] = ((ipd["time"] <= stop) & (ipd["event"] == 1)).astype(int)
+    ipd["time"] = np.minimum(ipd["time"], stop)
+    for _, g in ipd.groupby("arm"):
+        ipd.loc[g["time"].idxmax(), "event"] = 1
+    curves, _ = exact_digitization(ipd)
+    ticks = np.arange(0.0, 61.0, 20.0)
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": ticks, "n_at_risk": at_risk_counts(g["time"], ticks)})
+                       for arm, g in ipd.groupby("arm")], ignore_index=True)
+    rebuilt = reconstruct(curves, at_risk=table).ipd
+    for arm, g in ipd.groupby("arm"):
+        got = rebuilt[rebuilt["arm"] == arm]
+        assert abs(got["event"].sum() - g["event"].sum()) <= 0.2 * g["event"].sum()

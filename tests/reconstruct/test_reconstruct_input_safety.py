@@ -389,7 +389,8 @@ def test_digitize_hints_name_the_flag_and_the_python_argument():
     cal = calibrate(None, box, [], x_ticks=np.array([100.0, 400.0, 700.0]))
     text = " ".join(cal.warnings)
     assert "--x-range A B (x_range= in Python" in text and "--y-range A B (y_range= in Python)" in text
-    source = (PACKAGE / "digitize" / "curves" / "arm_choice.py").read_text() + (PACKAGE / "digitize" / "__init__.py").read_text()
+    source = "".join((PACKAGE / "digitize" / f).read_text()
+                     for f in ("curves/arm_choice.py", "__init__.py", "arm_count.py"))
     assert "pass n_arms" not in source and "give --arms" not in source
     # every hint to give the arm count names both the flag and the Python argument
     assert source.count("--arms N") == source.count("--arms N, n_arms= in Python") >= 2

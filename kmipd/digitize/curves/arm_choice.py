@@ -12,6 +12,8 @@ import numpy as np
 
 from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
 
+#: What the warning about curve-like lines left out says (after their count).
+MORE_LINES = "more curve-like line(s) not taken as arms"
 #: A curve of another colour is an arm's rim rather than an arm of its own when it runs along
 #: the arm on this share of its visible columns, covering less than this share of what the arm
 #: covers.
@@ -196,7 +198,7 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     else:
         near = [c for c in doubtful if c.coverage >= MIN_COVER]
         if near:
-            warnings.append(f"{len(near)} more curve-like line(s) not taken as arms; "
+            warnings.append(f"{len(near)} {MORE_LINES}; "
                             "give the number of arms (--arms N, n_arms= in Python) if the figure has more")
         if len(accepted) > 6:
             accepted = accepted[:6]

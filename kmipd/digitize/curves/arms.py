@@ -247,7 +247,8 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         steps = steps + np.array(offset, float)
         marks = marks + np.array(offset, float) if len(marks) else marks
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
-                            steps_px=steps, censor_px=marks, confidence=c.confidence))
+                            steps_px=steps, censor_px=marks, confidence=c.confidence,
+                            gap_share=c.gap_share))
     out.sort(key=lambda a: (a.steps_px[0, 1] if len(a.steps_px) else np.inf))
     return out
 

@@ -58,6 +58,7 @@ class Candidate:
     width: float
     runs: Runs
     style: str = "solid"
+    gap_share: float = 0.0  # share of its clear stretches left blank by its dash pattern
     coverage: float = 0.0
     confidence: float = 1.0
     notes: list[str] = field(default_factory=list)
@@ -138,7 +139,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         for o in out:
             if o is not c:
                 busy |= np.abs(level_at(o, xs) - c.y) <= 2 * c.width + 2
-        c.style = line_style(c, cs, busy)
+        c.style, c.gap_share = line_style(c, cs, busy), gap_share(c, cs, busy)
     return out
 
 
@@ -186,26 +187,28 @@ def _sample_colour(region: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray) 
     return np.median(darkest, axis=0)
 
 
-def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> str:
-    """'solid', 'dashed' or 'dotted' from the pattern of short empty gaps along the curve.
+def _pattern_gaps(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The curve's dash lengths, the lengths of its real dash gaps, and the clear span they lie
+    in; None when the curve is too short to tell.
 
     Gaps with ink at the curve's level (censor ticks, drops) and long gaps (hidden under
     another curve) say nothing about the style and are skipped.
     """
     vis = c.visible
     if vis.sum() < 10:
-        return "solid"
+        return None
     d = np.diff(np.r_[0, vis.astype(np.int8), 0])
     starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     dashes = ends - starts
     g0, g1 = ends[:-1], starts[1:]
     if len(g0) == 0:
-        return "solid"
+        return dashes, np.zeros(0, int), len(vis)
     glen = g1 - g0
     # (untangling may leave a visible column without a level: interpolate over the known ones)
     known = vis & np.isfinite(c.y)
     if known.sum() < 2 or not np.isfinite(c.width):
-        return "solid"
+        return None
     lvl = np.interp((g0 + g1) / 2.0, np.flatnonzero(known), c.y[known])
     r0 = np.clip(np.round(lvl - c.width / 2), 0, mask_cs.shape[0] - 1).astype(int)
     r1 = np.clip(np.round(lvl + c.width / 2) + 1, 0, mask_cs.shape[0] - 1).astype(int)
@@ -216,9 +219,25 @@ def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None
     if busy is not None:
         real &= ~busy[(g0 + g1) // 2]
         span = max(int((~busy).sum()), 1)
+    return dashes, glen[real], span
+
+
+def gap_share(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> float:
+    """Share of the curve's clear stretches left blank by its dash pattern: 0 for a solid line,
+    more for dashes, most for dots (:func:`line_style` without thresholds, to rank curves)."""
+    got = _pattern_gaps(c, mask_cs, busy)
+    return 0.0 if got is None else float(got[1].sum() / got[2])
+
+
+def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> str:
+    """'solid', 'dashed' or 'dotted' from the pattern of short empty gaps along the curve."""
+    got = _pattern_gaps(c, mask_cs, busy)
+    if got is None:
+        return "solid"
+    dashes, gaps, span = got
     # colour figures rarely dash their arms: ask for more evidence there
     need, share = (8, 0.12) if c.chromatic else (3, 0.06)
-    if real.sum() < need or glen[real].sum() / span < share:
+    if len(gaps) < need or gaps.sum() / span < share:
         return "solid"
     # dashes cut by censor ticks are short, but some stay whole: look at the longer ones
     return "dotted" if np.percentile(dashes, 75) <= 2 * c.width + 1 else "dashed"

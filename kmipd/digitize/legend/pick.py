@@ -4,9 +4,8 @@ their darkness."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
-from kmipd.digitize.match.pairing import arms_distinct_by_colour, colour_distance, runner_up
+from kmipd.digitize.match.pairing import arms_distinct_by_colour, clear_assignment, colour_distance
 from kmipd.digitize.result import ArmTrace
 from kmipd.digitize.text.ocr import OcrWord
 
@@ -29,13 +28,7 @@ def by_grey(colours: list, arms: list[ArmTrace]) -> list[int] | None:
                 for i in range(len(greys)) for j in range(i + 1, len(greys))):
         return None
     cost = np.array([[colour_distance(c, g) for g in greys] for c in colours])
-    rows, cols = linear_sum_assignment(cost)
-    if runner_up(cost, rows, cols) - cost[rows, cols].sum() < GREY_KEY_MARGIN:
-        return None
-    out = [0] * len(colours)
-    for r, c in zip(rows, cols):
-        out[r] = int(c)
-    return out
+    return clear_assignment(cost, GREY_KEY_MARGIN)
 
 
 def aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:

@@ -31,9 +31,10 @@ from kmipd.digitize.legend.entries import (
 from kmipd.digitize.legend.pick import aligned, by_grey, keyed_legend_size, pick_legend
 from kmipd.digitize.legend.table import names_from_table
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
-from kmipd.digitize.match.keys import find_key, swallowed_key
+from kmipd.digitize.match.keys import Key, find_key, swallowed_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
+    by_dash,
     chroma,
     clean_name,
     colour_distance,
@@ -121,7 +122,7 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     """
     if not arms:
         return LegendReading([])
-    found = []  # (text, colour, style, has_key, reading order, words)
+    found = []  # (text, colour, style, has_key, reading order, words, key's fill)
     seen = set()
     title = x_axis_title(words, box)  # never a name, whatever ink lies beside it
     entries = _split_at_keys(image, legend_entries([w for w in words if id(w) not in title]))
@@ -137,12 +138,12 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
             if orphan is not None:
                 orphans.append((*orphan, k, entry))
             continue
-        text, colour, style, has_key, score = got
+        text, colour, style, has_key, score, fill = got
         norm = normalise_label(text)
         if norm in seen:
             continue
         seen.add(norm)
-        found.append((_spelling(text, score, labels), colour, style, has_key, k, entry))
+        found.append((_spelling(text, score, labels), colour, style, has_key, k, entry, fill))
     names = _legend_names(found, arms) if found else [""] * len(arms)
     if names.count("") == 1 and len(found) == len(arms) - 1:
         names = _one_left(names, found, entries, box, labels)
@@ -255,9 +256,10 @@ def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str]
 
 
 def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[list[OcrWord]],
-           entry: list[OcrWord]) -> tuple[str, tuple | None, str, bool, float] | None:
-    """One legend entry read: ``(text, colour, line style, has a key, score)``, or None when the
-    words are not a legend entry (a title, statistics, an axis label, curve ink read as text)."""
+           entry: list[OcrWord]) -> tuple[str, tuple | None, str, bool, float, float] | None:
+    """One legend entry read: ``(text, colour, line style, has a key, score, key's fill)``, or
+    None when the words are not a legend entry (a title, statistics, an axis label, curve ink
+    read as text)."""
     got = _name_words(entry, box)
     if got is None:
         return None
@@ -284,7 +286,7 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
     has_key = key is not None
     if _NO.match(text) and not has_key:
         return None
-    colour, style, key_end = key if key else (None, "", first.x0)
+    colour, style, key_end, fill = key if key else (None, "", first.x0, float("nan"))
     ink = ink_colour(image, entry[0].x0, entry[0].y0, entry[-1].x1, entry[-1].y1) \
         if not has_key or coloured else None
     if not has_key:
@@ -301,7 +303,7 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         text, score = (clean_name(got[0]), got[1]) if got else (text, score)
     if score < 0.6 or not text:
         return None  # censor ticks or a curve read as letters ("HItH"), not a name
-    return capital_i(text), colour, style, has_key, score
+    return capital_i(text), colour, style, has_key, score, fill
 
 
 def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
@@ -320,7 +322,7 @@ def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
 
 
 def _find_entry_key(image: np.ndarray, entries: list[list[OcrWord]], first: OcrWord,
-                    h: float, accept=None) -> tuple[tuple, str, float] | None:
+                    h: float, accept=None) -> Key | None:
     """The key left of an entry's first word, also when the OCR box swallowed it.
 
     ``accept(key)`` may turn a key down: then the next place is looked at (a "key" swallowed in
@@ -367,7 +369,8 @@ def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
         if len(by_style) == len(arms) and set(styles) == set(by_style):
             assign = [by_style[s] for s in styles]
         elif all(f[3] for f in found):
-            assign = by_grey([f[1] for f in found], arms) or assign
+            assign = by_dash([f[6] for f in found], arms) or \
+                by_grey([f[1] for f in found], arms) or assign
     names = [""] * len(arms)
     for t, a in zip(texts, assign):
         if a is not None and not names[a]:

@@ -5,6 +5,7 @@ colour, or its order (:mod:`.pairing`); the line sample keying it, its colour an
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
+    by_dash,
     chroma,
     clean_name,
     colour_distance,
@@ -16,6 +17,6 @@ from kmipd.digitize.match.pairing import (
 )
 
 __all__ = [
-    "arms_distinct_by_colour", "assign_items", "chroma", "clean_name", "colour_distance",
+    "arms_distinct_by_colour", "assign_items", "by_dash", "chroma", "clean_name", "colour_distance",
     "ink_colour", "match_to_arms", "name_similarity", "normalise_label", "table_arm_name",
 ]

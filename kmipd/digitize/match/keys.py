@@ -4,6 +4,7 @@ text or a risk-table row's counts."""
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,6 +14,16 @@ from kmipd.digitize.text.ocr import OcrWord
 _LEAD_SYMBOL = re.compile(r"^[-_~\u2013\u2014]+\w")  # "—Hybrid": a key read as a dash
 #: A marker drawn on a key's line is at most this share of the word box's height wide.
 MARKER_WIDTH_H = 0.25
+
+
+class Key(NamedTuple):
+    """A legend key found: its line's colour and style, where it ends on the right, and how
+    much of its length is inked (1 solid, less for dashes, least for dots)."""
+
+    colour: tuple
+    style: str
+    x_right: float
+    fill: float
 
 
 def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
@@ -27,8 +38,8 @@ def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
 
 
 def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
-             reach: float = 0.0) -> tuple[tuple, str, float] | None:
-    """:func:`line_sample` with the key's right end: ``(colour, style, x_right)`` or None."""
+             reach: float = 0.0) -> Key | None:
+    """:func:`line_sample` with the key's right end and fill (a :class:`Key`), or None."""
     if image.ndim != 3:
         return None
     H, W = image.shape[:2]
@@ -66,9 +77,29 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
     y, k0, k1, colour, strong = best_key
     # an anti-aliased line straddles two pixel rows: look at the rows beside it too; the pale
     # anti-aliased ends of dashes do not fill the gaps between them
-    fill = strong[max(y - 1, 0):y + 2, k0:k1 + 1].any(axis=0).mean()
-    style = "solid" if fill > 0.85 else ("dashed" if fill > 0.45 else "dotted")
-    return tuple(int(v) for v in colour), style, float(a0 + k1 + 1)
+    inked = strong[max(y - 1, 0):y + 2, k0:k1 + 1].any(axis=0)
+    k1 = k0 + _key_end(inked, x_end - 0.3 * h - a0 - k0)
+    share = inked[:k1 - k0 + 1].mean()
+    style = "solid" if share > 0.85 else ("dashed" if share > 0.45 else "dotted")
+    # the fill, to rank keys: a pale gap (blurred, or half hidden by a marker) counts by its
+    # paleness, each column against a fully inked one
+    mass = dist[max(y - 1, 0):y + 2, k0:k1 + 1].sum(axis=0)
+    fill = float(np.clip(mass / max(np.percentile(mass, 75), 1e-9), 0.0, 1.0).mean())
+    return Key(tuple(int(v) for v in colour), style, float(a0 + k1 + 1), fill)
+
+
+def _key_end(inked: np.ndarray, text_from: float) -> int:
+    """Index of a key's last inked column: a last piece in the text's box, further from the
+    key than the key's own dashes are apart, is a letter's stroke (the bar of a "G")."""
+    cols = np.flatnonzero(inked)
+    if cols.size == 0:
+        return len(inked) - 1
+    pieces = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    if len(pieces) >= 2 and pieces[-1][0] >= text_from:
+        gaps = [int(b[0] - a[-1]) for a, b in zip(pieces, pieces[1:])]
+        if gaps[-1] > max(gaps[:-1], default=0) + 1:
+            return int(pieces[-2][-1])
+    return int(cols[-1])
 
 
 def _vertical_runs(mask: np.ndarray) -> np.ndarray:
@@ -120,10 +151,10 @@ def text_start(image: np.ndarray, word: OcrWord) -> float:
     return float(max(x0, 0) + first[0]) if first.size else float(word.x0)
 
 
-def swallowed_key(image: np.ndarray, word: OcrWord, h: float) -> tuple[tuple, str, float] | None:
+def swallowed_key(image: np.ndarray, word: OcrWord, h: float) -> Key | None:
     """The key inside an OCR word's box, before its letters: read as a dash ("—Hybrid") or not
-    at all (a box that starts well left of its first letter). ``(colour, style, x_right)`` or
-    None; only the ink left of the letters is looked at."""
+    at all (a box that starts well left of its first letter). A :class:`Key` or None; only the
+    ink left of the letters is looked at."""
     start = text_start(image, word)
     if _LEAD_SYMBOL.match(word.text) or start - word.x0 > 0.8 * h:
         return find_key(image, start - 0.15 * h, word.cy, h)

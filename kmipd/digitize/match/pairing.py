@@ -22,6 +22,14 @@ from kmipd.digitize.result import ArmTrace
 #: when the best assignment costs at least this much less (RGB distance) than any other.
 CLOSE_HUES_MARGIN = 40.0
 
+#: Keys are matched to arms by how open their dash patterns are only when the keys' blank
+#: shares spread this much ...
+DASH_KEY_SPREAD = 0.08
+#: ... and the arms' gap shares this much (a solid line among dashed or dotted ones) ...
+DASH_ARM_SPREAD = 0.04
+#: ... and the best assignment beats any other by this much (in spread-scaled units).
+DASH_MARGIN = 0.25
+
 
 def normalise_label(text: str) -> str:
     """Lower-case letters and digits only, without a ``group=``-style prefix, for matching."""
@@ -233,3 +241,36 @@ def table_arm_name(given: str, legend: str, label: str, number: int) -> str:
     if legend and (not label or name_similarity(legend, label) >= 0.75):
         return legend
     return label or legend or f"arm {number}"
+
+
+def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
+    """Keys matched to arms of one ink by how open their dash patterns are: the fullest key to
+    the most solid curve, the emptiest (dots) to the most gapped one.
+
+    Ranks, not style classes: a blurred dash pattern or censor ticks on a curve shift every
+    measure alike, so "dashed" and "dotted" are often misnamed while their order holds. Returns
+    one arm index per key, or None when the keys or the curves do not differ clearly enough.
+    """
+    blank = np.array([1.0 - f for f in fills], float)
+    gaps = np.array([a.gap_share for a in arms], float)
+    if len(blank) != len(arms) or len(arms) < 2 or not (np.isfinite(blank).all()
+                                                        and np.isfinite(gaps).all()):
+        return None
+    b_spread, g_spread = np.ptp(blank), np.ptp(gaps)
+    if b_spread < DASH_KEY_SPREAD or g_spread < DASH_ARM_SPREAD:
+        return None
+    b = (blank - blank.min()) / b_spread
+    g = (gaps - gaps.min()) / g_spread
+    return clear_assignment(np.abs(b[:, None] - g[None, :]), DASH_MARGIN)
+
+
+def clear_assignment(cost: np.ndarray, margin: float) -> list[int] | None:
+    """The cheapest assignment of rows to columns (one column index per row) when it costs at
+    least ``margin`` less than any other; else None."""
+    rows, cols = linear_sum_assignment(cost)
+    if runner_up(cost, rows, cols) - cost[rows, cols].sum() < margin:
+        return None
+    out = [0] * cost.shape[0]
+    for r, c in zip(rows, cols):
+        out[r] = int(c)
+    return out

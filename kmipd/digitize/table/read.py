@@ -23,6 +23,7 @@ from kmipd.digitize.match.keys import find_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
+    by_dash,
     clean_name,
     ink_colour,
     runner_up,
@@ -302,23 +303,29 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
     """Rows keyed by line samples go to the arm of their key's line style (in place).
 
     Black and grey arms differ by dash pattern; a table whose row labels are line samples repeats
-    those patterns. Only the rows nothing else placed, and only when their keys' styles and the
-    arms left have one style each, all different.
+    those patterns. Only the rows nothing else placed: by style name when the keys and the arms
+    left have one style each, all different, else by how open the patterns are
+    (:func:`~kmipd.digitize.match.pairing.by_dash`).
     """
     rest, free = _unplaced(assign, bases, len(arms))
-    styles = {arms[j].line_style: j for j in free}
-    if len(rest) < 2 or len(rest) != len(free) or len(styles) != len(free):
+    if len(rest) < 2 or len(rest) != len(free):
         return
     keys = []
     for i in rest:
         first = rows[i].cells[0]
         end = rows[i].label_box[2] + 0.2 * first.height if rows[i].label_box else first.x0 - 0.3 * first.height
         keys.append(find_key(image, end, first.cy, first.height))
-    found = [k[1] for k in keys if k is not None]
-    if len(found) != len(rest) or set(found) != set(styles):
+    if any(k is None for k in keys):
         return
-    for i, (_, style, _) in zip(rest, keys):
-        assign[i], bases[i] = styles[style], "style"
+    styles = {arms[j].line_style: j for j in free}
+    if len(styles) == len(free) and {k.style for k in keys} == set(styles):
+        for i, key in zip(rest, keys):
+            assign[i], bases[i] = styles[key.style], "style"
+        return
+    by_rank = by_dash([k.fill for k in keys], [arms[j] for j in free])
+    if by_rank is not None:
+        for i, j in zip(rest, by_rank):
+            assign[i], bases[i] = free[j], "style"
 
 
 def _row_colour(image: np.ndarray, row: TableRow) -> tuple | None:

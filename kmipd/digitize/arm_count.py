@@ -1,0 +1,62 @@
+"""How many arms: the tracing's count checked against the legend and the at-risk table.
+
+The tracing takes the curves that look like arms; lines it doubts (a second curve of one ink, a
+short or faint one) are left out with a warning. The legend and the table count the arms too:
+a complete keyed legend that lists fewer lines than were traced leaves the unlisted ones out
+(:func:`unlisted_arms_dropped`); a table with more rows than arms, where the tracing left
+curve-like lines out, asks for them back (:func:`arms_the_table_asks_for`).
+"""
+
+from __future__ import annotations
+
+from kmipd.digitize.curves.arm_choice import MORE_LINES
+from kmipd.digitize.legend.read import LegendReading
+from kmipd.digitize.result import ArmTrace
+
+#: The most arms a table's rows may ask for.
+MAX_TABLE_ARMS = 6
+
+
+def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list[str]) -> int | None:
+    """The number of arms to trace again with, or None to keep the reading.
+
+    A table whose rows outnumber the arms found, when the tracing left curve-like lines out,
+    counts the arms: each row is an arm's counts (a row left over is an arm the tracing doubted:
+    a dashed black curve taken for a confidence limit, a pale one for a shade). Without such
+    lines left out, a row left over is more likely a misread row than a missed arm.
+    """
+    if table_rows is None or not n_found < table_rows <= MAX_TABLE_ARMS:
+        return None
+    if not any(MORE_LINES in w for w in warnings):
+        return None
+    return int(table_rows)
+
+
+def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings: list[str]
+                          ) -> tuple[list[ArmTrace], LegendReading, int]:
+    """The arms without the traced lines a complete keyed legend does not list.
+
+    When the legend's keyed entries all name traced arms and more lines were traced, the others
+    are most likely not arms: a piece of a curve in a paler shade, a confidence limit, a rule.
+    A legend of one entry is not taken as complete (more likely read in part).
+
+    Returns
+    -------
+    arms, legend
+        The arms kept and their legend reading.
+    left_out : int
+        The lines left out. Each stays a doubt
+        (:func:`kmipd.digitize.plausibility.check_arm_count`): a legend entry whose key was
+        missed too (a pale yellow key) leaves a real arm unlisted, and a line left out may be a
+        piece of an arm kept.
+    """
+    named = [i for i, n in enumerate(legend.names) if n]
+    if legend.keyed_entries < 2 or len(named) != legend.keyed_entries or len(named) >= len(arms):
+        return arms, legend, 0
+    warnings.append(f"{len(arms) - len(named)} traced line(s) the legend does not list were left out "
+                    f"(its {len(named)} entries name the other lines); give the number of arms "
+                    "(--arms N, n_arms= in Python) if the figure has more")
+    return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),
+            len(arms) - len(named))
+
+
