@@ -152,15 +152,18 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
                                                                       list(dig.warnings))
     if wanted is None:
         return dig
-    note = (f"traced again for {wanted} arms: the at-risk table has {wanted} rows and curve-like "
-            f"lines were left out of the first {len(dig.arms)}; give the number of arms "
-            "(--arms N, n_arms= in Python) if that is wrong")
+    why = ("curve-like lines were left out of the first" if wanted > len(dig.arms)
+           else "the first reading traced")
+    note = (f"traced again for {wanted} arms: the at-risk table has {wanted} rows and {why} "
+            f"{len(dig.arms)}; give the number of arms (--arms N, n_arms= in Python) if that is wrong")
     again, _ = _read_plot_once(*args, wanted, overlay, [*warnings, note])
     if len(again.arms) != wanted:
         return dig
-    # the added arms are lines the tracing doubted: most often traced in part (measured on
-    # random figures, 9 of 10 such readings were off somewhere)
-    return replace(again, doubts=(*again.doubts, Doubt(None, "arm_count", f"{note}: check the added arm "
+    # the first reading disagreed with the table: an added arm is a line the tracing doubted
+    # (9 of 10 such readings on random figures were off somewhere), and a dropped one may
+    # have been real (8 of 13 off): say so
+    check = "the added arm" if wanted > len(dig.arms) else "that no arm was dropped"
+    return replace(again, doubts=(*again.doubts, Doubt(None, "arm_count", f"{note}: check {check} "
                                                                            "in the overlay.")))
 
 

@@ -3,8 +3,9 @@
 The tracing takes the curves that look like arms; lines it doubts (a second curve of one ink, a
 short or faint one) are left out with a warning. The legend and the table count the arms too:
 a complete keyed legend that lists fewer lines than were traced leaves the unlisted ones out
-(:func:`unlisted_arms_dropped`); a table with more rows than arms, where the tracing left
-curve-like lines out, asks for them back (:func:`arms_the_table_asks_for`).
+(:func:`unlisted_arms_dropped`); a table with fewer rows than arms has the extra lines
+dropped, one with more rows, where the tracing left curve-like lines out, asks for them back
+(:func:`arms_the_table_asks_for`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ MAX_TABLE_ARMS = 6
 def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list[str]) -> int | None:
     """The number of arms to trace again with, or None to keep the reading.
 
-    A table whose rows outnumber the arms found, when the tracing left curve-like lines out,
-    counts the arms: each row is an arm's counts (a row left over is an arm the tracing doubted:
-    a dashed black curve taken for a confidence limit, a pale one for a shade). Without such
-    lines left out, a row left over is more likely a misread row than a missed arm.
+    The at-risk table counts the arms: each row is an arm's counts.
+
+    - Fewer rows than arms: a line taken for an arm is not one (a confidence limit, a median
+      line, a piece of another arm); traced again, the longest lines are kept.
+    - More rows, when the tracing left curve-like lines out: a row left over is an arm the
+      tracing doubted (a dashed black curve taken for a confidence limit, a pale one for a
+      shade). Without such lines left out, a row left over is more likely a misread row than a
+      missed arm.
     """
-    if table_rows is None or not n_found < table_rows <= MAX_TABLE_ARMS:
+    if not table_rows or table_rows == n_found or table_rows > MAX_TABLE_ARMS:
         return None
-    if not any(MORE_LINES in w for w in warnings):
+    if table_rows > n_found and not any(MORE_LINES in w for w in warnings):
         return None
     return int(table_rows)
 

@@ -315,6 +315,8 @@ def test_arms_stay_unless_the_legend_lists_exactly_the_others(names, entries):
     (1, 2, True, 2),  # a dashed black arm taken for a confidence limit: the table's 2 rows
     (2, 4, True, 4),
     (2, 2, True, None),  # as many rows as arms
+    (3, 2, False, 2),  # an arm too many (a confidence limit, a median line): the longest 2 stay
+    (2, 0, False, None),
     (2, 3, False, None),  # no line left out: a row left over is more likely misread
     (2, None, True, None),  # no table
     (1, 9, True, None),  # more rows than any figure has arms: not all rows are arms
