@@ -16,6 +16,8 @@ from kmipd.digitize.result import ArmTrace
 
 #: The most arms a table's rows may ask for.
 MAX_TABLE_ARMS = 6
+#: What the warning about lines a keyed legend does not list says (after their count).
+NOT_LISTED = "traced line(s) the legend does not list were left out"
 
 
 def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list[str]) -> int | None:
@@ -25,14 +27,14 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
 
     - Fewer rows than arms: a line taken for an arm is not one (a confidence limit, a median
       line, a piece of another arm); traced again, the longest lines are kept.
-    - More rows, when the tracing left curve-like lines out: a row left over is an arm the
-      tracing doubted (a dashed black curve taken for a confidence limit, a pale one for a
-      shade). Without such lines left out, a row left over is more likely a misread row than a
-      missed arm.
+    - More rows, when the tracing or the legend left curve-like lines out: a row left over is
+      an arm the tracing doubted (a dashed black curve taken for a confidence limit, a pale one
+      for a shade) or the legend did not list (its key missed). Without such lines left out, a
+      row left over is more likely a misread row than a missed arm.
     """
     if not table_rows or table_rows == n_found or table_rows > MAX_TABLE_ARMS:
         return None
-    if table_rows > n_found and not any(MORE_LINES in w for w in warnings):
+    if table_rows > n_found and not any(MORE_LINES in w or NOT_LISTED in w for w in warnings):
         return None
     return int(table_rows)
 
@@ -58,7 +60,7 @@ def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings:
     named = [i for i, n in enumerate(legend.names) if n]
     if legend.keyed_entries < 2 or len(named) != legend.keyed_entries or len(named) >= len(arms):
         return arms, legend, 0
-    warnings.append(f"{len(arms) - len(named)} traced line(s) the legend does not list were left out "
+    warnings.append(f"{len(arms) - len(named)} {NOT_LISTED} "
                     f"(its {len(named)} entries name the other lines); give the number of arms "
                     "(--arms N, n_arms= in Python) if the figure has more")
     return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),

@@ -322,8 +322,10 @@ def test_arms_stay_unless_the_legend_lists_exactly_the_others(names, entries):
     (1, 9, True, None),  # more rows than any figure has arms: not all rows are arms
 ])
 def test_a_table_with_more_rows_asks_for_the_lines_left_out(found, rows, warned, wanted):
-    from kmipd.digitize.arm_count import arms_the_table_asks_for
+    from kmipd.digitize.arm_count import NOT_LISTED, arms_the_table_asks_for
     from kmipd.digitize.curves.arm_choice import MORE_LINES
 
     warnings = [f"1 {MORE_LINES}; give the number of arms"] if warned else ["x axis: fine"]
     assert arms_the_table_asks_for(found, rows, warnings) == wanted
+    if warned:  # a line the legend did not list asks for its row the same way
+        assert arms_the_table_asks_for(found, rows, [f"1 {NOT_LISTED} (its 2 entries ...)"]) == wanted
