@@ -147,7 +147,7 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
     many arms as the at-risk table has rows when it asks for the lines the tracing left out
     (:func:`kmipd.digitize.arm_count.arms_the_table_asks_for`)."""
     args = (image, boxes, panel, source, vector, x_range, y_range)
-    dig, table_rows = _read_plot_once(*args, n_arms, overlay, list(warnings))
+    dig, table_rows, words = _read_plot_once(*args, n_arms, overlay, list(warnings))
     wanted = None if n_arms is not None else arms_the_table_asks_for(len(dig.arms), table_rows,
                                                                       list(dig.warnings))
     if wanted is None:
@@ -156,7 +156,8 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
            else "the first reading traced")
     note = (f"traced again for {wanted} arms: the at-risk table has {wanted} rows and {why} "
             f"{len(dig.arms)}; give the number of arms (--arms N, n_arms= in Python) if that is wrong")
-    again, _ = _read_plot_once(*args, wanted, overlay, [*warnings, note])
+    # the text is the same: OCR (a second or so) is not run again
+    again, _, _ = _read_plot_once(*args, wanted, overlay, [*warnings, note], words=words or None)
     if len(again.arms) != wanted:
         return dig
     # the first reading disagreed with the table: an added arm is a line the tracing doubted
@@ -169,16 +170,18 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
 
 def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
                     vector: VectorPage | None, x_range, y_range, n_arms, overlay: bool,
-                    warnings: list[str]) -> tuple[Digitization, int | None]:
-    """One reading of plot ``panel``, and the number of rows of its at-risk table (None: no
-    table)."""
+                    warnings: list[str], words: list | None = None
+                    ) -> tuple[Digitization, int | None, list]:
+    """One reading of plot ``panel``, the number of rows of its at-risk table (None: no table)
+    and the panel's OCR words (``words``: given, not read again)."""
     from kmipd.digitize.frame.panels import panel_words, shared_words
 
     box = pick_panel(boxes, panel)
     exact = vector is not None and vector.content != RASTER_PDF
     if exact:
         box = snap_box(box, vector.paths)
-    words = _optional("OCR", panel_words, [image, boxes, panel], [], warnings)
+    if words is None:
+        words = _optional("OCR", panel_words, [image, boxes, panel], [], warnings)
     x_ticks = _optional("x tick marks", find_ticks, [image, box, "x"], np.zeros(0), warnings)
     y_ticks = _optional("y tick marks", find_ticks, [image, box, "y"], np.zeros(0), warnings)
     if exact:
@@ -241,7 +244,7 @@ def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source:
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
         legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture, doubts=doubts,
         content=RASTER if vector is None else vector.content,
-    ), table_rows
+    ), table_rows, words
 
 
 def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
