@@ -65,5 +65,3 @@ def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings:
                     "(--arms N, n_arms= in Python) if the figure has more")
     return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),
             len(arms) - len(named))
-
-

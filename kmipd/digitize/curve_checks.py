@@ -63,12 +63,12 @@ MIN_JUDGED_DROP = 0.1
 #: curve's drops are one event each, or a few: their sizes change slowly with the number at
 #: risk; a large, scheduled-assessment drop of a PFS curve stays within a few times the others).
 LONE_DROP_MIN = 0.15
+LONE_DROP_RATIO = 6.0
 #: Drops closer together than this share of the time axis are one drop (a vertical traced over
-#: a few pixel columns).
+#: a few pixel columns) ...
 DROP_WINDOW = 0.008
 #: ... when their sum is this many times the fall just before and just after them.
 STAND_OUT = 2.0
-LONE_DROP_RATIO = 6.0
 #: Two arms "touch" where their survival differs by less than this; an arm that leaves and
 #: rejoins another arm more than :data:`MAX_CROSSINGS` times, by more than :data:`CROSS_SEPARATION`
 #: each time, hops between curves.

@@ -311,8 +311,16 @@ def _empty_by_the_end(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: i
     marks = np.zeros(0) if arm.marks is None else arm.marks[(arm.marks >= arm.t[lo]) & (arm.marks <= arm.t[hi])]
     if marks.size < _MIN_SPREAD_MARKS or np.median(marks) > arm.t[lo] + _LATE_MARKS * span:
         return n_censor  # no marks, or marks at the end: the follow-up may have ended together
-    # the last point keeps one patient (its event, or the last censoring) at the end
-    return _censor_until(arm, i, lo, hi, n_start, last, n_censor, keep=1, first=False)
+    for _ in range(_MAX_ITER):
+        events = int(arm.d[lo + 1 : hi + 1].sum())
+        # the last point keeps one patient (its event, or the last censoring) at the end
+        wanted = max(n_censor, n_start - events - 1)
+        if wanted == n_censor:
+            break
+        n_censor = wanted
+        arm.place_censoring(i, lo, hi, n_censor)
+        arm.run(lo, hi, n_start, last, first=False)
+    return n_censor
 
 
 #: A curve's last drop is a crowd kept at risk too long when it holds more than this many
@@ -341,38 +349,23 @@ def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, la
     keep = max(1, int(arm.d[drops[:-1]].max()) if drops.size > 1 else 1)
     if arm.d[k] <= max(_CROWD_MIN, _CROWD_RATIO * keep):
         return  # ties of a coarse time scale (4 events in week 52, 1-2 in the weeks before)
+
+    def last_drop_with(count: int) -> int:
+        arm.place_censoring(i, lo, hi, count)
+        arm.run(lo, hi, n_start, last, first=first)
+        return int(arm.d[k])
+
     low, high = n_censor, n_censor
     while arm.d[k] > keep and high < n_start:  # double the censoring until the drop is small
         low, high = high, min(n_start, max(2 * high, high + 1))
-        arm.place_censoring(i, lo, hi, high)
-        arm.run(lo, hi, n_start, last, first=first)
+        last_drop_with(high)
     if arm.d[k] > keep:  # even with everyone censored along the way: leave Guyot's reading
-        arm.place_censoring(i, lo, hi, n_censor)
-        arm.run(lo, hi, n_start, last, first=first)
+        last_drop_with(n_censor)
         return
     while high - low > 1:  # the least censoring that makes the last drop small
         mid = (low + high) // 2
-        arm.place_censoring(i, lo, hi, mid)
-        arm.run(lo, hi, n_start, last, first=first)
-        low, high = (low, mid) if arm.d[k] <= keep else (mid, high)
-    arm.place_censoring(i, lo, hi, high)
-    arm.run(lo, hi, n_start, last, first=first)
-
-
-def _censor_until(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int, n_censor: int,
-                  keep: int, first: bool) -> int:
-    """Raise the last interval's censoring until ``keep`` patients are left at its end, a fixed
-    point: fewer at risk late on means the same drops hold fewer events, which leaves more to
-    censor. Returns the censoring count."""
-    for _ in range(_MAX_ITER):
-        events = int(arm.d[lo + 1 : hi + 1].sum())
-        wanted = max(n_censor, n_start - events - keep)
-        if wanted == n_censor:
-            break
-        n_censor = wanted
-        arm.place_censoring(i, lo, hi, n_censor)
-        arm.run(lo, hi, n_start, last, first=first)
-    return n_censor
+        low, high = (low, mid) if last_drop_with(mid) <= keep else (mid, high)
+    last_drop_with(high)
 
 
 def _fit_total_events(arm: _Arm, i, lo, hi, n_start, last, n_int, total, n_censor, notes) -> None:

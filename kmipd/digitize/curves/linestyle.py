@@ -139,7 +139,8 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         for o in out:
             if o is not c:
                 busy |= np.abs(level_at(o, xs) - c.y) <= 2 * c.width + 2
-        c.style, c.gap_share = line_style(c, cs, busy), gap_share(c, cs, busy)
+        gaps = _pattern_gaps(c, cs, busy)
+        c.style, c.gap_share = _style_of(c, gaps), _share_of(gaps)
     return out
 
 
@@ -222,22 +223,24 @@ def _pattern_gaps(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None
     return dashes, glen[real], span
 
 
-def gap_share(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> float:
-    """Share of the curve's clear stretches left blank by its dash pattern: 0 for a solid line,
-    more for dashes, most for dots (:func:`line_style` without thresholds, to rank curves)."""
-    got = _pattern_gaps(c, mask_cs, busy)
-    return 0.0 if got is None else float(got[1].sum() / got[2])
-
-
 def line_style(c: Candidate, mask_cs: np.ndarray, busy: np.ndarray | None = None) -> str:
     """'solid', 'dashed' or 'dotted' from the pattern of short empty gaps along the curve."""
-    got = _pattern_gaps(c, mask_cs, busy)
-    if got is None:
+    return _style_of(c, _pattern_gaps(c, mask_cs, busy))
+
+
+def _share_of(gaps: tuple[np.ndarray, np.ndarray, int] | None) -> float:
+    """Share of the curve's clear stretches left blank by its dash pattern: 0 for a solid line,
+    more for dashes, most for dots (the style without thresholds, to rank curves)."""
+    return 0.0 if gaps is None else float(gaps[1].sum() / gaps[2])
+
+
+def _style_of(c: Candidate, gaps: tuple[np.ndarray, np.ndarray, int] | None) -> str:
+    if gaps is None:
         return "solid"
-    dashes, gaps, span = got
+    dashes, blanks, span = gaps
     # colour figures rarely dash their arms: ask for more evidence there
     need, share = (8, 0.12) if c.chromatic else (3, 0.06)
-    if len(gaps) < need or gaps.sum() / span < share:
+    if len(blanks) < need or blanks.sum() / span < share:
         return "solid"
     # dashes cut by censor ticks are short, but some stay whole: look at the longer ones
     return "dotted" if np.percentile(dashes, 75) <= 2 * c.width + 1 else "dashed"

@@ -34,7 +34,7 @@ from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
 from kmipd.digitize.match.keys import Key, find_key, swallowed_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
-    by_dash,
+    by_line_style,
     chroma,
     clean_name,
     colour_distance,
@@ -364,13 +364,9 @@ def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
     texts = [f[0] for f in found]
     assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
     if basis == "order":
-        styles = [f[2] for f in found]
-        by_style = {a.line_style: i for i, a in enumerate(arms)}
-        if len(by_style) == len(arms) and set(styles) == set(by_style):
-            assign = [by_style[s] for s in styles]
-        elif all(f[3] for f in found):
-            assign = by_dash([f[6] for f in found], arms) or \
-                by_grey([f[1] for f in found], arms) or assign
+        keyed = all(f[3] for f in found)
+        assign = by_line_style([f[2] for f in found], [f[6] for f in found], arms) or \
+            (by_grey([f[1] for f in found], arms) if keyed else None) or assign
     names = [""] * len(arms)
     for t, a in zip(texts, assign):
         if a is not None and not names[a]:

@@ -243,6 +243,16 @@ def table_arm_name(given: str, legend: str, label: str, number: int) -> str:
     return label or legend or f"arm {number}"
 
 
+def by_line_style(styles: list[str], fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
+    """Keys (their line styles and fills) matched to arms of one ink: by style name when keys
+    and arms have one style each, all different, else by how open their patterns are
+    (:func:`by_dash`). One arm index per key, or None."""
+    by_name = {a.line_style: j for j, a in enumerate(arms)}
+    if len(by_name) == len(arms) and set(styles) == set(by_name):
+        return [by_name[s] for s in styles]
+    return by_dash(fills, arms)
+
+
 def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
     """Keys matched to arms of one ink by how open their dash patterns are: the fullest key to
     the most solid curve, the emptiest (dots) to the most gapped one.

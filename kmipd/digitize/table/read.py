@@ -23,7 +23,7 @@ from kmipd.digitize.match.keys import find_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
-    by_dash,
+    by_line_style,
     clean_name,
     ink_colour,
     runner_up,
@@ -317,15 +317,9 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
         keys.append(find_key(image, end, first.cy, first.height))
     if any(k is None for k in keys):
         return
-    styles = {arms[j].line_style: j for j in free}
-    if len(styles) == len(free) and {k.style for k in keys} == set(styles):
-        for i, key in zip(rest, keys):
-            assign[i], bases[i] = styles[key.style], "style"
-        return
-    by_rank = by_dash([k.fill for k in keys], [arms[j] for j in free])
-    if by_rank is not None:
-        for i, j in zip(rest, by_rank):
-            assign[i], bases[i] = free[j], "style"
+    placed = by_line_style([k.style for k in keys], [k.fill for k in keys], [arms[j] for j in free])
+    for i, j in zip(rest, placed or []):
+        assign[i], bases[i] = free[j], "style"
 
 
 def _row_colour(image: np.ndarray, row: TableRow) -> tuple | None:
