@@ -16,7 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.arm_count import arms_the_table_asks_for, unlisted_arms_dropped
+from kmipd.digitize.arm_count import (
+    arms_the_legend_asks_for,
+    arms_the_table_asks_for,
+    unlisted_arms_dropped,
+)
 from kmipd.digitize.curves.vector import page_arms, snap_arms
 from kmipd.digitize.data_units import (  # noqa: F401 - public here too
     WHOLE_UNIT_SNAP_PX,
@@ -147,17 +151,22 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
     many arms as the at-risk table has rows when it asks for the lines the tracing left out
     (:func:`kmipd.digitize.arm_count.arms_the_table_asks_for`)."""
     args = (image, boxes, panel, source, vector, x_range, y_range)
-    dig, table_rows, words = _read_plot_once(*args, n_arms, overlay, list(warnings))
+    dig, table_rows, words, keyed = _read_plot_once(*args, n_arms, overlay, list(warnings))
     wanted = None if n_arms is not None else arms_the_table_asks_for(len(dig.arms), table_rows,
                                                                       list(dig.warnings))
+    if wanted is not None:
+        why = ("curve-like lines were left out of the first" if wanted > len(dig.arms)
+               else "the first reading traced")
+        cause = f"the at-risk table has {wanted} rows and {why} {len(dig.arms)}"
+    elif n_arms is None and not table_rows:
+        wanted = arms_the_legend_asks_for(len(dig.arms), keyed)
+        cause = f"the legend lists {wanted} keyed entries and the first reading traced {len(dig.arms)}"
     if wanted is None:
         return dig
-    why = ("curve-like lines were left out of the first" if wanted > len(dig.arms)
-           else "the first reading traced")
-    note = (f"traced again for {wanted} arms: the at-risk table has {wanted} rows and {why} "
-            f"{len(dig.arms)}; give the number of arms (--arms N, n_arms= in Python) if that is wrong")
+    note = (f"traced again for {wanted} arms: {cause}; give the number of arms (--arms N, n_arms= "
+            "in Python) if that is wrong")
     # the text is the same: OCR (a second or so) is not run again
-    again, _, _ = _read_plot_once(*args, wanted, overlay, [*warnings, note], words=words or None)
+    again, *_ = _read_plot_once(*args, wanted, overlay, [*warnings, note], words=words or None)
     if len(again.arms) != wanted:
         return dig
     # the first reading disagreed with the table: an added arm is a line the tracing doubted
@@ -171,9 +180,10 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
 def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
                     vector: VectorPage | None, x_range, y_range, n_arms, overlay: bool,
                     warnings: list[str], words: list | None = None
-                    ) -> tuple[Digitization, int | None, list]:
-    """One reading of plot ``panel``, the number of rows of its at-risk table (None: no table)
-    and the panel's OCR words (``words``: given, not read again)."""
+                    ) -> tuple[Digitization, int | None, list, int]:
+    """One reading of plot ``panel``, the number of rows of its at-risk table (None: no table),
+    the panel's OCR words (``words``: given, not read again) and the number of keyed entries of
+    its legend."""
     from kmipd.digitize.frame.panels import panel_words, shared_words
 
     box = pick_panel(boxes, panel)
@@ -244,7 +254,7 @@ def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source:
         arms=tuple(arms), curves=curves, censor_marks=censor, at_risk=at_risk, at_risk_flags=tuple(flags),
         legend=tuple(legend), confidence=conf, warnings=tuple(warnings), overlay=picture, doubts=doubts,
         content=RASTER if vector is None else vector.content,
-    ), table_rows, words
+    ), table_rows, words, reading.keyed_entries
 
 
 def _plausibility(arms, curves, at_risk, mapping, box, legend: LegendReading, table_rows,
@@ -337,6 +347,7 @@ _SURE_TEXT = 0.9
 #: trailing "-"/"+" or brackets), or a number with a decimal point or percent (p-values, HRs).
 _WORD = re.compile(r"^[(\[]?(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}[a-z]?)(?:[-+/][A-Za-z0-9+]*)?[)\],:;.]*$")
 _NUMBER = re.compile(r"\d[.\u00b7,]\d|\d%|[=<>]\s*[.\u00b7]?\d")
+_SHORT_LABEL = re.compile(r"^[A-HJ-SU-Z]\d$")
 
 
 def plausible_text(text: str, score: float) -> bool:
@@ -355,8 +366,8 @@ def plausible_text(text: str, score: float) -> bool:
         return alnum >= (1 if len(text) > 1 else 2) or text.isalpha()
     if text.isdigit():  # a table cell or tick label; ticks read as "111" score lower
         return len(text) >= 2 and score >= 0.75
-    if len(text) < 3:
-        return False
+    if len(text) < 3:  # a short label ("Q2", "B1"), not tick-like letters ("T1", "I1")
+        return bool(_SHORT_LABEL.match(text)) and score >= 0.7
     return bool(_WORD.match(text) or _NUMBER.search(text))
 
 

@@ -5,7 +5,8 @@ short or faint one) are left out with a warning. The legend and the table count 
 a complete keyed legend that lists fewer lines than were traced leaves the unlisted ones out
 (:func:`unlisted_arms_dropped`); a table with fewer rows than arms has the extra lines
 dropped, one with more rows, where the tracing left curve-like lines out, asks for them back
-(:func:`arms_the_table_asks_for`).
+(:func:`arms_the_table_asks_for`); so does a keyed legend with more entries than lines
+traced (:func:`arms_the_legend_asks_for`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
     if table_rows > n_found and not any(MORE_LINES in w or NOT_LISTED in w for w in warnings):
         return None
     return int(table_rows)
+
+
+def arms_the_legend_asks_for(n_found: int, keyed_entries: int) -> int | None:
+    """The number of arms to trace again with when a legend of keys lists more entries than
+    lines were traced (a pale or dotted arm the tracing took for a guide line), or None."""
+    if n_found < 1 or not n_found < keyed_entries <= MAX_TABLE_ARMS:
+        return None
+    return int(keyed_entries)
 
 
 def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings: list[str]

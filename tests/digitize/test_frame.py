@@ -439,6 +439,11 @@ def _ggplot_panel(thick: int, glued_labels: bool) -> np.ndarray:
         for y in range(60, 360, 50):
             img[y - 6:y + 6, 32:80] = 215  # anti-aliased label rims right against the panel
         img[130:280, 15:30] = 215  # the axis title's, a closing's width from the labels
+        # tick labels under the panel, and the x axis title's rims across most of its width,
+        # joined to the panel through the first label (a gap under the others)
+        for x in range(100, 480, 60):
+            img[361:383 if x == 100 else 372, x - 8:x + 8] = 215
+        img[383:395, 92:440] = 215
     return img
 
 

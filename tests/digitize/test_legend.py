@@ -488,3 +488,95 @@ def test_a_black_mark_inside_the_word_box_is_not_the_key_of_a_coloured_entry(tmp
     fig = render_random_figure(trial, look, tmp_path / "fig.png")
     dig = digitize(fig.path)
     assert sorted(n.replace(" ", "") for n in dig.legend) == sorted(n.replace(" ", "") for n in fig.arms)
+
+
+# --- labels at the curves' ends that the whole-image OCR missed or misread ----------------------
+
+def test_censor_marks_read_into_a_label_are_split_off():
+    from kmipd.digitize.text.ocr import is_marks, split_lead_marks
+
+    marks, label = split_lead_marks(OcrWord("i--++-Q2", 0.84, 930, 613, 1039, 641))
+    assert (marks.text, label.text) == ("i--++-", "Q2")
+    assert marks.x1 == label.x0 and 990 < label.x0 < 1010 and label.x1 == 1039
+    assert [w.text for w in split_lead_marks(OcrWord("7HHHGroup", 0.9, 0, 0, 90, 20))] == ["7HHH", "Group"]
+    for name in ("T-cell", "Group 1", "HER2+", "IIIB", "-+-"):  # names, or a key read as a word
+        assert [w.text for w in split_lead_marks(OcrWord(name, 0.9, 0, 0, 50, 20))] == [name]
+    assert is_marks("i--++-") and is_marks("T++") and is_marks("HHH") and is_marks("t---")
+    assert not any(is_marks(t) for t in ("--", "+", "Total", "II", "HER2"))
+
+
+def test_text_start_sees_pale_letters_a_frame_line_crosses():
+    # a salmon label at a curve's end, the plot's black frame running through its box
+    img = np.full((60, 260, 3), 255, np.uint8)
+    cv2.putText(img, "Surgery", (40, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (249, 144, 136), 1, cv2.LINE_AA)
+    img[:, 120:123] = 0
+    word = OcrWord("Surgery", 0.99, 38, 18, 150, 46)
+    assert 38 <= text_start(img, word) <= 44
+    # a pale key's marker in the box is not the letters' start (dark text after a blue key)
+    img = np.full((60, 260, 3), 255, np.uint8)
+    cv2.line(img, (20, 30), (60, 30), (185, 207, 225), 2)
+    cv2.circle(img, (40, 30), 5, (120, 170, 230), 1, cv2.LINE_AA)
+    cv2.putText(img, "Mutant", (75, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (60, 60, 60), 2, cv2.LINE_AA)
+    assert 72 <= text_start(img, OcrWord("Mutant", 0.99, 18, 18, 180, 46)) <= 80
+
+
+def test_a_grey_label_goes_to_the_grey_arm_beside_coloured_ones():
+    arms = [arm((135, 135, 135)), arm((220, 195, 58)), arm((33, 103, 150)), arm((171, 93, 92))]
+    labels = [(180, 122, 121), (43, 102, 148), (211, 186, 88), (135, 135, 135)]
+    assert match_to_arms(["d", "a", "b", "c"], labels, arms, [""] * 4) == ([3, 2, 1, 0], "colour")
+    # black text is any label's colour: it does not pin the grey arm
+    black = [*labels[:3], (30, 30, 30)]
+    assert match_to_arms(["d", "a", "b", "c"], black, arms, [""] * 4)[1] == "order"
+
+
+def test_curve_end_labels_the_whole_image_ocr_missed_are_read_again():
+    """Labels right of the curves' ends that the first OCR pass did not return (small text over
+    a confidence band): their region is read again, a rule through it painted out."""
+    from kmipd.digitize.legend.read import read_legend_reading
+
+    red, blue = (200, 40, 40), (40, 60, 200)
+    img = np.full((330, 640, 3), 255, np.uint8)
+    a = _traced([(50, 10), (200, 10), (200, 120), (430, 120)], red)
+    b = _traced([(50, 10), (260, 10), (260, 200), (430, 200)], blue)
+    for trace in (a, b):
+        pts = trace.steps_px.astype(int)
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            cv2.line(img, (x0, y0), (x1, y1), trace.colour, 2)
+    cv2.putText(img, "Control", (438, 127), cv2.FONT_HERSHEY_SIMPLEX, 0.6, red, 1, cv2.LINE_AA)
+    cv2.putText(img, "Experimental", (438, 207), cv2.FONT_HERSHEY_SIMPLEX, 0.6, blue, 1, cv2.LINE_AA)
+    img[:, 500:502] = 0  # the plot's frame runs through the longer label
+    ticks = [_word(t, 10, y) for t, y in (("1.0", 10), ("0.5", 155), ("0", 300))]
+    assert read_legend_reading(img, BOX, [a, b], ticks).names == ["Control", "Experimental"]
+    assert read_legend_reading(img, BOX, [b, a], ticks).names == ["Experimental", "Control"]
+
+
+def test_a_grey_keyed_entry_among_the_legend_counts_as_an_arm_missed():
+    """A pale grey dotted arm the tracing missed: its grey key, stacked with the coloured keyed
+    entries, is a legend entry; a lone grey line beside text is not (a rule)."""
+    from kmipd.digitize.arm_count import arms_the_legend_asks_for
+    from kmipd.digitize.legend.read import read_legend_reading
+    from kmipd.digitize.text.ocr import read_words
+
+    img = np.full((330, 520, 3), 255, np.uint8)
+    for k, (name, colour) in enumerate([("Group 1", (30, 110, 200)), ("Group 2", (210, 170, 20)),
+                                        ("Group 3", (150, 150, 150))]):
+        y = 40 + 32 * k
+        cv2.line(img, (320, y), (360, y), colour, 3)
+        cv2.putText(img, name, (370, y + 8), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    words = read_words(img)
+    reading = read_legend_reading(img, BOX, [arm((30, 110, 200)), arm((210, 170, 20))], words)
+    assert reading.names == ["Group 1", "Group 2"] and reading.keyed_entries == 3
+    assert arms_the_legend_asks_for(2, reading.keyed_entries) == 3
+    assert arms_the_legend_asks_for(3, 3) is None and arms_the_legend_asks_for(2, 9) is None
+    alone = np.full((330, 520, 3), 255, np.uint8)
+    cv2.line(alone, (320, 104), (360, 104), (150, 150, 150), 3)
+    cv2.putText(alone, "Group 3", (370, 112), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    lone = read_legend_reading(alone, BOX, [arm((30, 110, 200)), arm((210, 170, 20))], read_words(alone))
+    assert lone.keyed_entries == 0
+    # a legend's title over the entries, a grey stroke (its frame) left of it: no entry
+    titled = img.copy()
+    titled[96:116] = 255
+    cv2.line(titled, (320, 14), (360, 14), (150, 150, 150), 3)
+    cv2.putText(titled, "Treatment", (370, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+    two = read_legend_reading(titled, BOX, [arm((30, 110, 200)), arm((210, 170, 20))], read_words(titled))
+    assert two.names == ["Group 1", "Group 2"] and two.keyed_entries == 2

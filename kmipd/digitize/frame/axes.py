@@ -162,8 +162,9 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
         # resolution or blurred): keep the rows and columns the region spans for most of the box.
         # The curves and marks drawn on a panel (wider than the closing) leave holes in it.
         region = ndimage.binary_fill_holes(labels[y:y + bh, x:x + bw] == i)
-        rows = np.nonzero(region.mean(axis=1) >= 0.5)[0]
-        cols = np.nonzero(region.mean(axis=0) >= 0.5)[0]
+        # (the panel's own rows run unbroken; text glued on lies past a gap)
+        rows = _longest_run(np.nonzero(region.mean(axis=1) >= 0.5)[0])
+        cols = _longest_run(np.nonzero(region.mean(axis=0) >= 0.5)[0])
         if rows.size == 0 or cols.size == 0:
             continue
         core = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -172,6 +173,14 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
             continue
         boxes.append(PlotBox(int(x + cols[0]), int(y + rows[0]), int(x + cols[-1]), int(y + rows[-1])))
     return boxes
+
+
+def _longest_run(idx: np.ndarray) -> np.ndarray:
+    """The longest stretch of consecutive values in sorted indices ``idx``."""
+    if idx.size == 0:
+        return idx
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+    return max(runs, key=len)
 
 
 def _corner_boxes(horizontal: list[Segment], vertical: list[Segment]) -> list[tuple[float, PlotBox]]:

@@ -15,7 +15,7 @@ from kmipd.digitize.match.pairing import ink_colour, match_to_arms
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.text.ocr import OcrWord
 
-__all__ = ["curve_end_labels"]
+__all__ = ["curve_end_labels", "end_label_region"]
 
 #: A label starts at most this many text heights left of a curve's end (anti-aliasing, a
 #: trace stopping a pixel late) ...
@@ -25,6 +25,8 @@ END_RIGHT_H = 2.5
 #: Labels of curves ending close together are spread apart: a label may lie this many text
 #: heights per arm from its curve's end.
 SPREAD_H = 1.5
+#: The traced end may lie this many text heights inside a label in its arm's colour.
+LABEL_TRACED_H = 4.0
 
 
 def _ends(arms: list[ArmTrace]) -> list[tuple[float, float] | None]:
@@ -38,6 +40,25 @@ def _ends(arms: list[ArmTrace]) -> list[tuple[float, float] | None]:
         last = pts[np.flatnonzero(pts[:, 0] >= pts[:, 0].max() - 0.5)]
         out.append((float(last[:, 0].max()), float(last[:, 1].max())))
     return out
+
+
+def end_label_region(arms: list[ArmTrace], box: PlotBox, shape: tuple[int, ...],
+                     h: float, back_h: float = END_LEFT_H) -> tuple[int, int, int, int] | None:
+    """The rectangle right of the curves' ends where labels at the ends are printed,
+    ``(x0, y0, x1, y1)`` in pixels, to read again when the whole-image OCR missed them (small
+    text over a confidence band); None when no arm has an end. It starts ``back_h`` text
+    heights left of the first end: further back (:data:`LABEL_TRACED_H`) where a label in its
+    arm's colour may have been traced as the curve's last stretch."""
+    ends = [e for e in _ends(arms) if e is not None]
+    if not ends or h <= 0:
+        return None
+    reach = (1.0 + SPREAD_H * len(arms)) * h
+    x0 = min(x for x, _ in ends) - back_h * h
+    y0 = max(min(y for _, y in ends) - reach, 0)
+    y1 = min(max(y for _, y in ends) + reach, box.bottom)  # the table lies under the plot
+    if x0 >= shape[1] - 2 or y1 - y0 < h:
+        return None
+    return int(x0), int(y0), int(shape[1]), int(y1)
 
 
 def _starts_at(entry: list[OcrWord], end: tuple[float, float] | None, h: float) -> bool:

@@ -20,7 +20,12 @@ import numpy as np
 
 from kmipd.digitize.frame.axes import find_ticks
 from kmipd.digitize.frame.calibrate import calibrate
-from kmipd.digitize.legend.ends import curve_end_labels
+from kmipd.digitize.legend.ends import (
+    END_LEFT_H,
+    LABEL_TRACED_H,
+    curve_end_labels,
+    end_label_region,
+)
 from kmipd.digitize.legend.entries import (
     NUMBER,
     join_words,
@@ -45,7 +50,7 @@ from kmipd.digitize.match.pairing import (
 )
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.layout import table_row_labels
-from kmipd.digitize.text.ocr import OcrWord
+from kmipd.digitize.text.ocr import OcrWord, is_marks, read_region
 
 __all__ = ["LegendReading", "read_legend", "read_legend_reading"]
 
@@ -53,6 +58,10 @@ _TITLES = {"strata", "group", "groups", "arm", "arms", "treatment", "legend", "p
 _NOT_NAMES = re.compile(
     r"^(p|hr|ci|log|rank|logrank|median|n|number|at|risk|censored|survival|probability|"
     r"months?|years?|days?|weeks?|time)$", re.I)
+#: Censor ticks read as capitals ("TT", "TIT"): Roman numerals ("II") may be names, a T is not
+_TICKS_AS_LETTERS = re.compile(r"^(?=.*T)[TIl1|+]{2,4}$")
+_TICKS_LEADING = re.compile(r"^(?=.*[HTEL])[HTIEL1l|+]{2,6}$")
+_DECIMAL = re.compile(r"^\d*[.,]\d+$")
 #: "No" names an arm beside a key ("No" / "Yes"); without one it is the start of "No. at risk"
 _NO = re.compile(r"^no$", re.I)
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
@@ -125,22 +134,25 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     found = []  # (text, colour, style, has_key, reading order, words, key's fill)
     seen = set()
     title = x_axis_title(words, box)  # never a name, whatever ink lies beside it
-    entries = _split_at_keys(image, legend_entries([w for w in words if id(w) not in title]))
+    entries = _split_at_keys(image, legend_entries([w for w in words if id(w) not in title
+                                                    and not is_marks(w.text)]))
     # risk-table row labels (text under the plot, before any number): the names again
     labels = [(" ".join(w.text for w in e[:next((i for i, w in enumerate(e)
                                                    if NUMBER.match(w.text)), len(e))]),
                min(w.score for w in e)) for e in entries if e[0].y0 > box.bottom]
-    orphans = []  # entries keyed in a colour no arm has: an arm the tracing missed
+    orphans = []  # keyed entries naming no arm traced: an arm the tracing missed
     for k, entry in enumerate(entries):
         got = _entry(image, box, arms, entries, entry)
         if got is None:
             orphan = _orphan_entry(image, box, entries, entry)
             if orphan is not None:
-                orphans.append((*orphan, k, entry))
+                orphans.append((*orphan, k, entry, float("nan")))
             continue
         text, colour, style, has_key, score, fill = got
         norm = normalise_label(text)
         if norm in seen:
+            if has_key:  # a name read in part twice ("PD-L1" for "PD-L1 <1%"): still an entry
+                orphans.append((text, colour, style, has_key, k, entry, fill))
             continue
         seen.add(norm)
         found.append((_spelling(text, score, labels), colour, style, has_key, k, entry, fill))
@@ -151,8 +163,14 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     if not keyed:  # no legend of keys: the names may be printed at the curves' ends
         texts = [_end_label(box, arms, e, labels) for e in entries]
         at_ends = curve_end_labels(entries, texts, arms, box, image)
+        if at_ends is None and not all(names):
+            at_ends = _end_labels_read_again(image, box, arms, words, labels)
         if at_ends is not None:
             names = at_ends
+    # a grey key counts as a legend's entry (an arm traced in no line, a pale dotted one) only
+    # among the keyed entries of a legend: alone, a grey line beside text is a rule
+    orphans = [o for o in orphans if chroma(o[1]) >= ORPHAN_KEY_CHROMA
+               or any(f[3] and aligned(o[5], f[5]) for f in found)]
     n_keyed = keyed_legend_size(found + orphans) if found else 0
     rows = table_row_labels(words, box)
     if all(names) or len(rows) != len(arms):
@@ -178,6 +196,52 @@ def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: 
     if len(cands) != 1 or normalise_label(cands[0]) in {normalise_label(n) for n in names}:
         return names
     return [n or capital_i(cands[0]) for n in names]
+
+
+def _end_labels_read_again(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                           words: list[OcrWord], labels: list[tuple[str, float]]
+                           ) -> list[str] | None:
+    """The labels at the curves' ends read from their region enlarged: small text, or text
+    over a confidence band, the whole-image OCR missed or read in part ("mental")."""
+    h = float(np.median([w.height for w in words])) if words else 0.0
+    for back in (END_LEFT_H, LABEL_TRACED_H):  # the labels' region, then more of the curves
+        region = end_label_region(arms, box, image.shape, h, back)
+        names = _end_labels_in(image, box, arms, region, h, labels) if region else None
+        if names is not None:
+            return names
+    return None
+
+
+def _end_labels_in(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                   region: tuple[int, int, int, int], h: float,
+                   labels: list[tuple[str, float]]) -> list[str] | None:
+    """:func:`curve_end_labels` of the text OCR reads in ``region`` (vertical rules erased)."""
+    x0, y0, x1, y1 = region
+    crop = _without_vertical_rules(image[y0:y1, x0:x1])
+    found = [w.shifted(x0, y0) for w in read_region(crop, 0, 0, x1 - x0, y1 - y0,
+                                                    zoom=2.0 if h < 12 else 1.0)
+             if not is_marks(w.text)]
+    # the region may take in the end of an annotation ("p = 0.012"): a name starts with no decimal
+    # ... nor censor ticks read as capitals ("HHH")
+    entries = [e[next((k for k, w in enumerate(e) if not _DECIMAL.match(w.text)
+                       and not _TICKS_LEADING.match(w.text)), len(e)):]
+               for e in (legend_entries(found) if found else [])]
+    # a word at the region's left edge may be the end of one cut there ("tervention")
+    entries = [e for e in entries if e and e[0].x0 > x0 + 0.3 * h]
+    texts = [_end_label(box, arms, e, labels) for e in entries]
+    return curve_end_labels(entries, texts, arms, box, image)
+
+
+def _without_vertical_rules(crop: np.ndarray) -> np.ndarray:
+    """A copy of ``crop`` with the vertical rules through it (the plot's frame, a grid line)
+    painted over in the paper's colour: OCR misreads a label a rule crosses."""
+    out = np.array(crop, copy=True)
+    if out.ndim != 3 or out.shape[0] < 4:
+        return out
+    paper = np.median(out.reshape(-1, 3), axis=0)
+    ink = np.linalg.norm(out.astype(float) - paper, axis=2) > 60
+    out[:, ink.mean(axis=0) > 0.8] = paper.astype(out.dtype)
+    return out
 
 
 def _end_label(box: PlotBox, arms: list[ArmTrace], entry: list[OcrWord],
@@ -245,7 +309,7 @@ def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str]
             return None
     text = clean_name(join_words(entry))
     numeric_name = bool(_NUMERIC_NAME.match(text))
-    if not text or _NOT_NAMES.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
+    if not text or _NOT_NAMES.match(text) or _TICKS_AS_LETTERS.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
             (NUMBER.match(text.replace(" ", "")) and not numeric_name) or \
             not re.search(r"[A-Za-z]{2}|\d", text):
         return None
@@ -308,15 +372,18 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
 
 def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
                   entry: list[OcrWord]) -> tuple[str, tuple, str, bool] | None:
-    """An entry that names no arm traced but has a clearly coloured key: ``(text, colour,
-    style, True)``, else None."""
+    """An entry that names no arm traced but has a key: ``(text, colour, style, True)``, else
+    None (a grey key counts only among a legend's keyed entries, :func:`read_legend_reading`)."""
     got = _name_words(entry, box)
     if got is None or min(w.score for w in got[0]) < MIN_LABEL_SCORE:
         return None
     words, text = got
     h = float(np.median([w.height for w in words]))
     key = _find_entry_key(image, entries, words[0], h)
-    if key is None or chroma(key[0]) < ORPHAN_KEY_CHROMA:
+    grey = chroma(key[0]) < ORPHAN_KEY_CHROMA if key is not None else True
+    # a legend's title beside a grey stroke (its frame, a rule), or grey "key" strokes inside
+    # the word's box (its own symbols, ">=" of ">=50%") make no entry
+    if key is None or grey and (text.lower().rstrip(":") in _TITLES or key[2] > words[0].x0 + 0.3 * h):
         return None
     return text, key[0], key[1], True
 

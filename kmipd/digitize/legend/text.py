@@ -47,6 +47,7 @@ def on_curve(entry: list[OcrWord], arms: list[ArmTrace]) -> bool:
     x0, x1 = entry[0].x0, entry[-1].x1
     y0, y1 = min(w.y0 for w in entry), max(w.y1 for w in entry)
     inner = 0.1 * (y1 - y0)
+    worded = re.search(r"[A-Za-z]{2}", "".join(w.text for w in entry)) is not None
     xs = np.arange(np.floor(x0), np.ceil(x1) + 1)
     if xs.size < 2:
         return False
@@ -55,8 +56,9 @@ def on_curve(entry: list[OcrWord], arms: list[ArmTrace]) -> bool:
         if len(pts) < 2:
             continue
         inside = xs[(xs >= pts[:, 0].min()) & (xs <= pts[:, 0].max())]
-        if inside.size < 0.5 * xs.size:
-            continue
+        if inside.size < 0.5 * xs.size or (worded and x0 + (x1 - x0) / 3 < pts[:, 0].max()
+                                           <= x1 + (y1 - y0)):
+            continue  # (a trace ending in words: a label in its arm's colour traced on)
         order = np.argsort(pts[:, 0], kind="stable")
         y = np.interp(inside, pts[order, 0], pts[order, 1])
         if np.mean((y > y0 + inner) & (y < y1 - inner)) * inside.size > 0.5 * xs.size:

@@ -132,8 +132,7 @@ def text_start(image: np.ndarray, word: OcrWord) -> float:
     crop = np.asarray(image[max(y0, 0):y1, max(x0, 0):x1], float)
     if crop.size == 0:
         return float(word.x0)
-    grey = crop.mean(axis=2) if crop.ndim == 3 else crop
-    ink = (np.median(grey) - grey) > 60
+    ink = _letter_ink(crop)
     height = ink.sum(axis=0)
     tall = height >= max(0.5 * height.max(), 2)
     # a marker on the key's line (a censor "+" or "|") is tall but narrow, with the line's
@@ -149,6 +148,26 @@ def text_start(image: np.ndarray, word: OcrWord) -> float:
             tall[g0:g1 + 1] = False
     first = np.flatnonzero(tall)
     return float(max(x0, 0) + first[0]) if first.size else float(word.x0)
+
+
+def _letter_ink(crop: np.ndarray) -> np.ndarray:
+    """Pixels of a word box inked in its letters' colour: the colour of the strongest ink in the
+    box's right part (letters, past any swallowed key), so that pale coloured letters count and
+    a key's marker in another colour does not."""
+    px = crop.reshape(crop.shape[0], crop.shape[1], -1)
+    paper = np.median(px.reshape(-1, px.shape[2]), axis=0)
+    far = np.linalg.norm(px - paper, axis=2)
+    # a rule crossing the box from top to bottom (the plot's frame through a label at a
+    # curve's end) is no letter
+    far[:, (far > 60).mean(axis=0) >= 0.95] = 0.0
+    right = far[:, int(0.6 * far.shape[1]):]
+    if right.size == 0 or right.max() < 60:
+        return far > 60
+    strong = px[:, int(0.6 * far.shape[1]):][right >= 0.7 * right.max()]
+    letter = np.median(strong, axis=0)
+    contrast = float(np.linalg.norm(letter - paper))
+    # half way from the paper to the letters' colour, and no nearer to the paper than 60
+    return (np.linalg.norm(px - letter, axis=2) < 0.5 * contrast) & (far > 60)
 
 
 def swallowed_key(image: np.ndarray, word: OcrWord, h: float) -> Key | None:

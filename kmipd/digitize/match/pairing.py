@@ -205,7 +205,8 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
         # the arms apart by a clear margin (a red and a black key for a red and a black arm);
         # coloured arms of near hues (survminer's blue and teal) likewise
         if distinct:
-            sure = _all_coloured(colours) or margin >= 100
+            sure = _all_coloured(colours) or margin >= 100 or \
+                _greys_match([colours[r] for r in rows], [arms[c].colour for c in cols])
         else:
             sure = _all_coloured(colours) and margin >= CLOSE_HUES_MARGIN
         if cost[rows, cols].max() < 150 and sure:
@@ -214,6 +215,20 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
                 out[r] = int(c)
             return out, ["colour"] * n
     return [i if i < m else None for i in range(n)], ["order"] * n
+
+
+#: A grey item matches a grey arm by colour when this close (RGB distance) ...
+GREY_MATCH = 25.0
+#: ... and no darker than this (mean RGB): black text is any label's colour.
+GREY_NOT_BLACK = 80.0
+
+
+def _greys_match(colours, arm_colours) -> bool:
+    """Every item that is not coloured has a mid grey within :data:`GREY_MATCH` of the grey arm
+    it is paired with (a grey arm's label printed in its grey, beside coloured ones)."""
+    return all(chroma(c) >= 40 or (chroma(a) < 40 and float(np.mean(c)) > GREY_NOT_BLACK
+                                   and colour_distance(c, a) <= GREY_MATCH)
+               for c, a in zip(colours, arm_colours))
 
 
 def _all_coloured(colours) -> bool:

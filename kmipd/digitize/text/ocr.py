@@ -7,6 +7,7 @@ half a second, so one engine is created lazily and reused for the whole process.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -249,10 +250,38 @@ def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float 
         if parts and len(parts) > 1:
             for ptext, pscore, pbox in parts:
                 if pscore >= min_score and plain_text(ptext):
-                    words.append(OcrWord(plain_text(ptext), float(pscore), *_box_bounds(pbox)))
+                    words += split_lead_marks(OcrWord(plain_text(ptext), float(pscore), *_box_bounds(pbox)))
         elif score >= min_score and plain_text(text):
-            words.append(OcrWord(plain_text(text), float(score), *_box_bounds(box)))
+            words += split_lead_marks(OcrWord(plain_text(text), float(score), *_box_bounds(box)))
     return words
+
+
+#: Censor marks and a curve's end read as glyphs run together with the label printed after
+#: them ("i--++-Q2", "T++Q1"): two or more mark symbols, with tick-like letters among them.
+_LEAD_MARKS = re.compile(r"^[iIl1tT|!]?(?:[-+|][iIl1T!]?){2,}(?=[A-Za-z0-9(])"
+                         # ... or as capitals run into a capitalised word ("7HHHGroup")
+                         r"|^\d?(?=[HTIEL|+]*[HT])[HTIEL|+]{3,}(?=[A-Z][a-z]{2})")
+#: Narrow glyphs, for placing the split inside the word's box.
+_NARROW = set("-+|.,:;'!iIl1")
+
+
+def is_marks(text: str) -> bool:
+    """Is this OCR text only censor marks and a curve read as glyphs ("i--++-", "T++")?"""
+    lead = _LEAD_MARKS.match(text + "Abc")
+    # (symbols alone, "--" or "+", may be a legend key read as text: that is kept)
+    return lead is not None and lead.end() == len(text) and any(c.isalnum() for c in text)
+
+
+def split_lead_marks(word: OcrWord) -> list[OcrWord]:
+    """A word whose text starts with censor marks read as glyphs, split into the marks and the
+    label after them (each with its share of the box); other words unchanged."""
+    lead = _LEAD_MARKS.match(word.text)
+    if lead is None:
+        return [word]
+    widths = [0.6 if c in _NARROW else 1.0 for c in word.text]
+    x = word.x0 + (word.x1 - word.x0) * sum(widths[:lead.end()]) / sum(widths)
+    return [OcrWord(lead.group(), word.score, word.x0, word.y0, x, word.y1),
+            OcrWord(word.text[lead.end():], word.score, x, word.y0, word.x1, word.y1)]
 
 
 def read_region(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, *, zoom: float = 1.0,
