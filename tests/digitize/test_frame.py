@@ -285,6 +285,42 @@ def test_calibrate_overrides_map_the_outermost_ticks():
         calibrate(None, BOX, [], x_range=(5, 5))
 
 
+def test_tiny_zeros_read_as_eights_still_calibrate_the_y_axis():
+    # "0.9" read "8.9" on half of the labels: the fraction they stand for fits the others
+    y_items = [(t, 450 - 40 * i) for i, t in enumerate(
+        ["0.0", "8.1", "8.2", "8.3", "0.4", "0.5", "0.6", "8.7", "8.8", "8.9", "1.0"])]
+    x_items = [("0", 100), ("12", 400), ("24", 700)]
+    cal = calibrate(None, BOX, _words("x", BOX, x_items) + _words("y", BOX, y_items),
+                    y_ticks=np.array([p for _, p in y_items], float))
+    assert cal.mapping.y.source == "ocr" and not cal.mapping.percent
+    np.testing.assert_allclose(cal.mapping.survival([450, 250, 50]), [0, 0.5, 1], atol=1e-6)
+    assert all(t.used for t in cal.mapping.y.ticks)
+
+
+def test_x_labels_that_fit_no_axis_send_the_strip_to_be_read_enlarged():
+    """Tiny x tick labels the whole-image OCR missed, a risk-table row read in their place
+    ("20 14 11 4 3 2" fits no axis): the strip under the axis is read again enlarged."""
+    import cv2
+
+    img = np.full((520, 760, 3), 255, np.uint8)
+    cv2.line(img, (BOX.left, BOX.bottom), (BOX.right, BOX.bottom), (0, 0, 0), 1)
+    cv2.line(img, (BOX.left, BOX.top), (BOX.left, BOX.bottom), (0, 0, 0), 1)
+    ticks = np.array([100.0, 220, 340, 460, 580, 700])
+    for t, p in zip(range(0, 11, 2), ticks):
+        cv2.line(img, (int(p), BOX.bottom), (int(p), BOX.bottom + 4), (0, 0, 0), 1)
+        cv2.putText(img, str(t), (int(p) - 4 * len(str(t)), BOX.bottom + 17), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.3, (90, 90, 90), 1, cv2.LINE_AA)
+    row = _words("x", BOX, [(str(v), p) for v, p in zip((20, 14, 11, 4, 3, 2), ticks)])
+    y_items = [("0.0", 450), ("0.5", 250), ("1.0", 50)]
+    cal = calibrate(img, BOX, row + _words("y", BOX, y_items), x_ticks=ticks,
+                    y_ticks=np.array([450.0, 250, 50]))
+    assert cal.mapping.x.source == "ocr"
+    np.testing.assert_allclose(cal.mapping.time([100, 700]), [0, 10], atol=0.05)
+    # without the image nothing can be read again: assumed, and said so
+    blind = calibrate(None, BOX, row + _words("y", BOX, y_items), x_ticks=ticks)
+    assert blind.mapping.x.source == "assumed"
+
+
 def test_calibrate_without_labels_says_it_assumed():
     cal = calibrate(None, BOX, [], x_ticks=np.array([100.0, 400.0, 700.0]))
     assert cal.mapping.x.source == cal.mapping.y.source == "assumed"

@@ -225,6 +225,30 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
         vals.append(value)
     if value_range is not None:
         return _override(axis, box, ticks, value_range, readings, sign)
+    got = _fitted(axis, readings, pix, vals, pct, sign, length)
+    if axis == "y":  # tiny fraction labels may read "8.9" for "0.9": try them read so too
+        fixed = [_zero_for_eight(t, v) for _, t, v in readings]
+        if fixed != vals:
+            alt = _fitted(axis, [(p, t, v) for (p, t, _), v in zip(readings, fixed)], pix, fixed,
+                          pct, sign, length)
+            if alt is not None and (got is None or _used(alt) > _used(got)):
+                got = alt
+    return got if got is not None else _assumed(axis, box, ticks, readings)
+
+
+def _zero_for_eight(text: str, value: float) -> float:
+    """A y label "8.9" read for "0.9" (a tiny 0 looks like an 8): its fraction, else ``value``."""
+    return value - 8.0 if re.match(r"^8[.,]\d+$", text.strip()) else value
+
+
+def _used(result: _AxisResult) -> int:
+    """The number of labels a calibration rests on."""
+    return sum(t.used for t in result.cal.ticks)
+
+
+def _fitted(axis: str, readings: list, pix: list, vals: list, pct: bool, sign: int,
+            length: float) -> _AxisResult | None:
+    """The axis fitted through its labels' readings, or None when fewer than two agree."""
     warnings: list[str] = []
     if len(readings) >= 2:
         try:
@@ -245,7 +269,7 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
                 warnings.append(f"{axis} axis: only {n_in} tick labels read; calibration could not be cross-checked.")
             percent = pct or max(abs(v) for v in np.array(vals)[inl]) > _PERCENT_ABOVE
             return _AxisResult(AxisCalibration(scale, offset, ticks_out, "ocr", resid), float(conf), percent, warnings)
-    return _assumed(axis, box, ticks, readings)
+    return None
 
 
 def check_value_range(value_range, axis: str) -> tuple[float, float] | None:
@@ -358,10 +382,17 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     results = {}
     for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
         axis_words = words
-        if (image is not None and rng is None
-                and len(_axis_label_words(words, box, axis)) < _CROSS_CHECK_LABELS):
+        few = len(_axis_label_words(words, box, axis)) < _CROSS_CHECK_LABELS
+        if image is not None and rng is None and few:
             axis_words = _reread_labels(image, box, axis, words)
         results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)
+        if image is not None and rng is None and not few and results[axis].cal.source == "assumed":
+            # the labels taken were not the axis's (a table row read for tiny tick labels):
+            # the strip enlarged may hold the real ones
+            again_words = _reread_labels(image, box, axis, words, always=True)
+            again = _calibrate_axis(again_words, box, ticks, axis, rng)
+            if again.cal.source != "assumed":
+                results[axis], axis_words = again, again_words
         if axis == "y" and image is not None and rng is None:  # labels printed sideways?
             from kmipd.digitize.frame.rotated import sideways_y
 
@@ -372,8 +403,10 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     return Calibration(mapping, {"x_axis": xr.confidence, "y_axis": yr.confidence}, warnings)
 
 
-def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[OcrWord]) -> list[OcrWord]:
-    """OCR the label strip of one axis enlarged (small text the whole-image pass missed)."""
+def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[OcrWord],
+                   always: bool = False) -> list[OcrWord]:
+    """OCR the label strip of one axis enlarged (small text the whole-image pass missed): the
+    words with the strip's read again, when that finds more labels (or ``always``)."""
     from kmipd.digitize.text.ocr import read_region
 
     pad = max(_REREAD_PAD_PX, int(_REREAD_PAD_SHARE * max(box.width, box.height)))
@@ -385,7 +418,7 @@ def _reread_labels(image: np.ndarray, box: PlotBox, axis: str, words: Sequence[O
         x1, y1 = box.right + pad, box.bottom + int(_REREAD_X_STRIP * box.height) + pad
     zoom = min(_REREAD_MAX_ZOOM, _REREAD_MAX_PX / max(x1 - x0, y1 - y0, 1))
     region = read_region(image, x0, y0, x1, y1, zoom=zoom if zoom >= _REREAD_MIN_ZOOM else 1.0)
-    if len(_axis_label_words(region, box, axis)) > len(_axis_label_words(words, box, axis)):
+    if always or len(_axis_label_words(region, box, axis)) > len(_axis_label_words(words, box, axis)):
         outside = [wd for wd in words if not (x0 <= wd.cx <= x1 and y0 <= wd.cy <= y1)]
         return outside + region
     return list(words)
