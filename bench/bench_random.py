@@ -13,7 +13,8 @@ It is digitized with :func:`kmipd.digitize.digitize` (no overrides) and scored:
   (or by name when that fits as well); the worst arm counts;
 - |d log HR|: Cox log hazard ratio of each arm against the first, IPD rebuilt from the figure
   (:func:`kmipd.reconstruct.reconstruct` with the table read, or the true N when none was read)
-  against the true IPD; the worst arm counts;
+  against the true IPD as far as the figure shows it (follow-up past the last x tick, where a
+  figure may cut its curves, censored there); the worst arm counts;
 - flagged: the reading is unsure (``Digitization.unsure``: a plausibility check doubts it,
   :mod:`kmipd.digitize.plausibility`); a refusal (``KmipdError``) counts as flagged and wrong;
   "silent failure": wrong (arms wrong, RMSE100 > 0.02 or |d log HR| > 0.08) and not flagged.
@@ -127,6 +128,17 @@ def _pairs(found: dict, truth: dict, t_end: dict) -> dict[str, str]:
     return by_curve
 
 
+def _shown(fig: RandomFigure) -> pd.DataFrame:
+    """The true IPD as far as the figure shows it: follow-up past the x axis's last tick (where
+    a figure cuts its curves) is censored there, as nothing beyond it can be rebuilt."""
+    cut = float(fig.x_ticks[-1])
+    ipd = fig.ipd.copy()
+    past = ipd["time"] > cut
+    ipd.loc[past, "event"] = 0
+    ipd.loc[past, "time"] = cut
+    return ipd
+
+
 def _log_hrs(ipd: pd.DataFrame, arms: list[str]) -> dict[str, float]:
     """Cox log HR of each arm against the first."""
     from lifelines import CoxPHFitter
@@ -209,8 +221,11 @@ def score(fig: RandomFigure, dig) -> dict:
             n = {f: int(n_true[a]) for f, a in pairs.items()}
             rebuilt = _rebuild_ipd(dig.curves, dig.at_risk, n, marks)
             rebuilt = rebuilt.assign(arm=rebuilt["arm"].astype(str).map(pairs))
-            true_hr, got_hr = _log_hrs(fig.ipd, fig.arms), _log_hrs(rebuilt, fig.arms)
+            true_hr, got_hr = _log_hrs(_shown(fig), fig.arms), _log_hrs(rebuilt, fig.arms)
             rec["dloghr"] = float(max(abs(got_hr[a] - true_hr[a]) for a in true_hr))
+            # against all of the follow-up, shown or not (this bench's measure until 2026-12-06)
+            full_hr = _log_hrs(fig.ipd, fig.arms)
+            rec["dloghr_full"] = float(max(abs(got_hr[a] - full_hr[a]) for a in full_hr))
         except KmipdError as exc:
             rec.update(rebuild_error=str(exc)[:200], flagged=True, flagged_old=True)
         except Exception as exc:  # noqa: BLE001 - a failure is a result here
@@ -309,6 +324,10 @@ def summarise(recs: list[dict]) -> dict:
         "cells_exact": sum(r.get("cells_right", 0) for r in recs) / cells if cells else None,
         "rmse100_median": float(np.median(rm)) if rm else None,
         "dloghr_median": float(np.median(dh)) if dh else None,
+        "dloghr_p90": float(np.percentile(dh, 90)) if dh else None,
+        "dloghr_full_median": float(np.median([r["dloghr_full"] for r in recs if "dloghr_full" in r]))
+        if dh else None,
+        "rmse100_share_le_002": float(np.mean(np.array(rm) <= RMSE_WRONG)) if rm else None,
         "wrong": float(np.mean([bool(r.get("wrong")) for r in recs])),
         "flagged": float(np.mean([bool(r.get("flagged")) for r in recs])),
         "flagged_wrong": rate(wrong),  # flagged among wrong figures: want high

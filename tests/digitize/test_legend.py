@@ -580,3 +580,22 @@ def test_a_grey_keyed_entry_among_the_legend_counts_as_an_arm_missed():
     cv2.putText(titled, "Treatment", (370, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
     two = read_legend_reading(titled, BOX, [arm((30, 110, 200)), arm((210, 170, 20))], read_words(titled))
     assert two.names == ["Group 1", "Group 2"] and two.keyed_entries == 2
+
+
+def test_a_label_at_no_traced_end_counts_a_curve_missed():
+    from kmipd.digitize.legend.ends import unmatched_end_labels
+
+    a = _traced([(50, 10), (200, 10), (200, 100), (430, 100)])
+    b = _traced([(50, 10), (250, 10), (250, 180), (430, 180)])
+    words = [_line_words("Group 1", 436, 100), _line_words("Group 2", 436, 180),
+             _line_words("Group 3", 436, 240)]  # set in line with the others, at no traced end
+    image = _painted([w for e in words for w in e], (0, 0, 0))
+    texts = ["Group 1", "Group 2", "Group 3"]
+    assert unmatched_end_labels(words, texts, [a, b], BOX, image) == 1
+    assert unmatched_end_labels(words[:2], texts[:2], [a, b], BOX, image) == 0
+    # a pale blue label elsewhere among them, in no traced arm's colour, also names a missed curve
+    blue = [_line_words("Q3", 448, 60)]
+    image = np.minimum(image, _painted(blue[0], (120, 160, 235)))
+    assert unmatched_end_labels(words[:2] + blue, texts[:2] + ["Q3"], [a, b], BOX, image) == 1
+    # without labels at the traced ends the figure labels no curve ends
+    assert unmatched_end_labels(blue, ["Q3"], [a, b], BOX, image) == 0

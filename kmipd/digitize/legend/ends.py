@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmipd.digitize.match.pairing import ink_colour, match_to_arms
+from kmipd.digitize.match.pairing import chroma, colour_distance, ink_colour, match_to_arms
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.text.ocr import OcrWord
 
-__all__ = ["curve_end_labels", "end_label_region"]
+__all__ = ["curve_end_labels", "end_label_region", "unmatched_end_labels"]
 
 #: A label starts at most this many text heights left of a curve's end (anti-aliasing, a
 #: trace stopping a pixel late) ...
@@ -135,3 +135,40 @@ def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
             return None
         names[j] = text
     return names
+
+
+#: A label in a colour this far (RGB distance) from every arm's, and this colourful, names a
+#: curve the tracing missed.
+OTHER_COLOUR = 80.0
+OTHER_CHROMA = 40.0
+
+
+def unmatched_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
+                         arms: list[ArmTrace], box: PlotBox, image: np.ndarray) -> int:
+    """How many labels stand among the labels at the curves' ends but at no traced end: in line
+    with them, or in a colour no traced arm has. Each names a curve the tracing missed (a pale
+    dotted one). 0 when no label stands at a traced curve's end (the figure labels none)."""
+    ends = [e for e in _ends(arms) if e is not None]
+    if not ends:
+        return 0
+    first, right = min(x for x, _ in ends), max(x for x, _ in ends)
+    labels = [(e, float(np.median([w.height for w in e]))) for e, t in zip(entries, texts)
+              if t and box.top <= e[0].cy <= box.bottom]
+    at_end = [(e, h) for e, h in labels if any(_starts_at(e, end, h) for end in ends)]
+    if not at_end:
+        return 0
+    column = float(np.median([e[0].x0 for e, _ in at_end]))
+    # the labels at traced ends, and those in line with them (labels set at one x)
+    lined = [(e, h) for e, h in labels if any(e is a for a, _ in at_end)
+             or (len(at_end) >= 2 and abs(e[0].x0 - column) <= 0.5 * h)]
+    other = max(0, len(lined) - len(arms))
+    for entry, h in labels:
+        if any(entry is e for e, _ in lined) or entry[-1].x1 < first or \
+                entry[0].x0 > right + END_RIGHT_H * h:
+            continue  # counted, or not where the curves end
+        colour = ink_colour(image, entry[0].x0, min(w.y0 for w in entry), entry[-1].x1,
+                            max(w.y1 for w in entry))
+        if colour is not None and chroma(colour) >= OTHER_CHROMA and \
+                min(colour_distance(colour, a.colour) for a in arms) > OTHER_COLOUR:
+            other += 1
+    return other

@@ -25,6 +25,7 @@ from kmipd.digitize.legend.ends import (
     LABEL_TRACED_H,
     curve_end_labels,
     end_label_region,
+    unmatched_end_labels,
 )
 from kmipd.digitize.legend.entries import (
     NUMBER,
@@ -160,6 +161,7 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     if names.count("") == 1 and len(found) == len(arms) - 1:
         names = _one_left(names, found, entries, box, labels)
     keyed = sum(bool(f[3]) for f in found) >= len(arms)
+    missed = 0
     if not keyed:  # no legend of keys: the names may be printed at the curves' ends
         texts = [_end_label(box, arms, e, labels) for e in entries]
         at_ends = curve_end_labels(entries, texts, arms, box, image)
@@ -167,11 +169,14 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
             at_ends = _end_labels_read_again(image, box, arms, words, labels)
         if at_ends is not None:
             names = at_ends
+        missed = unmatched_end_labels(entries, texts, arms, box, image)
     # a grey key counts as a legend's entry (an arm traced in no line, a pale dotted one) only
     # among the keyed entries of a legend: alone, a grey line beside text is a rule
     orphans = [o for o in orphans if chroma(o[1]) >= ORPHAN_KEY_CHROMA
                or any(f[3] and aligned(o[5], f[5]) for f in found)]
     n_keyed = keyed_legend_size(found + orphans) if found else 0
+    if missed:  # labels at the curves' ends count the arms as a legend's keys do
+        n_keyed = max(n_keyed, len(arms) + missed)
     rows = table_row_labels(words, box)
     if all(names) or len(rows) != len(arms):
         return LegendReading(names, n_keyed)
