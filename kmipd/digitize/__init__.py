@@ -163,8 +163,8 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
         cause = f"the legend lists {wanted} keyed entries and the first reading traced {len(dig.arms)}"
     if wanted is None:
         return dig
-    note = (f"traced again for {wanted} arms: {cause}; give the number of arms (--arms N, n_arms= "
-            "in Python) if that is wrong")
+    note = (f"traced again for {wanted} arms: {cause}; give the number of arms "
+            "(--arms N, n_arms= in Python) if that is wrong")
     # the text is the same: OCR (a second or so) is not run again
     again, *_ = _read_plot_once(*args, wanted, overlay, [*warnings, note], words=words or None)
     if len(again.arms) != wanted:
