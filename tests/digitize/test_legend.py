@@ -414,7 +414,7 @@ def test_statistics_and_axis_title_are_never_names():
     red = (200, 30, 30)
     one = _traced([(50, 10), (200, 10), (200, 150), (480, 150)], red)
     texts = [("HR 0.72 (95% CI 0.55-0.94); p = 0.012", 60, 250),
-             ("LopheekP = 0.189", 60, 270),
+             ("LopheekP = 0.189", 60, 270), ("Apm= 0.012", 300, 230),
              ("Cl), months 14.9 (8.7 to 17.3)", 300, 60)]
     words = [w for t, x, y in texts for w in _line_words(t, x, y)]
     title = _line_words("Time (months)", 230, 335)
@@ -502,6 +502,7 @@ def test_censor_marks_read_into_a_label_are_split_off():
     for name in ("T-cell", "Group 1", "HER2+", "IIIB", "-+-"):  # names, or a key read as a word
         assert [w.text for w in split_lead_marks(OcrWord(name, 0.9, 0, 0, 50, 20))] == [name]
     assert is_marks("i--++-") and is_marks("T++") and is_marks("HHH") and is_marks("t---")
+    assert is_marks("H+") and not is_marks("T-") and not is_marks("A+")
     assert not any(is_marks(t) for t in ("--", "+", "Total", "II", "HER2"))
 
 
@@ -599,3 +600,15 @@ def test_a_label_at_no_traced_end_counts_a_curve_missed():
     assert unmatched_end_labels(words[:2] + blue, texts[:2] + ["Q3"], [a, b], BOX, image) == 1
     # without labels at the traced ends the figure labels no curve ends
     assert unmatched_end_labels(blue, ["Q3"], [a, b], BOX, image) == 0
+
+
+def test_a_comparison_starting_a_name_is_not_a_swallowed_key():
+    # "PD-L1 >=50%": the OCR box starts with ">=", whose strokes look like a dashed key
+    img = np.full((60, 300, 3), 255, np.uint8)
+    cv2.polylines(img, [np.array([(22, 27), (30, 31), (22, 35)])], False, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.line(img, (34, 29), (46, 29), (0, 0, 0), 1)  # the "=", short and flat like a dash
+    cv2.line(img, (34, 34), (46, 34), (0, 0, 0), 1)
+    cv2.putText(img, "50%", (52, 42), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2, cv2.LINE_AA)
+    word = OcrWord(">=50%", 0.99, 18, 18, 130, 46)
+    assert text_start(img, word) >= 50  # the letters start at the digits
+    assert swallowed_key(img, word, 28.0) is None

@@ -70,6 +70,8 @@ _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bc
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
                     # "p = 0.04" anywhere ("LopheekP = 0.189"), "95% Cl" read with an l
                     r"|p\s*[=<≤]\s*0?[.,]?\d|\bc[il1]\s*[\d(:]|\d\s*%\s*c[il1]\b"
+                    # "= 0.012" after a misread "p" ("Apm= 0.012")
+                    r"|=\s*0?[.,]\d"
                     # a confidence interval or two decimals: a statistic, not a name
                     r"|\d[.,]\d+\s*(?:-|–|to)\s*\d[.,]\d|\d[.,]\d+\D+\d[.,]\d", re.I)
 #: In a coloured figure a legend key is at most this far (RGB distance) from an arm's colour.

@@ -174,6 +174,8 @@ def swallowed_key(image: np.ndarray, word: OcrWord, h: float) -> Key | None:
     """The key inside an OCR word's box, before its letters: read as a dash ("—Hybrid") or not
     at all (a box that starts well left of its first letter). A :class:`Key` or None; only the
     ink left of the letters is looked at."""
+    if word.text[:1] in "<>=≤≥":
+        return None  # the box starts with a comparison ("≥50%"): its strokes are no key
     start = text_start(image, word)
     if _LEAD_SYMBOL.match(word.text) or start - word.x0 > 0.8 * h:
         return find_key(image, start - 0.15 * h, word.cy, h)

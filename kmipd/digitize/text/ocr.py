@@ -261,12 +261,16 @@ def read_words(image: np.ndarray, *, split_words: bool = True, min_score: float 
 _LEAD_MARKS = re.compile(r"^[iIl1tT|!]?(?:[-+|][iIl1T!]?){2,}(?=[A-Za-z0-9(])"
                          # ... or as capitals run into a capitalised word ("7HHHGroup")
                          r"|^\d?(?=[HTIEL|+]*[HT])[HTIEL|+]{3,}(?=[A-Z][a-z]{2})")
+#: A tick read as a letter and a mark as a symbol, alone ("H+", "I-"): never text.
+_TICK_AND_MARK = re.compile(r"^[HIl1|][-+|]$")
 #: Narrow glyphs, for placing the split inside the word's box.
 _NARROW = set("-+|.,:;'!iIl1")
 
 
 def is_marks(text: str) -> bool:
     """Is this OCR text only censor marks and a curve read as glyphs ("i--++-", "T++")?"""
+    if _TICK_AND_MARK.match(text):
+        return True
     lead = _LEAD_MARKS.match(text + "Abc")
     # (symbols alone, "--" or "+", may be a legend key read as text: that is kept)
     return lead is not None and lead.end() == len(text) and any(c.isalnum() for c in text)
