@@ -5,23 +5,34 @@ the curve's height (spread apart vertically when the curves end close together).
 known by its place -- its colour need not be the arm's (black labels on black curves) -- so
 it is matched to the arms by position: each label starts at a curve's end, and labels and curve
 ends keep their top-to-bottom order. Labels printed in their arms' colours go by colour.
+Labels the whole-image OCR missed are read again from their region
+(:func:`end_labels_read_again`); labels at no traced end count curves the tracing missed
+(:func:`unmatched_end_labels`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import numpy as np
 
+from kmipd.digitize.legend.entries import legend_entries
 from kmipd.digitize.match.pairing import chroma, colour_distance, ink_colour, match_to_arms
 from kmipd.digitize.result import ArmTrace, PlotBox
-from kmipd.digitize.text.ocr import OcrWord
+from kmipd.digitize.text.ocr import OcrWord, is_marks, read_region
 
-__all__ = ["curve_end_labels", "end_label_region", "unmatched_end_labels"]
+__all__ = ["curve_end_labels", "end_label_region", "end_labels_read_again", "unmatched_end_labels"]
 
 #: A label starts at most this many text heights left of a curve's end (anti-aliasing, a
 #: trace stopping a pixel late) ...
 END_LEFT_H = 0.6
 #: ... and at most this many right of it (the space before the label, a trace stopping early).
 END_RIGHT_H = 2.5
+#: Censor ticks read as capitals ("HHH") and a decimal (an annotation's end, "0.012"): no
+#: label read again starts with them.
+_TICKS_LEADING = re.compile(r"^(?=.*[HTEL])[HTIEL1l|+]{2,6}$")
+_DECIMAL = re.compile(r"^\d*[.,]\d+$")
 #: Labels of curves ending close together are spread apart: a label may lie this many text
 #: heights per arm from its curve's end.
 SPREAD_H = 1.5
@@ -172,3 +183,65 @@ def unmatched_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
                 min(colour_distance(colour, a.colour) for a in arms) > OTHER_COLOUR:
             other += 1
     return other
+
+
+def end_labels_read_again(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                          words: list[OcrWord],
+                          label_text: Callable[[list[OcrWord]], str | None]) -> list[str] | None:
+    """The labels at the curves' ends read again from their region: small text, or text over
+    a confidence band or the plot's frame, the whole-image OCR missed or read in part.
+
+    Parameters
+    ----------
+    image : ndarray
+        The RGB figure.
+    box : PlotBox
+    arms : list of ArmTrace
+    words : list of OcrWord
+        The whole-image OCR, for the text height.
+    label_text : callable
+        An entry's text as a curve-end label, or None when it cannot be one (statistics, a
+        title, a number).
+
+    Returns
+    -------
+    list of str or None
+        :func:`curve_end_labels` of the region read tight at the ends, else further back
+        (:data:`LABEL_TRACED_H`); None when neither names every arm.
+    """
+    h = float(np.median([w.height for w in words])) if words else 0.0
+    for back in (END_LEFT_H, LABEL_TRACED_H):
+        region = end_label_region(arms, box, image.shape, h, back)
+        names = _end_labels_in(image, box, arms, region, h, label_text) if region else None
+        if names is not None:
+            return names
+    return None
+
+
+def _end_labels_in(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
+                   region: tuple[int, int, int, int], h: float,
+                   label_text: Callable[[list[OcrWord]], str | None]) -> list[str] | None:
+    """:func:`curve_end_labels` of the text OCR reads in ``region`` (vertical rules erased)."""
+    x0, y0, x1, y1 = region
+    crop = _without_vertical_rules(image[y0:y1, x0:x1])
+    found = [w.shifted(x0, y0) for w in read_region(crop, 0, 0, x1 - x0, y1 - y0,
+                                                    zoom=2.0 if h < 12 else 1.0)
+             if not is_marks(w.text)]
+    entries = [e[next((k for k, w in enumerate(e) if not _DECIMAL.match(w.text)
+                       and not _TICKS_LEADING.match(w.text)), len(e)):]
+               for e in (legend_entries(found) if found else [])]
+    # a word at the region's left edge may be the end of one cut there ("tervention")
+    entries = [e for e in entries if e and e[0].x0 > x0 + 0.3 * h]
+    return curve_end_labels(entries, [label_text(e) for e in entries], arms, box, image)
+
+
+def _without_vertical_rules(crop: np.ndarray) -> np.ndarray:
+    """A copy of ``crop`` with the vertical rules through it (the plot's frame, a grid line)
+    painted over in the paper's colour: OCR misreads a label a rule crosses."""
+    out = np.array(crop, copy=True)
+    if out.ndim != 3 or out.shape[0] < 4:
+        return out
+    paper = np.median(out.reshape(-1, 3), axis=0)
+    ink = np.linalg.norm(out.astype(float) - paper, axis=2) > 60
+    out[:, ink.mean(axis=0) > 0.8] = paper.astype(out.dtype)
+    return out

@@ -21,10 +21,8 @@ import numpy as np
 from kmipd.digitize.frame.axes import find_ticks
 from kmipd.digitize.frame.calibrate import calibrate
 from kmipd.digitize.legend.ends import (
-    END_LEFT_H,
-    LABEL_TRACED_H,
     curve_end_labels,
-    end_label_region,
+    end_labels_read_again,
     unmatched_end_labels,
 )
 from kmipd.digitize.legend.entries import (
@@ -51,7 +49,7 @@ from kmipd.digitize.match.pairing import (
 )
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.layout import table_row_labels
-from kmipd.digitize.text.ocr import OcrWord, is_marks, read_region
+from kmipd.digitize.text.ocr import OcrWord, is_marks
 
 __all__ = ["LegendReading", "read_legend", "read_legend_reading"]
 
@@ -61,8 +59,6 @@ _NOT_NAMES = re.compile(
     r"months?|years?|days?|weeks?|time)$", re.I)
 #: Censor ticks read as capitals ("TT", "TIT"): Roman numerals ("II") may be names, a T is not
 _TICKS_AS_LETTERS = re.compile(r"^(?=.*T)[TIl1|+]{2,4}$")
-_TICKS_LEADING = re.compile(r"^(?=.*[HTEL])[HTIEL1l|+]{2,6}$")
-_DECIMAL = re.compile(r"^\d*[.,]\d+$")
 #: "No" names an arm beside a key ("No" / "Yes"); without one it is the start of "No. at risk"
 _NO = re.compile(r"^no$", re.I)
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
@@ -168,7 +164,8 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         texts = [_end_label(box, arms, e, labels) for e in entries]
         at_ends = curve_end_labels(entries, texts, arms, box, image)
         if at_ends is None and not all(names):
-            at_ends = _end_labels_read_again(image, box, arms, words, labels)
+            at_ends = end_labels_read_again(image, box, arms, words,
+                                            lambda e: _end_label(box, arms, e, labels))
         if at_ends is not None:
             names = at_ends
         missed = unmatched_end_labels(entries, texts, arms, box, image)
@@ -203,52 +200,6 @@ def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: 
     if len(cands) != 1 or normalise_label(cands[0]) in {normalise_label(n) for n in names}:
         return names
     return [n or capital_i(cands[0]) for n in names]
-
-
-def _end_labels_read_again(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
-                           words: list[OcrWord], labels: list[tuple[str, float]]
-                           ) -> list[str] | None:
-    """The labels at the curves' ends read from their region enlarged: small text, or text
-    over a confidence band, the whole-image OCR missed or read in part ("mental")."""
-    h = float(np.median([w.height for w in words])) if words else 0.0
-    for back in (END_LEFT_H, LABEL_TRACED_H):  # the labels' region, then more of the curves
-        region = end_label_region(arms, box, image.shape, h, back)
-        names = _end_labels_in(image, box, arms, region, h, labels) if region else None
-        if names is not None:
-            return names
-    return None
-
-
-def _end_labels_in(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
-                   region: tuple[int, int, int, int], h: float,
-                   labels: list[tuple[str, float]]) -> list[str] | None:
-    """:func:`curve_end_labels` of the text OCR reads in ``region`` (vertical rules erased)."""
-    x0, y0, x1, y1 = region
-    crop = _without_vertical_rules(image[y0:y1, x0:x1])
-    found = [w.shifted(x0, y0) for w in read_region(crop, 0, 0, x1 - x0, y1 - y0,
-                                                    zoom=2.0 if h < 12 else 1.0)
-             if not is_marks(w.text)]
-    # the region may take in the end of an annotation ("p = 0.012"): a name starts with no decimal
-    # ... nor censor ticks read as capitals ("HHH")
-    entries = [e[next((k for k, w in enumerate(e) if not _DECIMAL.match(w.text)
-                       and not _TICKS_LEADING.match(w.text)), len(e)):]
-               for e in (legend_entries(found) if found else [])]
-    # a word at the region's left edge may be the end of one cut there ("tervention")
-    entries = [e for e in entries if e and e[0].x0 > x0 + 0.3 * h]
-    texts = [_end_label(box, arms, e, labels) for e in entries]
-    return curve_end_labels(entries, texts, arms, box, image)
-
-
-def _without_vertical_rules(crop: np.ndarray) -> np.ndarray:
-    """A copy of ``crop`` with the vertical rules through it (the plot's frame, a grid line)
-    painted over in the paper's colour: OCR misreads a label a rule crosses."""
-    out = np.array(crop, copy=True)
-    if out.ndim != 3 or out.shape[0] < 4:
-        return out
-    paper = np.median(out.reshape(-1, 3), axis=0)
-    ink = np.linalg.norm(out.astype(float) - paper, axis=2) > 60
-    out[:, ink.mean(axis=0) > 0.8] = paper.astype(out.dtype)
-    return out
 
 
 def _end_label(box: PlotBox, arms: list[ArmTrace], entry: list[OcrWord],
