@@ -15,8 +15,8 @@ from kmipd.digitize.curves.arm_choice import MORE_LINES
 from kmipd.digitize.legend.read import LegendReading
 from kmipd.digitize.result import ArmTrace
 
-#: The most arms a table's rows may ask for.
-MAX_TABLE_ARMS = 6
+#: The most arms a table's rows or a legend's entries may ask for.
+MAX_ASKED_ARMS = 6
 #: What the warning about lines a keyed legend does not list says (after their count).
 NOT_LISTED = "traced line(s) the legend does not list were left out"
 
@@ -33,7 +33,7 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
       for a shade) or the legend did not list (its key missed). Without such lines left out, a
       row left over is more likely a misread row than a missed arm.
     """
-    if not table_rows or table_rows == n_found or table_rows > MAX_TABLE_ARMS:
+    if not table_rows or table_rows == n_found or table_rows > MAX_ASKED_ARMS:
         return None
     if table_rows > n_found and not any(MORE_LINES in w or NOT_LISTED in w for w in warnings):
         return None
@@ -43,7 +43,7 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
 def arms_the_legend_asks_for(n_found: int, keyed_entries: int) -> int | None:
     """The number of arms to trace again with when a legend of keys lists more entries than
     lines were traced (a pale or dotted arm the tracing took for a guide line), or None."""
-    if n_found < 1 or not n_found < keyed_entries <= MAX_TABLE_ARMS:
+    if n_found < 1 or not n_found < keyed_entries <= MAX_ASKED_ARMS:
         return None
     return int(keyed_entries)
 

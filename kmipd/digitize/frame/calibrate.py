@@ -210,7 +210,7 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
     length = box.width if axis == "x" else box.height
     sign = 1 if axis == "x" else -1
     labels = _axis_label_words(words, box, axis)
-    readings, pix, vals, pct = [], [], [], False
+    readings, pct = [], False
     for w in labels:
         value, is_pct = parse_number(w.text)
         centre = w.cx if axis == "x" else w.cy
@@ -221,16 +221,13 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
                 pixel = float(ticks[k])
         pct |= is_pct
         readings.append((pixel, w.text, value))
-        pix.append(pixel)
-        vals.append(value)
     if value_range is not None:
         return _override(axis, box, ticks, value_range, readings, sign)
-    got = _fitted(axis, readings, pix, vals, pct, sign, length)
+    got = _fitted(axis, readings, pct, sign, length)
     if axis == "y":  # tiny fraction labels may read "8.9" for "0.9": try them read so too
-        fixed = [_zero_for_eight(t, v) for _, t, v in readings]
-        if fixed != vals:
-            alt = _fitted(axis, [(p, t, v) for (p, t, _), v in zip(readings, fixed)], pix, fixed,
-                          pct, sign, length)
+        fixed = [(p, t, _zero_for_eight(t, v)) for p, t, v in readings]
+        if fixed != readings:
+            alt = _fitted(axis, fixed, pct, sign, length)
             if alt is not None and (got is None or _used(alt) > _used(got)):
                 got = alt
     return got if got is not None else _assumed(axis, box, ticks, readings)
@@ -246,9 +243,12 @@ def _used(result: _AxisResult) -> int:
     return sum(t.used for t in result.cal.ticks)
 
 
-def _fitted(axis: str, readings: list, pix: list, vals: list, pct: bool, sign: int,
+def _fitted(axis: str, readings: list[tuple[float, str, float]], pct: bool, sign: int,
             length: float) -> _AxisResult | None:
-    """The axis fitted through its labels' readings, or None when fewer than two agree."""
+    """The axis fitted through its labels' readings ``(pixel, text, value)``, or None when
+    fewer than two agree."""
+    pix = [p for p, _, _ in readings]
+    vals = [v for _, _, v in readings]
     warnings: list[str] = []
     if len(readings) >= 2:
         try:

@@ -267,7 +267,8 @@ def _name_words(entry: list[OcrWord], box: PlotBox) -> tuple[list[OcrWord], str]
             return None
     text = clean_name(join_words(entry))
     numeric_name = bool(_NUMERIC_NAME.match(text))
-    if not text or _NOT_NAMES.match(text) or _TICKS_AS_LETTERS.match(text) or _STATS.search(text) or _NOT_LEGEND.search(text) or \
+    if not text or _NOT_NAMES.match(text) or _TICKS_AS_LETTERS.match(text) or \
+            _STATS.search(text) or _NOT_LEGEND.search(text) or \
             (NUMBER.match(text.replace(" ", "")) and not numeric_name) or \
             not re.search(r"[A-Za-z]{2}|\d", text):
         return None
@@ -338,10 +339,12 @@ def _orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],
     words, text = got
     h = float(np.median([w.height for w in words]))
     key = _find_entry_key(image, entries, words[0], h)
-    grey = chroma(key[0]) < ORPHAN_KEY_CHROMA if key is not None else True
+    if key is None:
+        return None
     # a legend's title beside a grey stroke (its frame, a rule), or grey "key" strokes inside
     # the word's box (its own symbols, ">=" of ">=50%") make no entry
-    if key is None or grey and (text.lower().rstrip(":") in _TITLES or key[2] > words[0].x0 + 0.3 * h):
+    if chroma(key.colour) < ORPHAN_KEY_CHROMA and (text.lower().rstrip(":") in _TITLES
+                                                   or key.x_right > words[0].x0 + 0.3 * h):
         return None
     return text, key[0], key[1], True
 
