@@ -339,3 +339,41 @@ def test_thick_curves_crowded_with_marks_are_arms_not_bands():
     arms, _ = extract_arms(img, PlotBox(40, 10, 410, 260))
     found = sorted(tuple(a.colour) for a in arms if max(a.colour) - min(a.colour) > 60)
     assert len(found) == 2, [a.colour for a in arms]
+
+
+def _staircase_with_ticks(thickness: int):
+    """A curve with a drop every 12 px between x=120 and x=300 (events dense), each drop as
+    high as a tick's half length, flat elsewhere, and '|' ticks at known columns on the flat
+    parts and 3 px after drops on the steep part."""
+    img = np.full((320, 460, 3), 255, np.uint8)
+    cv2.line(img, (40, 10), (40, 300), (0, 0, 0), 2)
+    cv2.line(img, (40, 300), (450, 300), (0, 0, 0), 2)
+    tick_half = 4 + 2 * thickness  # ticks are drawn a few line widths long
+    pts, y = [(42, 30)], 30
+    for x in range(120, 300, 12):
+        pts += [(x, y), (x, y + tick_half)]
+        y += tick_half
+    pts.append((440, y))
+    colour = (30, 60, 200)
+    cv2.polylines(img, [np.array(pts).reshape(-1, 1, 2)], False, colour, thickness, cv2.LINE_8)
+    ticks = [70, 95, 135, 159, 183, 207, 231, 255, 279, 340, 380, 420]
+
+    def level(x):
+        return max(yy for xx, yy in pts if xx <= x)
+
+    for x in ticks:
+        cv2.line(img, (x, level(x) - tick_half), (x, level(x) + tick_half), colour, 2, cv2.LINE_8)
+    return img, np.array(ticks, float)
+
+
+@pytest.mark.parametrize("thickness", [2, 4])
+def test_ticks_on_a_steep_stretch_are_found_as_on_a_flat_one(thickness):
+    """Where events are dense a tick has a drop on either side: it reaches past the nearby
+    levels above or below, never both, and must still count (most missed marks were there)."""
+    img, ticks = _staircase_with_ticks(thickness)
+    arms, _ = extract_arms(img, PlotBox(40, 10, 450, 300))
+    assert len(arms) == 1
+    marks = arms[0].censor_px[:, 0]
+    gap = np.abs(ticks[:, None] - marks[None, :])
+    assert (gap.min(axis=1) <= 2).sum() >= len(ticks) - 1  # found
+    assert (gap.min(axis=0) <= 2).all()  # and nothing else: the drops are not ticks

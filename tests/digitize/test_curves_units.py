@@ -14,6 +14,12 @@ from kmipd.digitize.curves.arm_choice import (
     _mix_of,
     choose_arms,
 )
+from kmipd.digitize.curves.censor import (
+    _ticks_in_group,
+    drop_shared_ticks,
+    find_censor_marks,
+    stroke_thickness,
+)
 from kmipd.digitize.curves.linestyle import Candidate, line_style
 from kmipd.digitize.curves.trace import Runs
 from kmipd.digitize.curves.untangle import _weakness, untangle
@@ -377,3 +383,57 @@ def test_a_light_colour_at_full_strength_is_a_line_its_paper_mix_a_band():
     colours = [ink(gold), ink(np.round(0.4 * gold + 0.6 * 255).astype(int))]
     classify_colours(labels, colours, 1.5)
     assert [c.kind for c in colours] == ["line", "band"]
+
+
+# --- censor: thickness and tick groups ---------------------------------------------------------
+
+def _flat_line_with_ticks(ticks: list[int], thickness: int = 2, tick_half: int = 7) -> Runs:
+    """Column runs of a flat line at y=50 over ``W`` columns with '|' ticks at ``ticks``."""
+    x, top, bottom = [], [], []
+    lo, hi = 50 - thickness // 2, 50 - thickness // 2 + thickness - 1
+    for c in range(W):
+        x.append(c)
+        top.append(50 - tick_half if c in ticks else lo)
+        bottom.append(50 + tick_half if c in ticks else hi)
+    x, top, bottom = (np.array(v) for v in (x, top, bottom))
+    length = (bottom - top + 1).astype(float)
+    return Runs(x, top, bottom, 0.5 * (top + bottom), length, np.ones(W))
+
+
+def test_stroke_thickness_is_the_flat_line_not_the_width_the_tracer_chose():
+    ticks = list(range(10, W, 6))  # a heavily censored curve: a third of its columns are ticks
+    runs = _flat_line_with_ticks(ticks)
+    level = np.full(W, 50.0)
+    assert stroke_thickness(runs, 0, level, 8.0) == pytest.approx(2.0, abs=0.3)
+    # with the tracer's 8 px the ticks (7 px either side) would not reach past the line
+    marks = find_censor_marks(runs, 0, level, 8.0)
+    assert len(marks) == len(ticks)
+    assert np.allclose(np.sort(marks[:, 0]), ticks)
+    # too few flat columns to measure: the width given is kept
+    assert stroke_thickness(runs, 0, np.linspace(20, 180, W), 8.0) == 8.0
+
+
+@pytest.mark.parametrize("group, ticks", [(2.0, 1), (2.9, 1), (3.0, 2), (4.0, 3), (8.0, 7)])
+def test_touching_ticks_are_counted_as_overlapping_by_half(group, ticks):
+    assert _ticks_in_group(group, 2.0) == ticks
+
+
+def test_a_tick_across_two_arms_of_one_ink_goes_to_the_arm_it_is_centred_on():
+    # solid arm at y=50, dashed arm of the same black at y=54; a tick 42..58 is centred on 50
+    xs = np.arange(W)
+    top = np.full(W, 49)
+    bottom = np.full(W, 55)  # the two lines touch: one run per column
+    top[100], bottom[100] = 42, 58
+    length = (bottom - top + 1).astype(float)
+    runs = Runs(xs, top, bottom, 0.5 * (top + bottom), length, np.ones(W))
+    solid = np.full(W, 50.0)
+    dashed = np.full(W, 54.0)
+    # the band of both lines is no tick when the other arm is known; the tick is seen by both
+    a = find_censor_marks(runs, 0, solid, 2.0, others=[dashed])
+    b = find_censor_marks(runs, 0, dashed, 2.0, others=[solid])
+    assert a[:, 0].tolist() == [100.0] and b[:, 0].tolist() == [100.0]
+    kept = drop_shared_ticks([a, b], [runs, runs], [0, 0])
+    assert len(kept[0]) == 1 and len(kept[1]) == 0
+    # arms of two colours never share a stroke: both keep theirs
+    kept = drop_shared_ticks([a, b], [runs, runs], [0, 1])
+    assert len(kept[0]) == 1 and len(kept[1]) == 1

@@ -19,7 +19,7 @@ from scipy.optimize import isotonic_regression
 from kmipd.digitize.curves import colours as col
 from kmipd.digitize.curves import linestyle
 from kmipd.digitize.curves.arm_choice import choose_arms
-from kmipd.digitize.curves.censor import find_censor_marks
+from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
@@ -231,7 +231,7 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         y[c.x_start:c.x_start + len(c.y)] = c.y
         full.append(y)
     start = min(c.x_start for c in chosen)
-    out = []
+    spans, levels = [], []
     for i, c in enumerate(chosen):
         y = full[i].copy()
         others = [full[j] for j in range(len(chosen)) if j != i]
@@ -241,15 +241,29 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         ok = np.isfinite(level)
         if not ok.all():  # nothing to go by: hold the last level seen
             level = np.interp(np.arange(len(level)), np.flatnonzero(ok), level[ok])
-        level = isotonic_regression(level, increasing=True).x
-        steps = steps_from_profile(x0, level)
-        marks = find_censor_marks(c.runs, x0, level, c.width)
-        steps = steps + np.array(offset, float)
-        marks = marks + np.array(offset, float) if len(marks) else marks
+        spans.append((x0, x1))
+        levels.append(isotonic_regression(level, increasing=True).x)
+    out, marks = [], []
+    for i, c in enumerate(chosen):
+        (x0, x1), level = spans[i], levels[i]
+        same_ink = [_aligned(levels[j], spans[j], x0, x1) for j in range(len(chosen))
+                    if j != i and chosen[j].colour_id == c.colour_id]
+        marks.append(find_censor_marks(c.runs, x0, level, c.width, others=same_ink))
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
-                            steps_px=steps, censor_px=marks, confidence=c.confidence,
-                            gap_share=c.gap_share))
+                            steps_px=steps_from_profile(x0, level) + np.array(offset, float),
+                            confidence=c.confidence, gap_share=c.gap_share))
+    marks = drop_shared_ticks(marks, [c.runs for c in chosen], [c.colour_id for c in chosen])
+    out = [replace(a, censor_px=m + np.array(offset, float) if len(m) else m) for a, m in zip(out, marks)]
     out.sort(key=lambda a: (a.steps_px[0, 1] if len(a.steps_px) else np.inf))
+    return out
+
+
+def _aligned(level: np.ndarray, span: tuple[int, int], x0: int, x1: int) -> np.ndarray:
+    """An arm's levels over columns ``x0:x1``, NaN where it is not drawn."""
+    out = np.full(x1 - x0, np.nan)
+    lo, hi = max(span[0], x0), min(span[1], x1)
+    if hi > lo:
+        out[lo - x0:hi - x0] = level[lo - span[0]:hi - span[0]]
     return out
 
 
