@@ -117,8 +117,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     if g_known[0].size:
         g_prior = _carried_rate_prior(curve, knots, g_known[0][-1], g_known[1][-1])
     g0, g1 = _LEVELS[:, None], _LEVELS[None, :]
-    terms = []  # per interval, the cost of every (G at its start, G at its end) but the marks'
-    mean_censored = []  # and the patients censored in it
+    marked = marks.sum() >= _MARKED  # the figure draws its marks: they count the censored, missing some
+    terms = []  # per interval, the cost of every (G at its start, G at its end)
     for b in range(n_knots):
         cost = np.where(g1 <= g0 + 1e-12, 0.0, np.inf)
         inside = (times >= knots[b]) & ((times < knots[b + 1]) | (b == n_knots - 1))
@@ -139,15 +139,14 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
             cost = cost + _MARK_WEIGHT * np.clip(marks[b] - censored, 0, None) ** 2 / (marks[b] + 1)
         cost = cost + prior_scale * _SMOOTH * (censored / n * n_knots) ** 2
         cost = cost + prior_scale * _PRIOR_WEIGHT * ((g1 - g_prior[b + 1]) / 0.1) ** 2
+        if marked:
+            cost = cost + _marks_cost(marks[b], censored, _MARK_SHARE)
         terms.append(cost)
-        mean_censored.append(censored)
     end_cost = np.zeros(_LEVELS.size)
     if curve.survival[-1] > 0:  # somebody must still be at risk at the end
         end_cost = end_cost + 1e3 * np.clip(0.5 - n * curve.survival[-1] * _LEVELS, 0, None)
     if median_follow_up is not None and median_follow_up >= t_end:  # half still followed at the end
         end_cost = end_cost + _FOLLOW_UP_WEIGHT * (np.clip(0.5 - _LEVELS, 0, None) / 0.05) ** 2
-    if marks.sum() >= _MARKED:  # the figure draws its marks: they count the censored, missing some
-        terms = [t + _marks_cost(m, c, _MARK_SHARE) for t, m, c in zip(terms, marks, mean_censored)]
     return knots, _LEVELS[_cheapest_chain(terms, end_cost)]
 
 

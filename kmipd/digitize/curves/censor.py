@@ -10,11 +10,12 @@ ticks never become drops.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from kmipd.digitize.curves.trace import Runs
+from kmipd.digitize.curves.trace import Runs, line_width
 
 
 def find_censor_marks(runs: Runs, x_start: int, level: np.ndarray, width: float,
@@ -100,22 +101,20 @@ def _ticks_in_group(group_width: float, tick_width: float) -> int:
 
 
 def stroke_thickness(runs: Runs, x_start: int, level: np.ndarray, width: float) -> float:
-    """The curve's thickness (px): the median mass of the shortest tenth of the runs crossing its
-    level where it is flat (rules and text of the same colour are left out). On a heavily
-    censored curve most of those runs are ticks, so the shortest ones are the bare line.
+    """The curve's thickness (px): :func:`line_width` of the shortest tenth of the runs crossing
+    its level where it is flat (rules and text of the same colour are left out). On a heavily
+    censored curve most of those runs are ticks, so only the shortest ones are the bare line.
     ``width`` is returned where too few flat columns are seen.
     """
     n = len(level)
     inside = np.flatnonzero((runs.x >= x_start) & (runs.x < x_start + n))
     k = runs.x[inside] - x_start
-    top, bot, mass = runs.top[inside], runs.bottom[inside], runs.mass[inside]
     wide = ndi.maximum_filter1d(level, 5, mode="nearest") - ndi.minimum_filter1d(level, 5, mode="nearest")
-    across = (top <= level[k] + 0.5) & (bot >= level[k] - 0.5) & (wide[k] <= 0.5) & (mass >= 0.6)
-    if across.sum() < 20:
+    across = inside[(runs.top[inside] <= level[k] + 0.5) & (runs.bottom[inside] >= level[k] - 0.5)
+                    & (wide[k] <= 0.5) & (runs.mass[inside] >= 0.6)]
+    if across.size < 20:
         return width
-    length = (bot - top + 1)[across]
-    short = length <= np.percentile(length, 10) + 1
-    return float(max(np.median(mass[across][short]), 0.8))
+    return line_width(Runs(*(getattr(runs, f.name)[across] for f in fields(Runs))), shortest=10)
 
 
 def drop_shared_ticks(marks: list[np.ndarray], runs: list[Runs], ink: list[int]) -> list[np.ndarray]:
@@ -139,7 +138,8 @@ def drop_shared_ticks(marks: list[np.ndarray], runs: list[Runs], ink: list[int])
     list of ndarray
         The marks, each kept by one arm only.
     """
-    strokes = [_stroke_of(m, r) for m, r in zip(marks, runs)]
+    shared = [ink.count(k) > 1 for k in ink]
+    strokes = [_stroke_of(m, r) if s else None for m, r, s in zip(marks, runs, shared)]
     keep = [np.ones(len(m), bool) for m in marks]
     for i in range(len(marks)):
         for j in range(len(marks)):

@@ -96,11 +96,12 @@ def column_runs(alpha: np.ndarray, thr: float = ALPHA_MIN) -> Runs:
     return Runs(xs, ts, bs, centre, mass, peak.astype(float))
 
 
-def line_width(runs: Runs) -> float:
+def line_width(runs: Runs, shortest: float = 30) -> float:
     """Typical thickness of the line (px): the median coverage of its column crossings.
 
-    Horizontal crossings are the shortest runs that are not specks; censor ticks and drops are
-    longer, and on a heavily censored curve they can be most of the runs.
+    Horizontal crossings are the shortest runs that are not specks (the ``shortest`` percent of
+    them, and those up to a pixel longer); censor ticks and drops are longer, and on a heavily
+    censored curve they can be most of the runs.
     """
     if len(runs.x) == 0:
         return 1.0
@@ -108,7 +109,7 @@ def line_width(runs: Runs) -> float:
     solid = runs.mass >= 0.6
     if not solid.any():
         return 1.0
-    cut = np.percentile(length[solid], 30) + 1
+    cut = np.percentile(length[solid], shortest) + 1
     short = runs.mass[solid & (length <= cut)]
     return float(max(np.median(short), 0.8))
 
