@@ -437,3 +437,78 @@ def test_a_tick_across_two_arms_of_one_ink_goes_to_the_arm_it_is_centred_on():
     # arms of two colours never share a stroke: both keep theirs
     kept = drop_shared_ticks([a, b], [runs, runs], [0, 1])
     assert len(kept[0]) == 1 and len(kept[1]) == 1
+
+
+# --- one ink, solid and dashed arms ------------------------------------------------------------
+
+def _solid_and_dashed() -> np.ndarray:
+    """A solid curve that drops early (40 -> 100 at column 80) and a dashed one above it that
+    drops later (30 -> 60 at column 120): after column 120 the solid curve is the lower one."""
+    alpha = np.zeros((120, W), np.float32)
+    _alpha_line(alpha, 40, 0, 80)
+    alpha[40:100, 80:82] = 1.0
+    _alpha_line(alpha, 100, 80, W)
+    _alpha_line(alpha, 30, 0, 120, dash=(5, 5))
+    _alpha_line(alpha, 60, 120, W, dash=(5, 5))
+    return alpha
+
+
+def test_dash_pieces_are_the_short_pieces_of_ink_and_only_when_they_make_a_curve():
+    from kmipd.digitize.curves.dashes import dash_pieces
+
+    alpha = _solid_and_dashed()
+    dashes = dash_pieces(alpha, 2.0)
+    assert dashes is not None
+    assert dashes[29, 0:5].all() and dashes[59, 120:125].all()  # dashes
+    assert not dashes[39, :80].any() and not dashes[99, 80:].any()  # the solid curve
+    # crowded censor ticks join dashes into a piece longer than a dash (10 * 2 + 6 px), but far
+    # shorter than the solid curve (under 0.15 of its 200 px): still dashes
+    alpha[25:34, 20:47] = 1.0
+    dashes = dash_pieces(alpha, 2.0)
+    assert dashes[25:34, 20:47].all() and not dashes[39, :80].any()
+    # a solid curve and a few specks (censor marks, text scraps): no dashed curve to tell apart
+    alpha = np.zeros((120, W), np.float32)
+    _alpha_line(alpha, 40, 0, W)
+    alpha[70:72, [20, 90, 160]] = 1.0
+    assert dash_pieces(alpha, 2.0) is None
+
+
+def test_untangle_swaps_chains_that_cross_without_touching():
+    """The chains hop between the curves at column 120 and change sides there, never coming
+    within a few pixels of each other: the crossing ends a stretch as a touching point does."""
+    from kmipd.digitize.curves.dashes import dash_pieces
+
+    alpha = _solid_and_dashed()
+    for dashes in (None, dash_pieces(alpha, 2.0)):
+        a = _cand(_step((0, 29.5), (120, 99.5)), rgb=BLACK, chromatic=False)  # dashed, then solid
+        b = _cand(_step((0, 39.5), (120, 59.5)), rank=1, rgb=BLACK, chromatic=False)
+        untangle([a, b], alpha, dashes=dashes)
+        # each chain keeps to one curve (the longer, clearer stretch says which)
+        solid, dashed = (a, b) if a.y[50] == 39.5 else (b, a)
+        assert (solid.y[50], solid.y[150]) == (39.5, 99.5)
+        assert (dashed.y[50], dashed.y[150]) == (29.5, 59.5)
+
+
+def test_a_chain_pays_to_switch_from_dashes_to_an_unbroken_line():
+    from kmipd.digitize.curves.trace import Segment, best_chain
+
+    def seg(x0, x1, y, dash):
+        return Segment(np.arange(x0, x1), np.full(x1 - x0, float(y)), dash=dash)
+
+    # after a dashed piece: a longer unbroken piece and a shorter dashed one, a pixel apart
+    segs = [seg(0, 50, 10, True), seg(50, 100, 11, False), seg(50, 95, 12, True)]
+    cs = np.zeros((31, 100), np.int32)
+    assert best_chain(segs, 2.0, cs) == [0, 1]
+    assert best_chain(segs, 2.0, cs, kind_cost=20.0) == [0, 2]
+
+
+def test_scraps_of_a_steep_staircase_a_step_aside_are_a_duplicate():
+    # the staircase falls 4 px every 4 columns; the scraps follow it 3 columns to the right,
+    # up to a step (4 px) off in the same column, within the line's width of it nearby
+    stairs = 20.0 + 4 * (np.arange(W) // 4)
+    curve = _cand(stairs, rgb=BLACK, chromatic=False)
+    scraps = _cand(np.r_[np.full(3, np.nan), stairs[:-3]], rank=1, rgb=BLACK, chromatic=False)
+    assert np.abs(curve.y[3:] - scraps.y[3:]).max() == 4.0
+    assert _duplicate(scraps, [curve])
+    apart = _cand(stairs + 12, rank=1, rgb=BLACK, chromatic=False)  # another arm 12 px below
+    assert not _duplicate(apart, [curve])

@@ -33,8 +33,17 @@ def _close_columns(c: Candidate, a: Candidate) -> np.ndarray:
     xs = c.x_start + np.flatnonzero(c.visible)
     ya = level_at(a, xs)
     yc = c.y[c.visible]
-    close = np.abs(ya - yc) <= max(a.width, c.width) + 1.5
+    tol = max(a.width, c.width) + 1.5
+    close = np.abs(ya - yc) <= tol
     if c.colour_id == a.colour_id:
+        # on a steep staircase the scraps of a curve (its corners, traced again) sit a step
+        # left or right of it: within the band its levels sweep over a few columns around
+        reach = int(np.ceil(2 * max(a.width, c.width))) + 2
+        around = np.stack([level_at(a, xs + d) for d in range(-reach, reach + 1)])
+        seen = np.isfinite(around).any(axis=0)
+        lo = np.where(seen, np.nanmin(np.where(np.isfinite(around), around, np.inf), axis=0), np.nan)
+        hi = np.where(seen, np.nanmax(np.where(np.isfinite(around), around, -np.inf), axis=0), np.nan)
+        close |= (yc >= lo - tol) & (yc <= hi + tol)
         # one colour traced twice through a thick band of its own ink (dense censor marks):
         # nothing but that ink between the two traces
         r = c.runs

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from kmipd.digitize.curves.colours import InkColour
+from kmipd.digitize.curves.dashes import dash_pieces
 from kmipd.digitize.curves.profile import chain_profile, final_drop
 from kmipd.digitize.curves.trace import (
     ALPHA_MIN,
@@ -40,6 +41,9 @@ MIN_COVER = 0.10
 #: Curves traced per colour. Colour figures give each arm its own colour (a second curve is a
 #: confidence limit or a table rule); black-and-white figures draw up to four arms in one ink
 #: (solid, dashed, dotted, dash-dot), plus one to spare for a stray line that is not an arm.
+#: A chain pays this many line widths (in columns) to switch between dashes and unbroken lines.
+KIND_WIDTHS = 10.0
+
 CHAINS_CHROMATIC = 2
 CHAINS_ACHROMATIC = 5
 
@@ -106,12 +110,17 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         if WIDER_GAIN * best[0] >= ink_cols:
             break  # no other width can gain enough
     _, width, segs = best
+    # (by the overall width: a wider one chosen to swallow censor marks is no dash's thickness)
+    thin = min(width, line_width(runs))
+    dashes = None if colour.chromatic else dash_pieces(alpha, thin)
+    kind_cost = 0.0 if dashes is None else _mark_dashes(segs, dashes, thin)
     used: set[int] = set()
     out = []
     for rank in range(max_chains):
         avail = [i for i in range(len(segs)) if i not in used]
         chain = [avail[k] for k in best_chain([segs[i] for i in avail], width, cs,
-                                                   free_cs=free_cs, support_cs=support_cs)]
+                                                   free_cs=free_cs, support_cs=support_cs,
+                                                   kind_cost=kind_cost)]
         if not chain:
             break
         x0, y = chain_profile(segs, chain, width, alpha if drop_alpha is None else drop_alpha,
@@ -131,7 +140,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         out.append(cand)
     from kmipd.digitize.curves.untangle import untangle
 
-    untangle(out, alpha)
+    untangle(out, alpha, blind_cols=blind_cols, dashes=dashes)
     for c in out:
         # where another curve of this colour runs along, its ink fills this one's dash gaps
         xs = c.x_start + np.arange(len(c.y))
@@ -141,7 +150,28 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
                 busy |= np.abs(level_at(o, xs) - c.y) <= 2 * c.width + 2
         gaps = _pattern_gaps(c, cs, busy)
         c.style, c.gap_share = _style_of(c, gaps), _share_of(gaps)
+        if c.style == "solid" and dashes is not None and _dash_share(c, dashes) >= 0.5:
+            c.style = "dashed"  # its gaps filled by dense censor marks or a blur
     return out
+
+
+def _dash_share(c: Candidate, dashes: np.ndarray) -> float:
+    """Share of the curve's visible columns that lie on dashes (:func:`dash_pieces`)."""
+    k = np.flatnonzero(c.visible & np.isfinite(c.y))
+    if len(k) == 0:
+        return 0.0
+    rows = np.clip(np.round(c.y[k]).astype(int), 0, dashes.shape[0] - 1)
+    return float(dashes[rows, c.x_start + k].mean())
+
+
+def _mark_dashes(segs: list, dashes: np.ndarray, width: float) -> float:
+    """Flag the segments that lie on dashes (:func:`dash_pieces`) and return the cost of a
+    chain's switch between dashes and unbroken lines."""
+    h = dashes.shape[0]
+    for s in segs:
+        rows = np.clip(np.round(s.y).astype(int), 0, h - 1)
+        s.dash = bool(dashes[rows, s.x].mean() > 0.5)
+    return KIND_WIDTHS * width
 
 
 def _with_final_drop(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray, width: float

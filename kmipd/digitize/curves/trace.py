@@ -49,6 +49,7 @@ class Segment:
     y: np.ndarray  # centroid per column
     comp: tuple[int, int] = (0, 0)  # connected component of the first and last pixel
     tone: float = 1.0  # median peak coverage of its runs
+    dash: bool = False  # part of a short piece of ink (a dash or dot, :mod:`.dashes`)
 
     @property
     def x0(self) -> int:
@@ -270,7 +271,8 @@ def label_segments(segs: list[Segment], components: np.ndarray) -> None:
 def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
                free_cs: np.ndarray | None = None, support_cs: np.ndarray | None = None,
                gap_cost: float = 0.3, drop_cost: float = 0.5,
-               link_cost: float = 0.3, tone_cost: float = 40.0) -> list[int]:
+               link_cost: float = 0.3, tone_cost: float = 40.0,
+               kind_cost: float = 0.0) -> list[int]:
     """Indices of the segment chain (left to right, never rising) that covers the most columns.
 
     Gaps cost ``gap_cost`` per column beyond a stroke width (a hidden or dashed stretch is
@@ -279,7 +281,8 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     joined by ink (same connected component) cost a fifth of that, gaps included. Each link
     costs ``link_cost`` columns, so specks (the outer corner of a thick line's join) are not
     worth chaining. Joining segments of clearly different darkness costs ``tone_cost`` per unit
-    of difference beyond 0.2 (a black and a grey arm cross but do not merge). ``free_cs`` (cumulative count of columns not blanked by a text box, with a
+    of difference beyond 0.2 (a black and a grey arm cross but do not merge), and a dash to an
+    unbroken line ``kind_cost`` (a solid and a dashed arm of one ink cross but do not merge). ``free_cs`` (cumulative count of columns not blanked by a text box, with a
     leading 0) makes gaps through blanked columns nearly free: nothing can be seen there.
     ``support_cs`` (like ``mask_cs``, of the ink of every curve) lets another curve's stroke
     carry a drop: where arms drop at the same time, the one drawn on top hides the others'.
@@ -296,6 +299,7 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
     c0 = np.array([segs[i].comp[0] for i in order])
     c1 = np.array([segs[i].comp[1] for i in order])
     tone = np.array([segs[i].tone for i in order])
+    dash = np.array([segs[i].dash for i in order])
     overlap = int(np.ceil(width)) + 1
     stroke = 2 * width + 2
     win = int(np.ceil(2 * width)) + 4
@@ -322,6 +326,7 @@ def best_chain(segs: list[Segment], width: float, mask_cs: np.ndarray, *,
         joined = (c1[idx] == c0[j]) & (c0[j] > 0)
         cost = gap_cost * gap * np.where(joined, 0.2, 1.0) + link_cost
         cost += tone_cost * np.maximum(np.abs(tone[idx] - tone[j]) - 0.2, 0.0)
+        cost += kind_cost * (dash[idx] != dash[j])
         big = (dy > 2 * width) & ~joined & ~blind
         if big.any():
             bi = idx[big]

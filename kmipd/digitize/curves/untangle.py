@@ -14,8 +14,8 @@ from scipy.ndimage import maximum_filter1d
 from kmipd.digitize.curves.trace import ALPHA_MIN
 
 
-def untangle(cands: list, alpha: np.ndarray, min_len: int = 12,
-             min_diff: float = 0.08) -> None:
+def untangle(cands: list, alpha: np.ndarray, min_len: int = 12, min_diff: float = 0.08,
+             blind_cols: np.ndarray | None = None, dashes: np.ndarray | None = None) -> None:
     """Swap the pieces of same-colour curves that a chain took from the wrong curve, in place.
 
     Two arms of one colour (solid and dashed, black and grey) that touch or cross are traced
@@ -23,10 +23,14 @@ def untangle(cands: list, alpha: np.ndarray, min_len: int = 12,
     two chains touch, each runs on its own; its *weakness* there (1 - mean coverage along its
     level: about 0 for a solid black line, 0.3-0.5 for dashed, dotted or grey) tells the
     lines apart. Each stretch is given to the chain whose weakness it matches overall.
+    Columns in ``blind_cols`` (hidden by text boxes) show nothing and are left out. Where the
+    ink's dashes are known (``dashes``, :func:`kmipd.digitize.curves.dashes.dash_pieces`), the
+    share of a stretch that lies on dashes tells the lines apart instead: coverage along a
+    steep staircase is low for a solid line too.
     """
     for i in range(len(cands)):
         for j in range(i + 1, len(cands)):
-            _untangle_pair(cands[i], cands[j], alpha, min_len, min_diff)
+            _untangle_pair(cands[i], cands[j], alpha, min_len, min_diff, blind_cols, dashes)
 
 
 def _full(c, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,8 +73,15 @@ def _weakness(alpha: np.ndarray, y: np.ndarray, cols: np.ndarray, width: float) 
     return float(1.0 - np.mean(np.clip(best[use], 0.0, 1.0)))
 
 
-def _untangle_pair(a, b, alpha: np.ndarray, min_len: int,
-                   min_diff: float) -> None:
+def _dash_share(dashes: np.ndarray, y: np.ndarray, cols: np.ndarray) -> float:
+    """Share of the columns ``cols`` where the curve at levels ``y`` lies on a dash (a stand-in
+    for weakness: 0 for an unbroken line, near 1 for a dashed one)."""
+    rows = np.clip(np.round(y[cols]).astype(int), 0, dashes.shape[0] - 1)
+    return float(dashes[rows, cols].mean()) if len(cols) else 0.0
+
+
+def _untangle_pair(a, b, alpha: np.ndarray, min_len: int, min_diff: float,
+                   blind_cols: np.ndarray | None = None, dashes: np.ndarray | None = None) -> None:
     w = alpha.shape[1]
     ya, va = _full(a, w)
     yb, vb = _full(b, w)
@@ -79,20 +90,39 @@ def _untangle_pair(a, b, alpha: np.ndarray, min_len: int,
         return
     width = max(a.width, b.width)
     apart = both & (np.abs(ya - yb) > 2 * width + 2)
-    d = np.diff(np.r_[0, apart.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    # stretches run between touching points, and end where the chains cross without touching
+    # (one jumps across the other in a single column: a chain hopping between curves)
+    side = np.where(apart, np.sign(np.where(both, ya - yb, 0.0)), 0).astype(np.int8)
+    d = np.diff(np.r_[0, side, 0])
+    starts = np.flatnonzero((d != 0) & (np.r_[side, 0] != 0))
+    ends = np.flatnonzero((d != 0) & (np.r_[0, side] != 0))
     keep = ends - starts >= min_len
     starts, ends = starts[keep], ends[keep]
     if len(starts) < 2:
         return
-    diff = np.array([_weakness(alpha, ya, np.arange(s, e), width)
-                     - _weakness(alpha, yb, np.arange(s, e), width) for s, e in zip(starts, ends)])
-    strong = np.abs(diff) >= 0.25
+    seen = np.ones(w, bool) if blind_cols is None else ~blind_cols
+    spans = [np.arange(s, e)[seen[s:e]] for s, e in zip(starts, ends)]
+    spans = [cols if len(cols) >= min_len else np.arange(s, e)
+             for cols, s, e in zip(spans, starts, ends)]
+    if dashes is not None:
+        # judged where each chain is seen: a stretch it only bridges says nothing
+        length = np.array([min(va[cols].sum(), vb[cols].sum()) for cols in spans])
+        diff = np.array([_dash_share(dashes, ya, cols[va[cols]]) - _dash_share(dashes, yb, cols[vb[cols]])
+                         if n >= min_len else 0.0 for cols, n in zip(spans, length)])
+    else:
+        length = np.array([len(cols) for cols in spans])
+        diff = np.array([_weakness(alpha, ya, cols, width) - _weakness(alpha, yb, cols, width)
+                         for cols in spans])
+    # clear evidence: a large difference, or a fair one held over a long stretch (a dashed line
+    # with long dashes is only 0.1-0.2 weaker than a solid one)
+    strong = (np.abs(diff) >= 0.25) | ((np.abs(diff) >= 0.1) & (length >= 4 * min_len))
     if not strong.any():
         return  # two lines of one look (or no clear difference): nothing to go by
     # the orientation the clear stretches agree on; stretches against it are swapped (weaker
     # evidence suffices there: dense censor marks fill a dashed line's gaps)
-    orient = np.sign(np.sum((ends - starts)[strong] * diff[strong]))
+    orient = np.sign(np.sum(length[strong] * diff[strong]))
+    if orient == 0:
+        return  # the clear stretches disagree evenly: nothing to go by
     flip = (np.abs(diff) >= min_diff) & (np.sign(diff) != orient)
     if not flip.any():
         return
