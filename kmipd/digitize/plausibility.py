@@ -275,8 +275,8 @@ def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
                  "curve's drops: the curve (or the table) is misread") for a in arms]
     if any(f.get("by_order") for f in flags):
         out.append(Doubt(None, "table_order", "the at-risk table's rows went to the arms by their "
-                                              "order alone (no label, colour or curve told): check "
-                                              "which row is which arm in the overlay."))
+                                              "order or by a guess (no label, colour or curve told): "
+                                              "check which row is which arm in the overlay."))
     return out
 
 

@@ -173,3 +173,30 @@ def test_rows_keyed_by_line_samples_follow_the_order_of_openness_when_style_name
             ArmTrace((0, 0, 0), "dotted", np.zeros((0, 2)), name="arm2", gap_share=0.3)]
     _, got = _table_keyed_by_line_samples(arms, dashed_first=True)
     assert got["arm1"].tolist() == SOLID_COUNTS and got["arm2"].tolist() == DASHED_COUNTS
+
+
+def _counts_and_survival(ipd, times):
+    """Each arm's numbers at risk and KM survival at ``times`` (lifelines), arms sorted."""
+    from lifelines import KaplanMeierFitter
+
+    counts, surv = [], []
+    for _, g in sorted(ipd.groupby("arm"), key=lambda kv: str(kv[0])):
+        km = KaplanMeierFitter().fit(g["time"], g["event"])
+        counts.append([int((g["time"] >= t).sum()) for t in times])
+        surv.append(km.survival_function_at_times(np.maximum(np.asarray(times) - 1e-9, 0)).to_numpy())
+    return counts, surv
+
+
+def test_rows_nothing_else_places_go_where_the_arms_censoring_looks_alike():
+    """gbsg2 by hormone therapy: the curves part, and both rows' counts can follow either curve
+    (the rules of a risk table do not tell); divided by the right curve, what is left (the
+    share not yet censored) runs alike in both arms, by the wrong one it parts."""
+    from kmipd.digitize.table.by_curves import by_censoring, match_by_curves
+    from kmipd.testing.datasets import load_ipd
+
+    counts, surv = _counts_and_survival(load_ipd("gbsg2"), [0, 500, 1000, 1500, 2000])
+    rows = [counts[1], counts[0]]  # printed in the other order
+    assert by_censoring(rows, [surv, surv]) == [1, 0]
+    assert match_by_curves(rows, [surv, surv], [0, 1]) == ([1, 0], "censoring")
+    # two arms with one curve: nothing tells
+    assert by_censoring(rows, [[surv[0], surv[0]]] * 2) is None

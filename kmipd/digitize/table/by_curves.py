@@ -6,17 +6,25 @@ risk never exceeds the share surviving, and each drop holds at least the events 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from kmipd.digitize.match.pairing import runner_up
 from kmipd.digitize.table.rules import min_events
 
-__all__ = ["MARGIN", "fit_costs", "match_by_curves"]
+__all__ = ["MARGIN", "by_censoring", "fit_costs", "match_by_curves"]
 
 #: The best assignment of rows to curves is taken when its cost (:func:`fit_costs`) is at least
 #: this much below every other's.
 MARGIN = 0.08
+#: Rows are paired by alike censoring (:func:`by_censoring`) when the most alike pairing's
+#: spread (mean variance of the log shares not yet censored) is at least this much, and this
+#: many times, below the next pairing's; columns with fewer at risk say too little.
+CENSORING_MARGIN = 0.005
+CENSORING_RATIO = 0.5
+MIN_AT_RISK = 10
 
 
 def fit_costs(counts: list[list[int | None]], surv: list[list[np.ndarray]]) -> np.ndarray:
@@ -64,4 +72,50 @@ def match_by_curves(counts: list[list[int | None]], surv: list[list[np.ndarray]]
         for r, c in zip(rows, cols):
             out[r] = int(c)
         return out, "curves"
-    return assign, "order"
+    alike = by_censoring(counts, surv)
+    return (alike, "censoring") if alike is not None else (assign, "order")
+
+
+def by_censoring(counts: list[list[int | None]], surv: list[list[np.ndarray]]
+                 ) -> list[int | None] | None:
+    """Rows to arms so that the arms' censoring looks alike, or None when no pairing is clearly
+    the most alike.
+
+    Where every pairing obeys the rules of a risk table, what is left of each row's counts once
+    its curve's survival is divided out is the share not yet censored. The arms of one trial
+    share its follow-up (accrual and data cut), so that share runs alike in every arm; paired
+    with the wrong curves, it parts. A guess, not a reading: the rows stay flagged.
+    """
+    n_rows, n_arms = len(counts), len(surv[0]) if surv else 0
+    if n_rows != n_arms or not 2 <= n_arms <= 4:
+        return None
+    spreads = {}
+    for perm in itertools.permutations(range(n_arms)):
+        logs = [_log_uncensored(counts[r], surv[r][perm[r]]) for r in range(n_rows)]
+        if any(v is None for v in logs):
+            return None
+        # (rows share the table's columns from the first; one may lack the last cells)
+        # (and the first column is 0 in every row by construction)
+        stack = np.vstack([v[1:min(len(u) for u in logs)] for v in logs])
+        keep = np.isfinite(stack).all(axis=0)
+        if keep.sum() < 1:
+            return None
+        spreads[perm] = float(np.mean(np.var(stack[:, keep], axis=0)))
+    ranked = sorted(spreads, key=spreads.get)
+    best, second = spreads[ranked[0]], spreads[ranked[1]]
+    if second - best < CENSORING_MARGIN or best > CENSORING_RATIO * second:
+        return None
+    return list(ranked[0])
+
+
+def _log_uncensored(counts: list[int | None], surv: np.ndarray) -> np.ndarray | None:
+    """Log of the share not yet censored at each column: (n(t) / n(0)) / (S(t) / S(0)); NaN
+    where a count is missing or too few remain to say."""
+    n = np.array([np.nan if v is None else v for v in counts], float)
+    s = np.asarray(surv, float)
+    if not (np.isfinite(n[0]) and n[0] > 0 and np.isfinite(s[0]) and s[0] > 0):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (n / n[0]) / (s / s[0])
+    ok = (n >= MIN_AT_RISK) & (s > 0)
+    return np.where(ok, np.log(np.clip(share, 1e-3, None)), np.nan)

@@ -196,7 +196,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
         if a is not None:
             row_arm[a] = arm_name
         got, got_flags = _read_row(image, row, reads, times[i], surv, arm_name)
-        if bases[i] == "order" and len(arms) > 1:
+        if bases[i] in ("order", "censoring") and len(arms) > 1:
             got_flags += [_unsure(row.label, arm_name, t, n) for _, t, n in got]
         records += got
         flags += got_flags
@@ -206,6 +206,9 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     warnings += more_warnings
     if "order" in bases and len(arms) > 1:
         warnings.append("table rows assigned to arms by order (no labels, colours or curves tell)")
+    elif "censoring" in bases and len(arms) > 1:
+        warnings.append("table rows assigned to arms by how alike the arms' censoring then looks "
+                        "(no labels, colours or curves tell)")
     first_times = [float(t.min()) for t, a in zip(times, assign) if a is not None or not arms]
     if ticks.size and first_times and min(first_times) > ticks.min() + 1e-9:
         warnings.append("the table has no column at the first x tick (no count at time 0)")
@@ -230,10 +233,11 @@ def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReadin
                  times: list[np.ndarray], arms: list[ArmTrace], names: list[str],
                  mapping: AxisMapping) -> tuple[list[int | None], list[str]]:
     """Each row's arm and what told it: ``"name"``, ``"colour"``, ``"style"`` (its key's line
-    style), ``"curves"`` or ``"order"``.
+    style), ``"curves"``, ``"censoring"`` or ``"order"``.
 
     Rows that neither label nor colour place go to the curve their counts can follow among the
-    arms left; where that does not tell either, they keep their order (``"order"``).
+    arms left; where that does not tell either, to the curves that leave the arms' censoring most
+    alike (``"censoring"``, a guess), else they keep their order (``"order"``).
     """
     colours = [_row_colour(image, r) for r in rows]
     assign, bases = assign_items([r.label for r in rows], colours, arms, names)
@@ -244,9 +248,9 @@ def _assign_rows(image: np.ndarray, rows: list[TableRow], reads: list[CellReadin
         surv = [[_curve_survival(arms[j], mapping, times[i]) for j in free] for i in order]
         given = [free.index(assign[i]) if assign[i] in free else None for i in order]
         sub, basis = match_by_curves([counts[i] for i in order], surv, given)
-        if basis == "curves":
+        if basis in ("curves", "censoring"):
             for i, j in zip(order, sub):
-                assign[i], bases[i] = (free[j] if j is not None else None), "curves"
+                assign[i], bases[i] = (free[j] if j is not None else None), basis
     return assign, bases
 
 
