@@ -11,7 +11,7 @@ traced (:func:`arms_the_legend_asks_for`).
 
 from __future__ import annotations
 
-from kmipd.digitize.curves.arm_choice import MORE_LINES
+from kmipd.digitize.curves.arm_choice import BLACK_LIMITS, MORE_LINES
 from kmipd.digitize.legend.read import LegendReading
 from kmipd.digitize.result import ArmTrace
 
@@ -35,7 +35,8 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
     """
     if not table_rows or table_rows == n_found or table_rows > MAX_ASKED_ARMS:
         return None
-    if table_rows > n_found and not any(MORE_LINES in w or NOT_LISTED in w for w in warnings):
+    if table_rows > n_found and not any(MORE_LINES in w or NOT_LISTED in w or BLACK_LIMITS in w
+                                        for w in warnings):
         return None
     return int(table_rows)
 

@@ -512,3 +512,28 @@ def test_scraps_of_a_steep_staircase_a_step_aside_are_a_duplicate():
     assert _duplicate(scraps, [curve])
     apart = _cand(stairs + 12, rank=1, rgb=BLACK, chromatic=False)  # another arm 12 px below
     assert not _duplicate(apart, [curve])
+
+
+def test_black_lines_taken_for_confidence_limits_are_arms_when_more_arms_are_asked_for():
+    from kmipd.digitize.arm_count import arms_the_table_asks_for
+
+    def three(rgb, chromatic):
+        arm = _cand(_step((0, 10.0), (100, 100.0)), rgb=rgb, chromatic=chromatic, coverage=1.0)
+        upper = _cand(_step((0, 5.0), (100, 80.0)), rank=1, rgb=rgb, chromatic=chromatic,
+                      style="dashed", coverage=0.9)
+        lower = _cand(_step((0, 15.0), (100, 120.0)), rank=2, rgb=rgb, chromatic=chromatic,
+                      style="dashed", coverage=0.8)
+        return arm, upper, lower
+
+    arm, upper, lower = three(BLACK, False)
+    arms, warnings = choose_arms([arm, upper, lower], W, None)
+    assert _ids(arms) == _ids([arm]) and "black or grey" in warnings[0]
+    # a table of two rows asks for one more arm: the longer black "limit" is taken back
+    assert arms_the_table_asks_for(1, 2, warnings) == 2
+    arms, _ = choose_arms([arm, upper, lower], W, 2)
+    assert _ids(arms) == _ids([arm, upper]) and upper.confidence == 0.5
+    # coloured limits stay limits: a table row left over is more likely misread
+    arm, upper, lower = three(RED, True)
+    arms, warnings = choose_arms([arm, upper, lower], W, None)
+    assert arms_the_table_asks_for(1, 2, warnings) is None
+    assert _ids(choose_arms([arm, upper, lower], W, 2)[0]) == _ids([arm])

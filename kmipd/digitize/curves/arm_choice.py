@@ -14,6 +14,9 @@ from kmipd.digitize.curves.linestyle import MIN_COVER, Candidate, level_at
 
 #: What the warning about curve-like lines left out says (after their count).
 MORE_LINES = "more curve-like line(s) not taken as arms"
+#: What the warning about black or grey lines taken for confidence limits says: in a figure of
+#: one ink these may be dashed arms, taken back when the table or legend asks for more arms.
+BLACK_LIMITS = "black or grey line(s) paired around a curve"
 #: A curve of another colour is an arm's rim rather than an arm of its own when it runs along
 #: the arm on this share of its visible columns, covering less than this share of what the arm
 #: covers.
@@ -169,9 +172,12 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
         if not _duplicate(c, distinct):
             distinct.append(c)
     ci = _confidence_pairs(distinct)
-    if ci:
+    limits = [c for c in distinct if id(c) in ci]
+    if any(c.chromatic for c in limits):
         warnings.append(f"ignored {len(ci)} dotted/dashed line(s) paired around a curve "
                         "(confidence limits)")
+    elif limits:
+        warnings.append(f"ignored {len(ci)} dotted/dashed {BLACK_LIMITS} (confidence limits)")
     pool = [c for c in distinct if id(c) not in ci]
     if not pool:
         return [], ["no curve found in the plot area"]
@@ -198,6 +204,8 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     if n_arms is not None:
         if len(accepted) > n_arms:
             accepted = sorted(accepted, key=lambda c: -c.coverage)[:n_arms]
+        # asked for more: black or grey "limits" may be dashed arms (colour ones stay limits)
+        doubtful += sorted((c for c in limits if not c.chromatic), key=lambda c: -c.coverage)
         while len(accepted) < n_arms and doubtful:
             extra = doubtful.pop(0)
             extra.confidence *= 0.5
