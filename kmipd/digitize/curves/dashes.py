@@ -60,3 +60,10 @@ def dash_pieces(alpha: np.ndarray, width: float) -> np.ndarray | None:
     if dash_share < MIN_DASH_SHARE or is_dash.any(axis=0).sum() < MIN_DASH_SPAN * alpha.shape[1]:
         return None
     return is_dash
+
+
+def on_dashes(dashes: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Whether each point (column ``xs``, sub-pixel level ``ys``) lies on a dash of
+    :func:`dash_pieces`."""
+    rows = np.clip(np.round(ys).astype(int), 0, dashes.shape[0] - 1)
+    return dashes[rows, xs]

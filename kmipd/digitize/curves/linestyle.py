@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from kmipd.digitize.curves.colours import InkColour
-from kmipd.digitize.curves.dashes import dash_pieces
+from kmipd.digitize.curves.dashes import dash_pieces, on_dashes
 from kmipd.digitize.curves.profile import chain_profile, final_drop
 from kmipd.digitize.curves.trace import (
     ALPHA_MIN,
@@ -158,19 +158,14 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
 def _dash_share(c: Candidate, dashes: np.ndarray) -> float:
     """Share of the curve's visible columns that lie on dashes (:func:`dash_pieces`)."""
     k = np.flatnonzero(c.visible & np.isfinite(c.y))
-    if len(k) == 0:
-        return 0.0
-    rows = np.clip(np.round(c.y[k]).astype(int), 0, dashes.shape[0] - 1)
-    return float(dashes[rows, c.x_start + k].mean())
+    return float(on_dashes(dashes, c.x_start + k, c.y[k]).mean()) if len(k) else 0.0
 
 
 def _mark_dashes(segs: list, dashes: np.ndarray, width: float) -> float:
     """Flag the segments that lie on dashes (:func:`dash_pieces`) and return the cost of a
     chain's switch between dashes and unbroken lines."""
-    h = dashes.shape[0]
     for s in segs:
-        rows = np.clip(np.round(s.y).astype(int), 0, h - 1)
-        s.dash = bool(dashes[rows, s.x].mean() > 0.5)
+        s.dash = bool(on_dashes(dashes, s.x, s.y).mean() > 0.5)
     return KIND_WIDTHS * width
 
 

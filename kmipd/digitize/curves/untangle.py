@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
+from kmipd.digitize.curves.dashes import on_dashes
 from kmipd.digitize.curves.trace import ALPHA_MIN
 
 
@@ -76,8 +77,7 @@ def _weakness(alpha: np.ndarray, y: np.ndarray, cols: np.ndarray, width: float) 
 def _dash_share(dashes: np.ndarray, y: np.ndarray, cols: np.ndarray) -> float:
     """Share of the columns ``cols`` where the curve at levels ``y`` lies on a dash (a stand-in
     for weakness: 0 for an unbroken line, near 1 for a dashed one)."""
-    rows = np.clip(np.round(y[cols]).astype(int), 0, dashes.shape[0] - 1)
-    return float(dashes[rows, cols].mean()) if len(cols) else 0.0
+    return float(on_dashes(dashes, cols, y[cols]).mean()) if len(cols) else 0.0
 
 
 def _untangle_pair(a, b, alpha: np.ndarray, min_len: int, min_diff: float,

@@ -89,14 +89,15 @@ def by_censoring(counts: list[list[int | None]], surv: list[list[np.ndarray]]
     n_rows, n_arms = len(counts), len(surv[0]) if surv else 0
     if n_rows != n_arms or not 2 <= n_arms <= 4:
         return None
+    logs = [[_log_uncensored(counts[r], surv[r][j]) for j in range(n_arms)] for r in range(n_rows)]
+    if any(v is None for row in logs for v in row):
+        return None
+    # rows share the table's columns from the first (one may lack the last cells); the first
+    # column is 0 in every row by construction
+    cols = min(len(v) for row in logs for v in row)
     spreads = {}
     for perm in itertools.permutations(range(n_arms)):
-        logs = [_log_uncensored(counts[r], surv[r][perm[r]]) for r in range(n_rows)]
-        if any(v is None for v in logs):
-            return None
-        # (rows share the table's columns from the first; one may lack the last cells)
-        # (and the first column is 0 in every row by construction)
-        stack = np.vstack([v[1:min(len(u) for u in logs)] for v in logs])
+        stack = np.vstack([logs[r][perm[r]][1:cols] for r in range(n_rows)])
         keep = np.isfinite(stack).all(axis=0)
         if keep.sum() < 1:
             return None
