@@ -26,8 +26,9 @@ END_MIN_AT_RISK = 5
 #: Patients at risk at a column's time have been followed that long, so the curve reaches the
 #: column; tracing may lose its last pixels under a censor mark or the box edge.
 END_GAP_FRACTION = 0.03
-#: Where the table has nobody at risk, a curve may still fall this much later (the last events
-#: fall between two columns; the columns' times are rounded).
+#: Where the table has nobody at risk, a curve may still fall, or go on, this much later (the
+#: last events fall between two columns; the columns' times are rounded; software counts the
+#: last column's patients differently).
 LATE_FALL_FRACTION = 0.08
 #: A curve "drops to 0" when its last survival is below this.
 ZERO_SURVIVAL = 0.005
@@ -132,6 +133,13 @@ def check_curve_ends(arm: str, t: np.ndarray, s: np.ndarray, risk: tuple[np.ndar
                                                    f"{gone[0]:.3g} but the curve still falls at "
                                                    f"{late_fall[-1]:.3g}: the table row or the curve "
                                                    "belongs to another arm."))
+            elif end > gone[0] + LATE_FALL_FRACTION * span and s[-1] >= ZERO_SURVIVAL:
+                # everyone left before that column: no one can carry the curve past it
+                out.append(Doubt(arm, "ends_late", f"{arm}: the table has nobody at risk from "
+                                                   f"{gone[0]:.3g} but the curve goes on to "
+                                                   f"{end:.3g}: its end was traced along another "
+                                                   "curve, or the table row belongs to another "
+                                                   "arm."))
     if len(s) >= 2 and s[-1] < ZERO_SURVIVAL:
         prev = float(s[:-1][s[:-1] > ZERO_SURVIVAL][-1]) if (s[:-1] > ZERO_SURVIVAL).any() else 1.0
         drop_at = float(t[np.flatnonzero(s < ZERO_SURVIVAL)[0]])

@@ -537,3 +537,26 @@ def test_black_lines_taken_for_confidence_limits_are_arms_when_more_arms_are_ask
     arms, warnings = choose_arms([arm, upper, lower], W, None)
     assert arms_the_table_asks_for(1, 2, warnings) is None
     assert _ids(choose_arms([arm, upper, lower], W, 2)[0]) == _ids([arm])
+
+
+# --- tails: line ink past the traces' end -------------------------------------------------------
+
+def test_line_ink_past_where_the_trace_ends_is_a_curve_traced_in_part():
+    from kmipd.digitize.curves.tails import untraced_tails
+    from kmipd.digitize.curves.trace import column_runs
+
+    alpha = np.zeros((120, W), np.float32)
+    alpha[20:22, :100] = 1.0  # the traced part of the curve ...
+    alpha[22:40, 99:101] = 1.0
+    alpha[39:41, 100:170] = 1.0  # ... and its rest, lost by the tracing
+    runs = column_runs(alpha)
+    traced = _cand(np.full(100, 20.5), runs=runs)
+    got = untraced_tails([traced], W)
+    assert len(got) == 1 and got[0].startswith("unsure:") and "(200, 30, 30)" in got[0]
+    assert untraced_tails([_cand(_step((0, 20.5), (100, 39.5))[:170], runs=runs)], W) == []
+    # a label in the arm's colour at the curve's end: letters, no long flat piece
+    alpha[39:41, 100:170] = 0.0
+    for x in range(105, 175, 7):
+        alpha[30:40, x:x + 2] = 1.0  # the letters' stems ...
+        alpha[30:32, x:x + 5] = 1.0  # ... and their bars
+    assert untraced_tails([_cand(np.full(100, 20.5), runs=column_runs(alpha))], W) == []

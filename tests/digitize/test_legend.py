@@ -64,6 +64,34 @@ def test_match_by_name_colour_and_order():
     assert (assign, basis) == ([0, 1], "order")
 
 
+def test_pale_grey_key_among_coloured_pairs_by_kind():
+    # jco's grey dotted line, thin, in a JPEG: its key reads paler (173) than its curve (148),
+    # and the yellow curve washes out; the only grey key still names the only grey arm
+    arms = [arm((31, 97, 154)), arm((158, 91, 99)), arm((148, 148, 148)), arm((255, 253, 180))]
+    keys = [(30, 109, 168), (209, 199, 133), (173, 173, 173), (162, 103, 115)]
+    assign, basis = match_to_arms(["Q1", "Q2", "Q3", "Q4"], keys, arms, [""] * 4)
+    assert (assign, basis) == ([0, 3, 2, 1], "colour")
+    # two black keys for one black arm: the kinds do not count alike, nothing is paired
+    arms3 = [arm((200, 30, 30)), arm((0, 0, 0)), arm((30, 30, 200))]
+    assign, basis = match_to_arms(["a", "b", "c"], [(0, 0, 0), (0, 0, 0), (30, 30, 200)], arms3,
+                                  [""] * 3)
+    assert basis == "order"
+
+
+def test_key_residue_and_survminer_prefixes():
+    from kmipd.digitize.legend.text import agree_prefixes
+
+    # a key with a censor mark read as a glyph and its dashes
+    for text, name in [("o… arm=High", "arm=High"), ("0-- Mutant", "Mutant"),
+                       ("e-- Intermediate", "Intermediate"), ("A. Sorafenib", "A. Sorafenib"),
+                       ("x - y", "x - y"), ("PD-L1 <1%", "PD-L1 <1%")]:
+        assert clean_name(text) == name
+    assert agree_prefixes(["larm=Wild type", "arm=Mutant"]) == ["arm=Wild type", "arm=Mutant"]
+    assert agree_prefixes(["strata=G1", "trata=G3", "strata=G2"]) == [
+        "strata=G1", "strata=G3", "strata=G2"]
+    assert agree_prefixes(["sex=1", "age=2"]) == ["sex=1", "age=2"]  # too far apart to fix
+
+
 def _key_image(style: str, colour) -> np.ndarray:
     """White canvas with a legend key (line) left of a text-like block at x = 120."""
     img = np.full((60, 300, 3), 255, np.uint8)

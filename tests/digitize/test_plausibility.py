@@ -76,6 +76,17 @@ def test_an_arm_that_stops_while_the_table_counts_patients_is_flagged():
     assert [d.code for d in got] == ["ends_early"]
 
 
+def test_an_arm_that_goes_on_after_the_table_has_nobody_at_risk_is_flagged():
+    # everyone left before 30: a curve still level at 0.4 at 42 is another curve's end
+    risk = (np.array([0.0, 10, 20, 30, 40]), np.array([100.0, 60, 30, 0, 0]))
+    got = check_curve_ends("Drug", np.array([0.0, 10, 24, 42]), np.array([1.0, 0.6, 0.4, 0.4]),
+                           risk, span=45)
+    assert [d.code for d in got] == ["ends_late"] and "goes on to 42" in got[0].message
+    # a curve that goes a little past the column (software counts its last patients apart): fine
+    assert check_curve_ends("Drug", np.array([0.0, 10, 24, 32]), np.array([1.0, 0.6, 0.4, 0.4]),
+                            risk, 45) == []
+
+
 def test_a_drop_to_zero_with_patients_at_risk_is_flagged():
     risk = (np.array([0.0, 10, 20, 25]), np.array([100.0, 60, 30, 10]))
     got = check_curve_ends("Drug", np.array([0.0, 10, 24, 24]), np.array([1.0, 0.6, 0.4, 0.0]), risk, 45)

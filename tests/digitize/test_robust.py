@@ -73,6 +73,18 @@ def test_final_censor_tick_is_not_a_drop():
     assert xd == pytest.approx(52.5, abs=0.6) and level == pytest.approx(94, abs=1.5)
 
 
+def test_dotted_final_drop_is_followed_dot_by_dot():
+    alpha = np.zeros((100, 60), np.float32)
+    alpha[40:43, 5:52] = 1.0  # a dotted curve's last level (thick, as a JPEG blurs it)
+    alpha[55:58, 5:59] = 1.0  # ... and another curve's level below its censored end: no drop
+    assert final_drop(alpha, 50, 41.0, 3.0) is None
+    alpha[55:58, 5:59] = 0.0
+    for y in range(47, 90, 7):  # the final drop, dotted: 3 px dots every 7 px
+        alpha[y:y + 3, 49:52] = 1.0
+    xd, level = final_drop(alpha, 50, 41.0, 3.0)
+    assert xd == pytest.approx(50, abs=0.6) and level == pytest.approx(89.5, abs=2)
+
+
 def test_crossing_black_arms_keep_their_line_styles():
     """A solid and a dashed black arm that cross: each keeps its own line after the crossing."""
     img, box = _canvas()

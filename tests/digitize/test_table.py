@@ -374,6 +374,23 @@ def test_missed_zero_is_found_from_ink():
     assert reading.table["n_at_risk"].tolist() == [50, 31, 7, 0]
 
 
+def test_missed_row_label_is_read_beside_the_others():
+    # the OCR detector drops a pale single-letter label ("C" under "A" and "B"): read it again
+    # where the other rows print theirs, so the row still names its arm
+    ticks = [0, 10, 20, 30]
+    box, mapping, px = flat_axes(ticks, right=500)
+    img = np.full((260, 700, 3), 255, np.uint8)
+    items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
+    for label, y, counts in [("A", 130, ["50", "31", "17", "7"]), ("B", 165, ["48", "30", "12", "5"]),
+                             ("C", 200, ["52", "20", "9", "2"])]:
+        items += [(label, 40, y)] + [(c, x, y) for c, x in zip(counts, px)]
+    words = [w for w in draw(img, items) if w.text != "C"]
+    arms = [ArmTrace((0, 0, 0), "solid", np.zeros((0, 2))) for _ in range(3)]
+    reading = read_at_risk_table(img, box, mapping, arms, words)
+    got = reading.table.groupby("arm", sort=False)["n_at_risk"].first()
+    assert got.to_dict() == {"A": 50, "B": 48, "C": 52}
+
+
 def test_rows_follow_the_curves_when_nothing_else_tells(rendered):
     # black arms named by the pipeline ("arm1", "arm2") in the opposite order to the table rows:
     # the share at risk can never exceed the share surviving, which tells the rows apart

@@ -22,6 +22,7 @@ from kmipd.digitize.curves.arm_choice import choose_arms
 from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
+from kmipd.digitize.curves.tails import untraced_tails
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.errors import internal_error
@@ -195,7 +196,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
-    warnings += more
+    warnings += more + untraced_tails(chosen, region.shape[1])
     arms = _finish(chosen, region, (ox, oy))
     return arms, warnings
 

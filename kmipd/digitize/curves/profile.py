@@ -146,6 +146,7 @@ def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tup
         k = lo + int(hit[0])
         top = k - int(np.argmin(on[k::-1])) + 1 if not on[:k + 1].all() else 0
         bot = k + int(np.argmin(on[k:])) - 1 if not on[k:].all() else h - 1
+        bot = _dashed_foot(on, k, bot, width)
         xs.append(x)
         aboves.append(y_end - (top - 0.5))
         belows.append(bot + 0.5 - y_end)
@@ -161,6 +162,40 @@ def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tup
     wts = alpha[r0:max(r1, r0 + 1), cols].sum(axis=0) if r1 > r0 else np.ones(len(cols))
     xd = float(np.average(cols, weights=np.maximum(wts, 1e-6)))
     return xd, y_end + below[i] - width / 2
+
+
+#: A dashed or dotted final drop: its dashes are at most this many line widths long (a longer
+#: first piece is an unbroken stroke, whose foot is where its ink ends) ...
+DASH_MAX_WIDTHS = 6
+#: ... and the gaps between them at most this many line widths (R's "twodash" leaves 6 units).
+DASH_GAP_WIDTHS = 6
+MIN_DASHES = 3
+
+
+def _dashed_foot(on: np.ndarray, top: int, bot: int, width: float) -> int:
+    """The foot of a vertical stroke from ``top`` that may be dashed or dotted: from a short
+    first piece, dash after dash down the column while the gaps and pieces stay a pattern's.
+
+    At least :data:`MIN_DASHES` pieces with even gaps make a pattern: a censored curve's end
+    over another curve a little lower is two pieces, and stays a level.
+    """
+    longest, widest = DASH_MAX_WIDTHS * width + 4, DASH_GAP_WIDTHS * width + 4
+    if bot - top + 1 > longest:
+        return bot  # an unbroken stroke
+    h, foot, gaps = len(on), bot, []
+    while foot + 1 < h:
+        nxt = np.flatnonzero(on[foot + 1:min(int(foot + 1 + widest), h)])
+        if len(nxt) == 0:
+            break
+        start = foot + 1 + int(nxt[0])
+        end = start + int(np.argmin(on[start:])) - 1 if not on[start:].all() else h - 1
+        if end - start + 1 > longest:
+            break  # an unbroken line below (the x axis, another curve): not this stroke's dash
+        gaps.append(start - foot - 1)
+        foot = end
+    if len(gaps) + 1 < MIN_DASHES or max(gaps) - min(gaps) > max(2.0, 0.5 * float(np.median(gaps))):
+        return bot
+    return foot
 
 
 def steps_from_profile(x_start: int, y: np.ndarray, eps: float = 0.02) -> np.ndarray:

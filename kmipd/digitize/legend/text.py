@@ -2,12 +2,14 @@
 
 Without a key beside it, an entry is known by its text printed in an arm's colour
 (:func:`arm_coloured_text`); words lying on a curve are censor ticks read as letters
-(:func:`on_curve`); an "l" among capitals is a misread "I" (:func:`capital_i`).
+(:func:`on_curve`); an "l" among capitals is a misread "I" (:func:`capital_i`); survminer's
+"arm=" prefixes agree (:func:`agree_prefixes`).
 """
 
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -74,3 +76,27 @@ def capital_i(text: str) -> str:
         return w.replace("l", "I") if len(rest) >= 2 and rest.isupper() else w
 
     return re.sub(r"[A-Za-z]+", fix, text)
+
+
+def agree_prefixes(names: list[str]) -> list[str]:
+    """Names of survminer's ``"arm=Drug"`` form given the variable name most of them read
+    (``"larm=Wild type"`` beside ``"arm=Mutant"``: a key's end glued to the word).
+
+    A prefix that most names share wins; of two that differ, the one the other ends with (the
+    other has a glyph more). Prefixes farther apart than that are left alone.
+    """
+    parts = [n.split("=", 1) if "=" in n else None for n in names]
+    prefixes = [p[0] for p in parts if p is not None]
+    if len(prefixes) < 2 or len(set(prefixes)) == 1:
+        return names
+    common = max(set(prefixes), key=prefixes.count)
+    if prefixes.count(common) * 2 <= len(prefixes):
+        shortest = min(prefixes, key=len)
+        if len(set(prefixes)) != 2 or not all(p.endswith(shortest) for p in prefixes):
+            return names
+        common = shortest
+    out = []
+    for name, part in zip(names, parts):
+        close = part is not None and SequenceMatcher(None, part[0], common).ratio() >= 0.7
+        out.append(f"{common}={part[1]}" if close else name)
+    return out

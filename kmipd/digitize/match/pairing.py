@@ -46,7 +46,14 @@ def clean_name(text: str) -> str:
     # the end of a key read as "-" or "+", or as the CJK look-alikes of the recogniser's
     # Chinese alphabet ("十" plus, "一" dash, "丨" bar, "口" box)
     t = re.sub(r"^(?:[^\w(<>≤≥]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
+    # a key with a censor mark on it read as a glyph and its line: "o… High", "0-- Mutant"
+    t = _KEY_RESIDUE.sub("", t)
     return t.strip(" ,;:.…")
+
+
+#: A first word that is a legend key read as text: at most one letter or digit (the censor mark
+#: on the key) and the line's dashes, dots or ellipsis.
+_KEY_RESIDUE = re.compile(r"^\w?(?:[-–—…·=~_]|\.{2,})[-–—…·.=~_]*\s+(?=\S)")
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -214,7 +221,39 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
             for r, c in zip(rows, cols):
                 out[r] = int(c)
             return out, ["colour"] * n
+        if distinct and (by_kind := _by_kind(colours, arms)) is not None:
+            return by_kind, ["colour"] * n
     return [i if i < m else None for i in range(n)], ["order"] * n
+
+
+def _by_kind(colours: list[tuple], arms: list[ArmTrace]) -> list[int] | None:
+    """Items paired with arms of their kind: coloured items with the coloured arms by colour,
+    the one black or grey item with the one black or grey arm; None unless the kinds count
+    alike (one arm each at most achromatic) and a grey arm's item is grey, not black.
+
+    A thin or dotted grey line reads paler in its key than along its curve (JPEG, anti-aliasing):
+    too far for a grey match, yet the only grey among coloured keys and arms.
+    """
+    grey_items = [i for i, c in enumerate(colours) if chroma(c) < 40]
+    grey_arms = [j for j, a in enumerate(arms) if chroma(a.colour) < 40]
+    if len(grey_items) != len(grey_arms) or len(grey_arms) > 1 or len(colours) != len(arms):
+        return None
+    if grey_items and np.mean(colours[grey_items[0]]) <= GREY_NOT_BLACK < np.mean(
+            arms[grey_arms[0]].colour):
+        return None  # black text is any label's colour: it does not pin a grey arm
+    hued = [i for i in range(len(colours)) if i not in grey_items]
+    hued_arms = [j for j in range(len(arms)) if j not in grey_arms]
+    cost = np.array([[colour_distance(colours[i], arms[j].colour) for j in hued_arms]
+                     for i in hued]).reshape(len(hued), len(hued_arms))
+    rows, cols = linear_sum_assignment(cost)
+    if cost.size and cost[rows, cols].max() >= 150:
+        return None
+    out = [0] * len(colours)
+    for r, c in zip(rows, cols):
+        out[hued[r]] = hued_arms[c]
+    for i, j in zip(grey_items, grey_arms):
+        out[i] = j
+    return out
 
 
 #: A grey item matches a grey arm by colour when this close (RGB distance) ...

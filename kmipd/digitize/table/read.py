@@ -35,6 +35,7 @@ from kmipd.digitize.table.layout import (
     TableRow,
     column_alignment,
     fill_gaps,
+    fill_labels,
     find_rows,
     row_times,
     tick_values,
@@ -168,6 +169,7 @@ def read_at_risk_table(image: np.ndarray, box: PlotBox, mapping: AxisMapping,
     for r in rows if not header else []:
         if r.times is None:
             fill_gaps(image, r, rows, mapping, ticks, mode)
+    fill_labels(image, rows)
     flat = _cell_reads(image, [t for r in rows for t in r.cells])
     times = [row_times(r, header, mapping, ticks, mode) for r in rows]
     assign, bases = _assign_rows(image, rows, flat, times, arms, names, mapping)

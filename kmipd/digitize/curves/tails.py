@@ -1,0 +1,79 @@
+"""Line ink of an arm's colour that goes on past where its traces end: a curve traced in part.
+
+A faint or thin line (a pale colour, one pixel wide, in a JPEG) can break the tracing; the
+chain then ends early and the rest of the curve is lost, and without a number-at-risk table
+nothing else tells. The ink that remains is still there: flat line pieces, one thin run per
+column, at or below the level where the trace ended. Text in the arm's colour (a label at the
+curve's end) has no long flat piece, so it does not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from kmipd.digitize.curves.linestyle import Candidate
+
+#: Ink past the traces' end counts when it spans this share of the plot's width ...
+MIN_TAIL_SHARE = 0.08
+#: ... and holds one flat piece at least this long (share of the width; a letter's stroke is
+#: shorter) ...
+MIN_FLAT_SHARE = 0.04
+MIN_FLAT_PX = 12
+#: ... whose neighbouring columns' centres differ by at most this (px).
+FLAT_STEP_PX = 1.0
+
+
+def untraced_tails(chosen: Sequence[Candidate], plot_width: int) -> list[str]:
+    """Warnings (``unsure:``) for the colours whose line ink goes on past their traces' end.
+
+    Parameters
+    ----------
+    chosen : sequence of Candidate
+        The arms' traces (plot-region columns).
+    plot_width : int
+        The plot region's width (px).
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for cid in sorted({c.colour_id for c in chosen}):
+        same = [c for c in chosen if c.colour_id == cid]
+        end = max(c.x_start + len(c.y) for c in same)
+        width = max(c.width for c in same)
+        last = [float(c.y[np.flatnonzero(np.isfinite(c.y))[-1]]) for c in same
+                if np.isfinite(c.y).any()]
+        if not last or plot_width - end < MIN_TAIL_SHARE * plot_width:
+            continue
+        cols = _line_columns(same[0].runs, end + int(2 * width + 2), min(last) - width - 2, width)
+        if len(cols) >= MIN_TAIL_SHARE * plot_width and \
+                _longest_flat(cols) >= max(MIN_FLAT_PX, MIN_FLAT_SHARE * plot_width):
+            rgb = tuple(int(v) for v in same[0].rgb)
+            out.append(f"unsure: the line of colour {rgb} goes on past where its curve was traced "
+                       f"to ({len(cols)} px of it): part of a curve was not traced.")
+    return out
+
+
+def _line_columns(runs, x_from: int, y_from: float, width: float) -> dict[int, float]:
+    """Column -> centre of its one thin run, right of ``x_from`` and below ``y_from``."""
+    thin = (runs.bottom - runs.top + 1 <= 2 * width + 2) & (runs.x >= x_from) & \
+        (runs.centre >= y_from)
+    xs, counts = np.unique(runs.x[(runs.x >= x_from) & (runs.centre >= y_from)],
+                           return_counts=True)
+    single = set(xs[counts == 1].tolist())
+    return {int(x): float(c) for x, c in zip(runs.x[thin], runs.centre[thin]) if int(x) in single}
+
+
+def _longest_flat(cols: dict[int, float]) -> int:
+    """The longest stretch of neighbouring columns whose centres stay level."""
+    best = run = 0
+    prev_x, prev_c = None, None
+    for x in sorted(cols):
+        c = cols[x]
+        run = run + 1 if prev_x == x - 1 and abs(c - prev_c) <= FLAT_STEP_PX else 1
+        best = max(best, run)
+        prev_x, prev_c = x, c
+    return best
