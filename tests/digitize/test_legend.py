@@ -640,3 +640,31 @@ def test_a_comparison_starting_a_name_is_not_a_swallowed_key():
     word = OcrWord(">=50%", 0.99, 18, 18, 130, 46)
     assert text_start(img, word) >= 50  # the letters start at the digits
     assert swallowed_key(img, word, 28.0) is None
+
+
+def test_stacked_entries_are_one_legend_when_one_box_took_in_its_key():
+    from kmipd.digitize.legend.pick import keyed_legend_size
+
+    # the OCR box of "Control" starts at its (solid) key, "Experimental"'s after its dashed one
+    control = [OcrWord("Control", 0.97, 500, 181, 597, 201)]
+    experimental = [OcrWord("Experimental", 0.9, 545, 202, 628, 220)]
+    found = [("Control", (44, 44, 44), "solid", True, 0, control, 1.0),
+             ("Experimental", (82, 82, 82), "dashed", True, 1, experimental, 0.7)]
+    assert keyed_legend_size(found) == 2
+    # a keyed line far below (an annotation's rule beside text) stays apart
+    far = [OcrWord("Note", 0.9, 545, 290, 600, 308)]
+    assert keyed_legend_size([found[0], ("Note", (0, 0, 0), "solid", True, 2, far, 1.0)]) == 1
+
+
+def test_roman_numerals_are_names_not_vertical_text():
+    from kmipd.digitize.legend.entries import legend_entries
+    from kmipd.digitize.legend.text import roman_siblings
+
+    # "III" printed upright is taller than wide, like a rotated axis title: it stays
+    words = [OcrWord("Stage", 1.0, 495, 207, 523, 226), OcrWord("III", 1.0, 525, 206, 532, 225),
+             OcrWord("Survival", 1.0, 10, 100, 28, 200)]
+    assert [[w.text for w in e] for e in legend_entries(words)] == [["Stage", "III"]]
+    # one upright stroke read as a digit or a mark beside Roman numerals is "I"
+    assert roman_siblings(["Stage 1", "Stage II", "Stage III"]) == ["Stage I", "Stage II", "Stage III"]
+    assert roman_siblings(["Stage II", "Stage !"]) == ["Stage II", "Stage I"]
+    assert roman_siblings(["Group 1", "Group 2"]) == ["Group 1", "Group 2"]

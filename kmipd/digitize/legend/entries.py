@@ -22,6 +22,8 @@ _CONJUNCTIONS = {"+", "&"}
 CONJUNCTION_WIDTH_H = 0.8
 #: ... with at most this many text heights of space to the words beside it.
 WORD_SPACE_H = 0.8
+#: Glyphs so narrow that a word of them is taller than wide when printed upright.
+_NARROW_GLYPHS = set("Iil1|!.:;'")
 _SYMBOL = re.compile(r"^[-+|_~*xX\u2013\u2014\u00b7\u2022\u25cb\u25cf\u25a1\u25a0\u5341\u571f\u4e00\u4e28]+$")
 #: The x axis's title is centred under the plot: its centre within this share of the plot's
 #: width from the plot's centre.
@@ -33,8 +35,9 @@ NUMBER = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
 
 def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
     """Runs of words that may be legend entries: split at wide gaps and at key symbols."""
-    # vertical words (a y axis title) are never legend text
-    words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0))]
+    # vertical words (a y axis title) are never legend text; a Roman "III" is narrow, not vertical
+    words = [w for w in words if not (len(w.text) > 2 and w.height > 1.5 * (w.x1 - w.x0)
+                                      and not set(w.text) <= _NARROW_GLYPHS)]
     entries: list[list[OcrWord]] = []
     for line in text_lines(words):
         cur: list[OcrWord] = []

@@ -37,7 +37,12 @@ def aligned(a: list[OcrWord], b: list[OcrWord]) -> bool:
     stacked = abs(a[0].x0 - b[0].x0) < 1.0 * h and abs(a[0].cy - b[0].cy) < 3.0 * h
     in_line = abs(a[0].cy - b[0].cy) < 0.4 * h and min(abs(a[0].x0 - b[-1].x1),
                                                        abs(b[0].x0 - a[-1].x1)) < 15 * h
-    return stacked or in_line
+    # the next line down, mostly over the other: one entry's box took in its key, the other's
+    # did not (their left edges differ by the key's length)
+    overlap = min(a[-1].x1, b[-1].x1) - max(a[0].x0, b[0].x0)
+    shorter = min(a[-1].x1 - a[0].x0, b[-1].x1 - b[0].x0)
+    adjacent = abs(a[0].cy - b[0].cy) < 1.6 * h and overlap >= 0.5 * shorter
+    return stacked or in_line or adjacent
 
 
 def legend_groups(found: list) -> list[list[int]]:

@@ -34,7 +34,13 @@ from kmipd.digitize.legend.entries import (
 )
 from kmipd.digitize.legend.pick import aligned, by_grey, keyed_legend_size, pick_legend
 from kmipd.digitize.legend.table import names_from_table
-from kmipd.digitize.legend.text import agree_prefixes, arm_coloured_text, capital_i, on_curve
+from kmipd.digitize.legend.text import (
+    agree_prefixes,
+    arm_coloured_text,
+    capital_i,
+    on_curve,
+    roman_siblings,
+)
 from kmipd.digitize.match.keys import Key, find_key, swallowed_key
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
@@ -176,7 +182,7 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     n_keyed = keyed_legend_size(found + orphans) if found else 0
     if missed:  # labels at the curves' ends count the arms as a legend's keys do
         n_keyed = max(n_keyed, len(arms) + missed)
-    names = agree_prefixes(names)
+    names = roman_siblings(agree_prefixes(names))
     rows = table_row_labels(words, box)
     if all(names) or len(rows) != len(arms):
         return LegendReading(names, n_keyed)

@@ -3,7 +3,7 @@
 Without a key beside it, an entry is known by its text printed in an arm's colour
 (:func:`arm_coloured_text`); words lying on a curve are censor ticks read as letters
 (:func:`on_curve`); an "l" among capitals is a misread "I" (:func:`capital_i`); survminer's
-"arm=" prefixes agree (:func:`agree_prefixes`).
+"arm=" prefixes agree (:func:`agree_prefixes`) and so do Roman numerals (:func:`roman_siblings`).
 """
 
 from __future__ import annotations
@@ -100,3 +100,16 @@ def agree_prefixes(names: list[str]) -> list[str]:
         close = part is not None and SequenceMatcher(None, part[0], common).ratio() >= 0.7
         out.append(f"{common}={part[1]}" if close else name)
     return out
+
+
+#: A lone "I" read as one of these (the recogniser's digits and marks for one upright stroke).
+_ONE_STROKE = {"1", "l", "!", "|", "i"}
+
+
+def roman_siblings(names: list[str]) -> list[str]:
+    """"Stage 1" beside "Stage II" and "Stage III" -> "Stage I": one stroke read as a digit or
+    a mark where the other names of the same words end in Roman numerals."""
+    split = [n.rsplit(" ", 1) if " " in n else None for n in names]
+    roman = {p[0] for p in split if p is not None and re.fullmatch(r"[IVX]{2,}", p[1])}
+    return [f"{p[0]} I" if p is not None and p[0] in roman and p[1] in _ONE_STROKE else n
+            for n, p in zip(names, split)]
