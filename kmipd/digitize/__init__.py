@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from kmipd.digitize.arm_count import (
+    NOT_LISTED,
     arms_the_legend_asks_for,
     arms_the_table_asks_for,
+    legend_choice_stands,
     unlisted_arms_dropped,
 )
 from kmipd.digitize.curves.vector import page_arms, snap_arms
@@ -161,6 +163,8 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
     elif n_arms is None and not table_rows:
         wanted = arms_the_legend_asks_for(len(dig.arms), keyed)
         cause = f"the legend lists {wanted} keyed entries and the first reading traced {len(dig.arms)}"
+    elif n_arms is None and table_rows == len(dig.arms) and any(NOT_LISTED in w for w in dig.warnings):
+        return _legend_or_tracing(dig, args, table_rows, overlay, warnings, words)
     if wanted is None:
         return dig
     note = (f"traced again for {wanted} arms: {cause}; give the number of arms "
@@ -175,6 +179,28 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
     check = "the added arm" if wanted > len(dig.arms) else "that no arm was dropped"
     return replace(again, doubts=(*again.doubts, Doubt(None, "arm_count", f"{note}: check {check} "
                                                                            "in the overlay.")))
+
+
+def _legend_or_tracing(dig: Digitization, args: tuple, n: int, overlay: bool,
+                       warnings: list[str], words: list) -> Digitization:
+    """The arms the legend named among more lines traced, or the ``n`` lines the tracing ranks
+    first: whichever reading contradicts itself less (fewer doubts besides the arm count).
+
+    The legend and the at-risk table agree on ``n`` arms; which lines they are rests on pairing
+    keys with curves (:func:`kmipd.digitize.arm_count.legend_choice_stands`).
+    """
+    from kmipd.digitize.match.pairing import arms_distinct_by_colour
+
+    again, *_ = _read_plot_once(*args, n, overlay, list(warnings), words=words or None)
+    if len(again.arms) != n or legend_choice_stands(
+            [d.code for d in dig.doubts], [d.code for d in again.doubts],
+            arms_distinct_by_colour(list(dig.arms))):
+        return dig
+    note = (f"traced again for {n} arms: the legend named {n} of the lines traced first and the "
+            f"at-risk table has {n} rows; the {n} lines the tracing ranks first were kept; give "
+            "the number of arms (--arms N, n_arms= in Python) if that is wrong")
+    return replace(again, warnings=(*again.warnings, note),
+                   doubts=(*again.doubts, Doubt(None, "arm_count", f"{note}: check the overlay.")))
 
 
 def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,

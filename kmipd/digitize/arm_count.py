@@ -6,7 +6,9 @@ a complete keyed legend that lists fewer lines than were traced leaves the unlis
 (:func:`unlisted_arms_dropped`); a table with fewer rows than arms has the extra lines
 dropped, one with more rows, where the tracing left curve-like lines out, asks for them back
 (:func:`arms_the_table_asks_for`); so does a keyed legend with more entries than lines
-traced (:func:`arms_the_legend_asks_for`).
+traced (:func:`arms_the_legend_asks_for`). Where the legend and the table agree on fewer arms
+than were traced, the legend's choice of lines is weighed against the tracing's
+(:func:`legend_choice_stands`).
 """
 
 from __future__ import annotations
@@ -75,3 +77,20 @@ def unlisted_arms_dropped(arms: list[ArmTrace], legend: LegendReading, warnings:
                     "(--arms N, n_arms= in Python) if the figure has more")
     return ([arms[i] for i in named], LegendReading([legend.names[i] for i in named], legend.keyed_entries),
             len(arms) - len(named))
+
+
+def legend_choice_stands(legend_doubts: list[str], tracing_doubts: list[str], coloured: bool) -> bool:
+    """Whether the arms a legend named among more lines traced stand against the lines the
+    tracing ranks first (as many as the legend and the at-risk table count).
+
+    The reading that contradicts itself less wins (doubt codes besides ``arm_count``, which
+    both carry). The legend pairs keys with curves by colour, and a pale trace of a line over
+    its own band takes another colour than its key; black and grey keys are paired by their
+    dash patterns, which tell less: ties keep the legend's choice in a coloured figure
+    (``coloured``), the tracing's in a black one.
+    """
+    def contradictions(codes: list[str]) -> int:
+        return sum(c != "arm_count" for c in codes)
+
+    mine, theirs = contradictions(legend_doubts), contradictions(tracing_doubts)
+    return mine < theirs or (mine == theirs and coloured)

@@ -12,12 +12,19 @@ import numpy as np
 
 from kmipd.digitize.result import Doubt
 
-__all__ = ["check_curve_ends", "check_curve_shape", "check_hops", "check_start"]
+__all__ = ["check_curve_ends", "check_curve_shape", "check_hops", "check_seen", "check_start"]
 
 # --- the start ----------------------------------------------------------------------------------
 #: A curve that starts below this survival starts far below 1 (a calibration or tracing error;
 #: curves from time 0 start at 1).
 START_MIN = 0.9
+
+# --- how much of the trace was seen -----------------------------------------------------------
+#: An arm whose own ink shows in fewer than this share of its columns was mostly bridged: over
+#: gaps its line style does not explain, under other curves, or across another curve's ink (a
+#: dotted curve shows in about half of its columns; correct readings of overlapping arms go
+#: below 0.4: on 500 random figures a 0.4 share doubted 29 right readings for 11 wrong ones).
+MIN_SEEN = 0.3
 
 # --- curve ends against the number-at-risk table ---------------------------------------------
 #: An arm "ends early" when the table still counts at least this many patients at risk ...
@@ -157,6 +164,15 @@ def check_curve_ends(arm: str, t: np.ndarray, s: np.ndarray, risk: tuple[np.ndar
                                                   f"step at {drop_at:.3g}, far more than any of its "
                                                   "earlier steps: the end was misread."))
     return out
+
+
+def check_seen(arm: str, seen: float) -> list[Doubt]:
+    """An arm traced mostly where its own ink does not show (``seen``: the share of its columns
+    where it does, :attr:`~kmipd.digitize.result.ArmTrace.confidence`)."""
+    if seen >= MIN_SEEN:
+        return []
+    return [Doubt(arm, "unseen", f"{arm}: its own line shows in only {seen:.0%} of the curve's "
+                                 "width; the rest was bridged and may follow another curve.")]
 
 
 def check_start(arm: str, s: np.ndarray) -> list[Doubt]:

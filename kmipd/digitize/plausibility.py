@@ -21,12 +21,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kmipd.digitize.curve_checks import check_curve_ends, check_curve_shape, check_hops, check_start
+from kmipd.digitize.curve_checks import (
+    check_curve_ends,
+    check_curve_shape,
+    check_hops,
+    check_seen,
+    check_start,
+)
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
 
 __all__ = [
     "Doubt", "arm_confidence", "check_arm_count", "check_calibration", "check_curve_ends",
-    "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_stage_failures",
+    "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_seen",
+    "check_stage_failures",
     "check_start", "check_table_disputes", "looks_like_statistics",
 ]
 
@@ -116,6 +123,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
         risk = (t_rows["time"].to_numpy(float), t_rows["n_at_risk"].to_numpy(float)) \
             if t_rows is not None and len(t_rows) else None
         out += check_curve_shape(arm.name, *raw, risk)
+        out += check_seen(arm.name, arm.confidence)
     out += check_hops({n: (c["time"].to_numpy(float), c["survival"].to_numpy(float))
                        for n, c in by_arm.items()})
     return tuple(out)

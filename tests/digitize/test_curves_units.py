@@ -560,3 +560,14 @@ def test_line_ink_past_where_the_trace_ends_is_a_curve_traced_in_part():
         alpha[30:40, x:x + 2] = 1.0  # the letters' stems ...
         alpha[30:32, x:x + 5] = 1.0  # ... and their bars
     assert untraced_tails([_cand(np.full(100, 20.5), runs=column_runs(alpha))], W) == []
+
+
+def test_legend_choice_of_lines_is_weighed_against_the_tracings():
+    from kmipd.digitize.arm_count import legend_choice_stands
+
+    # the reading with fewer doubts (besides the arm count both carry) wins
+    assert not legend_choice_stands(["arm_count", "table_order", "jump"], ["table_order"], True)
+    assert legend_choice_stands(["arm_count"], ["table_curve"], False)
+    # a tie: a coloured legend's keys tell; black keys paired by dash pattern tell less
+    assert legend_choice_stands(["arm_count", "jump"], ["jump"], True)
+    assert not legend_choice_stands(["arm_count", "jump"], ["jump"], False)

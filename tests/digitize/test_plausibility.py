@@ -87,6 +87,14 @@ def test_an_arm_that_goes_on_after_the_table_has_nobody_at_risk_is_flagged():
                             risk, 45) == []
 
 
+def test_an_arm_mostly_bridged_is_doubted():
+    from kmipd.digitize.plausibility import check_seen
+
+    got = check_seen("Drug", 0.25)
+    assert [d.code for d in got] == ["unseen"] and "25%" in got[0].message
+    assert check_seen("Drug", 0.55) == []  # a dotted line shows in about half of its columns
+
+
 def test_a_drop_to_zero_with_patients_at_risk_is_flagged():
     risk = (np.array([0.0, 10, 20, 25]), np.array([100.0, 60, 30, 10]))
     got = check_curve_ends("Drug", np.array([0.0, 10, 24, 24]), np.array([1.0, 0.6, 0.4, 0.0]), risk, 45)
