@@ -160,9 +160,10 @@ def _read_plot(image: np.ndarray, boxes: list[PlotBox], panel: int, source: str,
         why = ("curve-like lines were left out of the first" if wanted > len(dig.arms)
                else "the first reading traced")
         cause = f"the at-risk table has {wanted} rows and {why} {len(dig.arms)}"
-    elif n_arms is None and not table_rows:
-        wanted = arms_the_legend_asks_for(len(dig.arms), keyed)
-        cause = f"the legend lists {wanted} keyed entries and the first reading traced {len(dig.arms)}"
+    elif n_arms is None and (wanted := arms_the_legend_asks_for(len(dig.arms), keyed, table_rows)):
+        also = f"the at-risk table has {table_rows} rows and " if table_rows else ""
+        cause = (f"{also}the legend lists {wanted} keyed entries and the first reading traced "
+                 f"{len(dig.arms)}")
     elif n_arms is None and table_rows == len(dig.arms) and any(NOT_LISTED in w for w in dig.warnings):
         return _legend_or_tracing(dig, args, table_rows, overlay, warnings, words)
     if wanted is None:

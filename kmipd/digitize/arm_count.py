@@ -43,10 +43,17 @@ def arms_the_table_asks_for(n_found: int, table_rows: int | None, warnings: list
     return int(table_rows)
 
 
-def arms_the_legend_asks_for(n_found: int, keyed_entries: int) -> int | None:
+def arms_the_legend_asks_for(n_found: int, keyed_entries: int, table_rows: int | None = None
+                             ) -> int | None:
     """The number of arms to trace again with when a legend of keys lists more entries than
-    lines were traced (a pale or dotted arm the tracing took for a guide line), or None."""
-    if n_found < 1 or not n_found < keyed_entries <= MAX_ASKED_ARMS:
+    lines were traced (a pale or dotted arm the tracing took for a guide line), or None.
+
+    With an at-risk table, only when its rows count the same arms: two counts that agree
+    outweigh the tracing's doubts about a pale line (a table alone asks only for lines the
+    tracing left out, :func:`arms_the_table_asks_for`).
+    """
+    if n_found < 1 or not n_found < keyed_entries <= MAX_ASKED_ARMS or \
+            (table_rows and table_rows != keyed_entries):
         return None
     return int(keyed_entries)
 

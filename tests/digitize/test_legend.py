@@ -597,6 +597,9 @@ def test_a_grey_keyed_entry_among_the_legend_counts_as_an_arm_missed():
     assert reading.names == ["Group 1", "Group 2"] and reading.keyed_entries == 3
     assert arms_the_legend_asks_for(2, reading.keyed_entries) == 3
     assert arms_the_legend_asks_for(3, 3) is None and arms_the_legend_asks_for(2, 9) is None
+    # with an at-risk table: only when its rows count the same arms as the legend's keys
+    assert arms_the_legend_asks_for(3, 4, table_rows=4) == 4
+    assert arms_the_legend_asks_for(3, 4, table_rows=3) is None
     alone = np.full((330, 520, 3), 255, np.uint8)
     cv2.line(alone, (320, 104), (360, 104), (150, 150, 150), 3)
     cv2.putText(alone, "Group 3", (370, 112), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
