@@ -671,3 +671,19 @@ def test_roman_numerals_are_names_not_vertical_text():
     assert roman_siblings(["Stage 1", "Stage II", "Stage III"]) == ["Stage I", "Stage II", "Stage III"]
     assert roman_siblings(["Stage II", "Stage !"]) == ["Stage II", "Stage I"]
     assert roman_siblings(["Group 1", "Group 2"]) == ["Group 1", "Group 2"]
+
+
+def test_a_glyph_the_ocr_box_cut_off_is_found_from_the_ink():
+    from kmipd.digitize.legend.text import clipped_end
+
+    img = np.full((60, 300, 3), 255, np.uint8)
+    cv2.putText(img, "Arm D", (40, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (90, 90, 90), 2, cv2.LINE_AA)
+    ink_x = np.flatnonzero(img[20:42].min(axis=(0, 2)) < 200)
+    # a box that ends inside the "D": the ink goes on to the D's right edge
+    end = clipped_end(img, OcrWord("Arm", 1.0, 38, 20, ink_x[-1] - 8, 42))
+    assert end is not None and abs(end - (ink_x[-1] + 1)) <= 2
+    # a box that holds the whole text ends on paper
+    assert clipped_end(img, OcrWord("Arm D", 1.0, 38, 20, ink_x[-1] + 3, 42)) is None
+    # a line running on from the box (a key, a curve) is not a glyph
+    cv2.line(img, (ink_x[-1] + 1, 31), (ink_x[-1] + 80, 31), (90, 90, 90), 2)
+    assert clipped_end(img, OcrWord("Arm D", 1.0, 38, 20, ink_x[-1] - 1, 42)) is None

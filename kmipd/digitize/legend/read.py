@@ -38,6 +38,7 @@ from kmipd.digitize.legend.text import (
     agree_prefixes,
     arm_coloured_text,
     capital_i,
+    clipped_end,
     on_curve,
     roman_siblings,
 )
@@ -67,6 +68,8 @@ _NOT_NAMES = re.compile(
 _TICKS_AS_LETTERS = re.compile(r"^(?=.*T)[TIl1|+]{2,4}$")
 #: "No" names an arm beside a key ("No" / "Yes"); without one it is the start of "No. at risk"
 _NO = re.compile(r"^no$", re.I)
+#: A reading past a clipped box replaces the OCR's when the recogniser is this sure of it.
+CLIPPED_SCORE = 0.9
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
 _NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
@@ -333,6 +336,12 @@ def _entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: list[
         text, score = (clean_name(got[0]), got[1]) if got else (text, score)
     if score < 0.6 or not text:
         return None  # censor ticks or a curve read as letters ("HItH"), not a name
+    end = clipped_end(image, entry[-1])
+    if end is not None:  # the OCR box cut the last glyph off: read to the ink's end
+        got = _reread(image, entry, max(first.x0, key_end), force=True, end=end + 0.2 * h)
+        longer = clean_name(got[0]) if got and got[1] >= CLIPPED_SCORE else ""
+        if normalise_label(longer).startswith(normalise_label(text)) and len(longer) > len(text):
+            text = longer
     return capital_i(text), colour, style, has_key, score, fill
 
 
@@ -428,12 +437,13 @@ def _contains(a: str, b: str) -> bool:
 
 
 def _reread(image: np.ndarray, entry: list[OcrWord], start: float,
-            force: bool = False) -> tuple[str, float] | None:
-    """Read an entry's text again from ``start`` (right of its key) with the recogniser alone:
-    ``(text, score)`` when that reads better than the whole-image OCR did (or ``force``)."""
+            force: bool = False, end: float | None = None) -> tuple[str, float] | None:
+    """Read an entry's text again from ``start`` (right of its key) to ``end`` (default: its
+    box's) with the recogniser alone: ``(text, score)`` when that reads better than the
+    whole-image OCR did (or ``force``)."""
     from kmipd.digitize.text.cells import read_text
 
-    got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1,
+    got = read_text(image, (start, min(w.y0 for w in entry), entry[-1].x1 if end is None else end,
                             max(w.y1 for w in entry)))
     if got is None or not got[0] or (got[1] < min(w.score for w in entry) and not force):
         return None

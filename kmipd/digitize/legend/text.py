@@ -113,3 +113,33 @@ def roman_siblings(names: list[str]) -> list[str]:
     roman = {p[0] for p in split if p is not None and re.fullmatch(r"[IVX]{2,}", p[1])}
     return [f"{p[0]} I" if p is not None and p[0] in roman and p[1] in _ONE_STROKE else n
             for n, p in zip(names, split)]
+
+
+#: A glyph the OCR box cut off: ink that goes on from the box's right edge, no wider than this
+#: many text heights (a longer run is a line: a key, a frame, a curve) ...
+CLIPPED_MAX_H = 1.2
+#: ... and ending in a blank gap of this many text heights.
+CLIPPED_GAP_H = 0.35
+
+
+def clipped_end(image: np.ndarray, word: OcrWord) -> float | None:
+    """Where the ink of a glyph the OCR box of ``word`` cut off ends ("Arm D" boxed and read as
+    "Arm"), or None when the box ends in blank paper."""
+    h = word.height
+    y0, y1 = int(word.y0 + 0.15 * h), int(np.ceil(word.y1 - 0.15 * h))
+    x0, x1 = int(np.floor(word.x1)), int(np.ceil(word.x1 + (CLIPPED_MAX_H + CLIPPED_GAP_H) * h))
+    if y1 - y0 < 2 or x0 < 0 or x1 > image.shape[1] or image.ndim != 3:
+        return None
+    strip = image[y0:y1, x0:x1].astype(float)
+    paper = np.median(image[y0:y1, max(x0 - int(3 * h), 0):x1].reshape(-1, 3), axis=0)
+    inked = (np.linalg.norm(strip - paper, axis=2) > 60).any(axis=0)
+    if not inked[:2].any():
+        return None
+    gap = max(int(CLIPPED_GAP_H * h), 2)
+    blank = np.convolve(~inked, np.ones(gap), "valid") >= gap
+    if not blank.any():
+        return None
+    end = int(np.argmax(blank))
+    if end > CLIPPED_MAX_H * h or end < 0.2 * h:
+        return None  # a line running on, or a frame's stroke beside the text
+    return float(x0 + end)
