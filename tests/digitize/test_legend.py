@@ -258,7 +258,7 @@ def test_the_legend_counts_its_keyed_entries_also_of_arms_not_traced():
 
 def test_a_key_read_as_a_word_splits_a_one_line_legend_and_a_conjunction_does_not():
     """ "Low -+- High": the OCR read the second key (a line with a censor '+') as a word."""
-    from kmipd.digitize.legend.read import _split_at_keys
+    from kmipd.digitize.legend.entry import split_at_keys
 
     img = np.full((60, 420, 3), 255, np.uint8)
     cv2.putText(img, "Low", (20, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
@@ -270,8 +270,8 @@ def test_a_key_read_as_a_word_splits_a_one_line_legend_and_a_conjunction_does_no
     low, key, high = (OcrWord("Low", 0.99, 18, 16, 66, 40), OcrWord("-+-", 0.8, 78, 16, 132, 40),
                       OcrWord("High", 0.99, 138, 16, 200, 40))
     plus, rt = OcrWord("+", 0.99, 219, 16, 236, 40), OcrWord("RT", 0.99, 244, 16, 280, 40)
-    assert [[w.text for w in e] for e in _split_at_keys(img, [[low, key, high]])] == [["Low"], ["High"]]
-    assert [[w.text for w in e] for e in _split_at_keys(img, [[high, plus, rt]])] == [["High", "+", "RT"]]
+    assert [[w.text for w in e] for e in split_at_keys(img, [[low, key, high]])] == [["Low"], ["High"]]
+    assert [[w.text for w in e] for e in split_at_keys(img, [[high, plus, rt]])] == [["High", "+", "RT"]]
 
 
 def test_black_key_tells_the_black_arm_from_the_red_one():
