@@ -145,8 +145,7 @@ def final_drop(alpha: np.ndarray, x_end: int, y_end: float, width: float) -> tup
             continue
         k = lo + int(hit[0])
         top = k - int(np.argmin(on[k::-1])) + 1 if not on[:k + 1].all() else 0
-        bot = k + int(np.argmin(on[k:])) - 1 if not on[k:].all() else h - 1
-        bot = _dashed_foot(on, k, bot, width)
+        bot = _dashed_foot(on, k, _run_end(on, k), width)
         xs.append(x)
         aboves.append(y_end - (top - 0.5))
         belows.append(bot + 0.5 - y_end)
@@ -172,6 +171,11 @@ DASH_GAP_WIDTHS = 6
 MIN_DASHES = 3
 
 
+def _run_end(on: np.ndarray, start: int) -> int:
+    """The last index of the run of ``on`` that starts at ``start``."""
+    return start + int(np.argmin(on[start:])) - 1 if not on[start:].all() else len(on) - 1
+
+
 def _dashed_foot(on: np.ndarray, top: int, bot: int, width: float) -> int:
     """The foot of a vertical stroke from ``top`` that may be dashed or dotted: from a short
     first piece, dash after dash down the column while the gaps and pieces stay a pattern's.
@@ -188,7 +192,7 @@ def _dashed_foot(on: np.ndarray, top: int, bot: int, width: float) -> int:
         if len(nxt) == 0:
             break
         start = foot + 1 + int(nxt[0])
-        end = start + int(np.argmin(on[start:])) - 1 if not on[start:].all() else h - 1
+        end = _run_end(on, start)
         if end - start + 1 > longest:
             break  # an unbroken line below (the x axis, another curve): not this stroke's dash
         gaps.append(start - foot - 1)

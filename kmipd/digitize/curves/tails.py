@@ -59,10 +59,9 @@ def untraced_tails(chosen: Sequence[Candidate], plot_width: int) -> list[str]:
 
 def _line_columns(runs, x_from: int, y_from: float, width: float) -> dict[int, float]:
     """Column -> centre of its one thin run, right of ``x_from`` and below ``y_from``."""
-    thin = (runs.bottom - runs.top + 1 <= 2 * width + 2) & (runs.x >= x_from) & \
-        (runs.centre >= y_from)
-    xs, counts = np.unique(runs.x[(runs.x >= x_from) & (runs.centre >= y_from)],
-                           return_counts=True)
+    past = (runs.x >= x_from) & (runs.centre >= y_from)
+    thin = past & (runs.bottom - runs.top + 1 <= 2 * width + 2)
+    xs, counts = np.unique(runs.x[past], return_counts=True)
     single = set(xs[counts == 1].tolist())
     return {int(x): float(c) for x, c in zip(runs.x[thin], runs.centre[thin]) if int(x) in single}
 

@@ -22,6 +22,9 @@ from kmipd.digitize.result import ArmTrace
 #: when the best assignment costs at least this much less (RGB distance) than any other.
 CLOSE_HUES_MARGIN = 40.0
 
+#: An item is paired with an arm by colour only when closer than this (RGB distance).
+MAX_COLOUR_COST = 150.0
+
 #: Keys are matched to arms by how open their dash patterns are only when the keys' blank
 #: shares spread this much ...
 DASH_KEY_SPREAD = 0.08
@@ -216,7 +219,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
                 _greys_match([colours[r] for r in rows], [arms[c].colour for c in cols])
         else:
             sure = _all_coloured(colours) and margin >= CLOSE_HUES_MARGIN
-        if cost[rows, cols].max() < 150 and sure:
+        if cost[rows, cols].max() < MAX_COLOUR_COST and sure:
             out = [None] * n
             for r, c in zip(rows, cols):
                 out[r] = int(c)
@@ -246,7 +249,7 @@ def _by_kind(colours: list[tuple], arms: list[ArmTrace]) -> list[int] | None:
     cost = np.array([[colour_distance(colours[i], arms[j].colour) for j in hued_arms]
                      for i in hued]).reshape(len(hued), len(hued_arms))
     rows, cols = linear_sum_assignment(cost)
-    if cost.size and cost[rows, cols].max() >= 150:
+    if cost.size and cost[rows, cols].max() >= MAX_COLOUR_COST:
         return None
     out = [0] * len(colours)
     for r, c in zip(rows, cols):

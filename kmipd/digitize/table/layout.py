@@ -17,7 +17,7 @@ import numpy as np
 
 from kmipd.digitize.result import AxisMapping, PlotBox
 from kmipd.digitize.table.tokens import Token, group_lines, split_tokens
-from kmipd.digitize.text.cells import find_missed_cells, parse_count
+from kmipd.digitize.text.cells import find_missed_cells, parse_count, read_text
 from kmipd.digitize.text.ocr import OcrWord
 
 _UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
@@ -342,8 +342,6 @@ def fill_labels(image: np.ndarray, rows: list[TableRow]) -> None:
     boxes = [r.label_box for r in rows if r.label_box is not None]
     if not boxes or len(boxes) == len(rows):
         return
-    from kmipd.digitize.text.cells import read_text
-
     x0 = min(b[0] for b in boxes)
     for row in rows:
         if row.label_box is not None or not row.cells:
