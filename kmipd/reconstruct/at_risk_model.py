@@ -103,6 +103,8 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     log_obs = np.log(before / np.maximum(height, 1e-9))
     # whole events measured to a pixel (or exactly): trust the steps, not the prior
     step_sd, floor, prior_scale = (_STEP_SD / 10, 0.002, 0.05) if exact else (_STEP_SD, 0.02, 1.0)
+    if exact:
+        step_sd = min(step_sd, height_precision(curve, n))
     weight = 1.0 / ((step_sd / np.maximum(height, 1e-9)) ** 2 + floor)
     _, all_before, all_after = curve_steps(curve)
     max_ties, tie_penalty = _tie_prior(all_before - all_after, all_before, n, curve.noise_sd > 1e-4)
@@ -148,6 +150,22 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     if median_follow_up is not None and median_follow_up >= t_end:  # half still followed at the end
         end_cost = end_cost + _FOLLOW_UP_WEIGHT * (np.clip(0.5 - _LEVELS, 0, None) / 0.05) ** 2
     return knots, _LEVELS[_cheapest_chain(terms, end_cost)]
+
+
+def height_precision(curve: CleanCurve, n: int) -> float:
+    """How precisely the drops of a curve of whole events are given (survival units).
+
+    Before much censoring a drop of ``d`` events is ``d / N`` of ``S(t-)``; how far the first
+    drops are from that is the precision of the coordinates (a pixel on a figure, a rounding
+    of the digits in a table or a vector drawing).
+    """
+    _, before, after = curve_steps(curve)
+    height = before - after
+    early = np.cumsum(height) <= 0.15
+    early[: min(3, early.size)] = True
+    d = height[early] * n  # d events among N S(t-) at risk, before any censoring
+    off = np.abs(d - np.maximum(np.round(d), 1)) / n
+    return float(max(np.median(off), 1e-9)) if off.size else _STEP_SD
 
 
 def _cheapest_chain(terms: list[np.ndarray], end_cost: np.ndarray) -> np.ndarray:

@@ -91,5 +91,5 @@ def resolves_single_events(curve: CleanCurve, n: int) -> bool:
     early = np.cumsum(height) <= 0.15
     if early.sum() < 3:
         return False
-    d = height[early] / before[early] * n
+    d = height[early] * n  # d events among N S(t-) at risk, before any censoring
     return bool(np.median(np.abs(d - np.round(d))) < _WHOLE_EVENTS_TOL and np.all(d > 0.5))
