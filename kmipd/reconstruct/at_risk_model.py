@@ -188,6 +188,7 @@ def _marks_cost(marks: float, censored: np.ndarray, share: float) -> np.ndarray:
     """Misfit of the marks read in an interval to its censored patients, each seen with
     probability ``share`` (a binomial count, normal approximation, with room for the share
     varying along the curve)."""
+    censored = np.maximum(censored, 0.0)  # G rising (ruled out at infinite cost) must not make NaN
     seen = share * censored
     var = share * (1 - share) * censored + 1.0 + (_MARK_SPREAD * seen) ** 2
     return 0.5 * (marks - seen) ** 2 / var + 0.5 * np.log(var)
