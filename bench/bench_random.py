@@ -15,6 +15,10 @@ It is digitized with :func:`kmipd.digitize.digitize` (no overrides) and scored:
   (:func:`kmipd.reconstruct.reconstruct` with the table read, or the true N when none was read)
   against the true IPD as far as the figure shows it (follow-up past the last x tick, where a
   figure may cut its curves, censored there); the worst arm counts;
+- events without the table (issue 14): each arm rebuilt from its curve, the censor marks read
+  and only its true N, against the true events as far as the figure shows them (relative
+  error, the worst arm counts), and the same by Guyot et al.'s rule (no censoring before the
+  end); with the table read, the same error for comparison;
 - flagged: the reading is unsure (``Digitization.unsure``: a plausibility check doubts it,
   :mod:`kmipd.digitize.plausibility`); a refusal (``KmipdError``) counts as flagged and wrong;
   "silent failure": wrong (arms wrong, RMSE100 > 0.02 or |d log HR| > 0.08) and not flagged.
@@ -171,6 +175,34 @@ def _rebuild_ipd(curves: pd.DataFrame, at_risk: pd.DataFrame | None, n: dict[str
     return ipd
 
 
+def _events_error(fig: RandomFigure, rebuilt: pd.DataFrame, pairs: dict[str, str]) -> float:
+    """Worst arm's relative error of the events rebuilt against those the figure shows."""
+    shown = _shown(fig).groupby("arm")["event"].sum()
+    got = rebuilt.assign(arm=rebuilt["arm"].astype(str).map(pairs)).groupby("arm")["event"].sum()
+    return float(max(abs(got.get(a, 0) - shown[a]) / max(shown[a], 1) for a in shown.index))
+
+
+def _events_without_table(fig: RandomFigure, dig, pairs: dict[str, str]) -> dict:
+    """Events rebuilt from only N (and the marks read), by Guyot's rule, and with the table read."""
+    from bench_reconstruct import guyot_paper_n_only
+
+    from kmipd.reconstruct import reconstruct
+
+    n_true = fig.ipd.groupby("arm").size()
+    n = {f: int(n_true[a]) for f, a in pairs.items()}
+    marks = dig.censor_marks if len(dig.censor_marks) else None
+    out: dict[str, Any] = {}
+    try:
+        out["events_err_n_only"] = _events_error(fig, reconstruct(dig.curves, n=n, censor_marks=marks).ipd, pairs)
+        out["events_err_guyot_n"] = _events_error(fig, guyot_paper_n_only(dig.curves, n), pairs)
+        if dig.at_risk is not None and len(dig.at_risk):
+            rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks).ipd
+            out["events_err_table"] = _events_error(fig, rebuilt, pairs)
+    except Exception as exc:  # noqa: BLE001 - a failure is a result here
+        out["events_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    return out
+
+
 def _cells(fig: RandomFigure, dig, pairs: dict[str, str]) -> dict:
     if fig.at_risk is None:
         return {}
@@ -214,6 +246,8 @@ def score(fig: RandomFigure, dig) -> dict:
         rec["names_right"] = bool(len(pairs) == len(truth)
                                   and all(_name_right(f, a) for f, a in pairs.items()))
     rec.update(_cells(fig, dig, pairs))
+    if rec["arms_right"]:
+        rec.update(_events_without_table(fig, dig, pairs))
     if len(truth) >= 2 and rec["arms_right"]:
         marks = dig.censor_marks if len(dig.censor_marks) else None
         n_true = fig.ipd.groupby("arm").size()
@@ -337,7 +371,20 @@ def summarise(recs: list[dict]) -> dict:
         "silent": float(np.mean([bool(r.get("silent")) for r in recs])),
         "refused_or_error": sum(("refused" in r) or ("error" in r) for r in recs),
         "seconds_median": float(np.median(secs)) if secs else None,
+        **{f"{key}_median": _median(recs, key)
+           for key in ("events_err_n_only", "events_err_guyot_n", "events_err_table")},
+        "events_err_n_only_le_005": _share_at_most(recs, "events_err_n_only", 0.05),
     }
+
+
+def _median(recs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in recs if r.get(key) is not None]
+    return float(np.median(values)) if values else None
+
+
+def _share_at_most(recs: list[dict], key: str, limit: float) -> float | None:
+    values = [r[key] for r in recs if r.get(key) is not None]
+    return float(np.mean(np.array(values) <= limit)) if values else None
 
 
 def strata(recs: list[dict]) -> dict[str, dict[str, dict]]:
@@ -356,7 +403,8 @@ def strata(recs: list[dict]) -> dict[str, dict[str, dict]]:
 def _table(rows: dict[str, dict]) -> str:
     frame = pd.DataFrame(rows).T
     cols = ["count", "arms_right", "names_right", "cells_exact", "rmse100_median",
-            "dloghr_median", "wrong", "silent", "flagged_wrong", "flagged_right"]
+            "dloghr_median", "wrong", "silent", "flagged_wrong", "flagged_right",
+            "events_err_n_only_median"]
     frame = frame[[c for c in cols if c in frame]]
     return frame.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
 
