@@ -166,3 +166,36 @@ def test_overlay_colours_the_traced_pixels():
     changed = np.abs(out.astype(int) - img.astype(int)).sum(axis=2) > 30
     assert changed[40, 100] and changed[120, 350]  # on the traced steps
     assert not changed[180, 100]  # far from any trace, only faded
+
+
+def test_a_missed_row_label_is_taken_when_it_continues_the_labels_sequence():
+    from kmipd.digitize.table.labels import expected_label
+
+    assert expected_label(["A", "B", None], 2) == "C"
+    assert expected_label([None, "B", "C"], 0) == "A"
+    assert expected_label(["Group 1", None, "Group 3"], 1) == "Group 2"
+    assert expected_label(["Arm a", "Arm b", None, None], 3) == "Arm d"
+    assert expected_label(["A", None, "D"], 1) is None  # A, ?, D: no sequence counting by row
+    assert expected_label(["Drug", "Placebo", None], 2) is None
+    assert expected_label(["Group 1", "Arm 2", None], 2) is None  # two prefixes
+    assert expected_label([None, "B", None], 0) is None  # one label is no sequence
+
+
+def test_a_pale_row_label_read_unsurely_is_kept_only_where_the_sequence_expects_it(monkeypatch):
+    # A pale orange "C" under a black "A" and "B": the OCR's text finder misses it and the
+    # recogniser reads it at 0.54, under the 0.8 asked of any missed label (s2026-0050: the arm
+    # was named "arm3"). What the other labels lead one to expect is taken at that certainty.
+    import kmipd.digitize.table.labels as labels
+    from kmipd.digitize.table.layout import TableRow
+    from kmipd.digitize.table.tokens import Token
+
+    def row(label, y, box=True):
+        cells = [Token(str(n), 0.99, x, y, x + 20, y + 16, "count") for x, n in ((70, 68), (200, 54))]
+        return TableRow(label, cells, [(c.x0, c.x1) for c in cells], y, y + 16,
+                        (20, y, 34, y + 16) if box else None)
+
+    for read, expected in ((("C", 0.54), "C"), (("G", 0.54), ""), (("c", 0.54), "C"), (("C", 0.2), "")):
+        monkeypatch.setattr(labels, "read_text", lambda image, area, read=read: read)
+        rows = [row("A", 0), row("B", 20), row("", 40, box=False)]
+        labels.fill_labels(np.zeros((60, 240, 3), np.uint8), rows)
+        assert rows[2].label == expected, (read, rows[2].label)

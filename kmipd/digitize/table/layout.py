@@ -17,7 +17,7 @@ import numpy as np
 
 from kmipd.digitize.result import AxisMapping, PlotBox
 from kmipd.digitize.table.tokens import Token, group_lines, split_tokens
-from kmipd.digitize.text.cells import find_missed_cells, parse_count, read_text
+from kmipd.digitize.text.cells import find_missed_cells, parse_count
 from kmipd.digitize.text.ocr import OcrWord
 
 _UNIT = re.compile(r"^(years?|yrs?|months?|mos?|days?|weeks?|wks?|[ymdw])\.?$", re.I)
@@ -329,30 +329,6 @@ def fill_gaps(image: np.ndarray, row: TableRow, rows: list[TableRow], mapping: A
         k = int(np.searchsorted([c.x0 for c in row.cells], b[0]))
         row.cells.insert(k, Token("?", 0.0, *b, "count"))
         row.anchors.insert(k, (b[0], b[2]))
-
-
-#: A label the whole-image OCR missed is taken from the recogniser when read this surely.
-MISSED_LABEL_SCORE = 0.8
-
-
-def fill_labels(image: np.ndarray, rows: list[TableRow]) -> None:
-    """Read the labels the whole-image OCR missed (a pale single letter, "A" or "C" beside a
-    "B" it found) where the other rows print theirs: left of the first count, across the
-    other labels' span (in place)."""
-    boxes = [r.label_box for r in rows if r.label_box is not None]
-    if not boxes or len(boxes) == len(rows):
-        return
-    x0 = min(b[0] for b in boxes)
-    for row in rows:
-        if row.label_box is not None or not row.cells:
-            continue
-        h = row.y1 - row.y0
-        x1 = min(max(b[2] for b in boxes) + 0.5 * h, row.cells[0].x0 - 0.3 * h)
-        area = (x0 - 0.3 * h, row.y0, x1, row.y1)
-        got = read_text(image, area) if x1 - area[0] > 0.3 * h else None
-        if got and got[1] >= MISSED_LABEL_SCORE and re.fullmatch(r"[\w+\-<>=%.()/ ]+", got[0]) \
-                and re.search(r"[A-Za-z0-9]", got[0]):
-            row.label, row.label_box = got[0], area
 
 
 def _aligned_x(anchor: tuple[float, float], mode: int) -> float:

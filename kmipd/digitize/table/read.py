@@ -31,11 +31,11 @@ from kmipd.digitize.match.pairing import (
 )
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 from kmipd.digitize.table.by_curves import MARGIN, fit_costs, match_by_curves
+from kmipd.digitize.table.labels import fill_labels
 from kmipd.digitize.table.layout import (
     TableRow,
     column_alignment,
     fill_gaps,
-    fill_labels,
     find_rows,
     row_times,
     tick_values,
