@@ -381,6 +381,11 @@ def evidence_note(curve: CleanCurve, n: int, censor_times: np.ndarray | None, un
         note += (f"{UNSURE_NOTE}the figure shows little of its censoring, so a prior (staggered entry) "
                  "decided it and the events may be off by 20% or more; give the reported events "
                  "(--events ARM=E), the median follow-up (--median-follow-up T) or the at-risk table")
+    elif kind != "whole events" and median_follow_up is None:
+        # measured by bench/bench_random.py: the marks read count 0.3-0.95 of the censored
+        note += ("; from a traced figure the events come out within 5% for about a third of arms "
+                 "(median error 9%): the reported events (--events ARM=E), the median follow-up "
+                 "(--median-follow-up T) or the at-risk table pin them")
     return note
 
 
