@@ -26,6 +26,7 @@ from kmipd.reconstruct.clean import CleanCurve
 from kmipd.reconstruct.result import UNSURE_NOTE
 from kmipd.reconstruct.steps import (
     curve_steps,
+    early_drops,
     is_pixel_staircase,
     resolved_steps,
     resolves_single_events,
@@ -102,11 +103,11 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     height = before - after
     log_obs = np.log(before / np.maximum(height, 1e-9))
     # whole events measured to a pixel (or exactly): trust the steps, not the prior
+    _, all_before, all_after = curve_steps(curve)
     step_sd, floor, prior_scale = (_STEP_SD / 10, 0.002, 0.05) if exact else (_STEP_SD, 0.02, 1.0)
     if exact:
-        step_sd = min(step_sd, height_precision(curve, n))
+        step_sd = min(step_sd, height_precision(all_before - all_after, n))
     weight = 1.0 / ((step_sd / np.maximum(height, 1e-9)) ** 2 + floor)
-    _, all_before, all_after = curve_steps(curve)
     max_ties, tie_penalty = _tie_prior(all_before - all_after, all_before, n, curve.noise_sd > 1e-4)
     if staircase:  # a resolved step of a staircase is as often several events merged as one
         max_ties, tie_penalty = max(max_ties, 2 * _MAX_TIES), 0.0
@@ -152,17 +153,15 @@ def fit_uncensored(curve: CleanCurve, n: int, censor_times: np.ndarray | None = 
     return knots, _LEVELS[_cheapest_chain(terms, end_cost)]
 
 
-def height_precision(curve: CleanCurve, n: int) -> float:
-    """How precisely the drops of a curve of whole events are given (survival units).
+def height_precision(height: np.ndarray, n: int) -> float:
+    """How precisely the drops (``height``, all of a curve of whole events, in time order) are
+    given, in survival units.
 
     Before much censoring a drop of ``d`` events is ``d / N`` of ``S(t-)``; how far the first
     drops are from that is the precision of the coordinates (a pixel on a figure, a rounding
     of the digits in a table or a vector drawing).
     """
-    _, before, after = curve_steps(curve)
-    height = before - after
-    early = np.cumsum(height) <= 0.15
-    early[: min(3, early.size)] = True
+    early = early_drops(height, at_least=3)
     d = height[early] * n  # d events among N S(t-) at risk, before any censoring
     off = np.abs(d - np.maximum(np.round(d), 1)) / n
     return float(max(np.median(off), 1e-9)) if off.size else _STEP_SD
@@ -299,8 +298,7 @@ def _tie_prior(height: np.ndarray, before: np.ndarray, n: int, noisy: bool) -> t
     """
     if height.size == 0:
         return _MAX_TIES, _TIE_PENALTY
-    early = np.cumsum(height) <= 0.15
-    early[: min(3, early.size)] = True
+    early = early_drops(height, at_least=3)
     d_early = np.maximum(np.round(height[early] / before[early] * n), 1)
     if d_early.mean() < 1.2:
         return _MAX_TIES, _TIE_PENALTY

@@ -17,6 +17,7 @@ _MIN_STEP = 0.005  # a resolved step: two pixels or more on a typical plot
 _MERGE_FRACTION = 0.004  # drops closer in time than this share of the curve are one step
 _WHOLE_EVENTS_TOL = 0.1  # median distance of early drops from whole events
 _WHOLE_SHARE = 0.4  # share of drops that are S(t-)/n for a whole n (6% by chance)
+_EARLY_FALL = 0.15  # the first drops, before much censoring: the curve's first 15% of fall
 
 
 def curve_steps(curve: CleanCurve, merge_tol: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,6 +50,15 @@ def curve_steps(curve: CleanCurve, merge_tol: float | None = None) -> tuple[np.n
         real = before - after >= 3 * curve.noise_sd
         times, before, after = times[real], before[real], after[real]
     return np.array(times), np.array(before), np.array(after)
+
+
+def early_drops(height: np.ndarray, at_least: int = 0) -> np.ndarray:
+    """Mask of the first drops (heights in time order), while the curve has fallen at most
+    :data:`_EARLY_FALL`, and at least the first ``at_least`` of them: before much censoring,
+    where a drop of ``d`` events is ``d / N`` high."""
+    early = np.cumsum(height) <= _EARLY_FALL
+    early[: min(at_least, early.size)] = True
+    return early
 
 
 def resolved_steps(curve: CleanCurve, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,7 +98,7 @@ def resolves_single_events(curve: CleanCurve, n: int) -> bool:
     whole = np.abs(at_risk - np.round(at_risk)) < 0.03
     if whole.mean() >= _WHOLE_SHARE:
         return True
-    early = np.cumsum(height) <= 0.15
+    early = early_drops(height)
     if early.sum() < 3:
         return False
     d = height[early] * n  # d events among N S(t-) at risk, before any censoring
