@@ -160,7 +160,8 @@ def _log_hrs(ipd: pd.DataFrame, arms: list[str]) -> dict[str, float]:
 
 def _rebuild_ipd(curves: pd.DataFrame, at_risk: pd.DataFrame | None, n: dict[str, int],
                  censor_marks: pd.DataFrame | None) -> pd.DataFrame:
-    """IPD rebuilt from the digitized figure: with the table read, else with the true N.
+    """IPD rebuilt from the digitized figure: with the table read, else with the true N (with
+    ``at_risk`` None: only N).
 
     The only call of :func:`kmipd.reconstruct.reconstruct` (its return type is changing: a
     result object with ``.ipd`` or the IPD table itself).
@@ -182,22 +183,20 @@ def _events_error(fig: RandomFigure, rebuilt: pd.DataFrame, pairs: dict[str, str
     return float(max(abs(got.get(a, 0) - shown[a]) / max(shown[a], 1) for a in shown.index))
 
 
-def _events_without_table(fig: RandomFigure, dig, pairs: dict[str, str]) -> dict:
-    """Events rebuilt from only N (and the marks read), by Guyot's rule, and with the table read."""
+def _events_without_table(fig: RandomFigure, dig, pairs: dict[str, str], n: dict[str, int],
+                          marks: pd.DataFrame | None, rebuilt: dict[str, pd.DataFrame]) -> dict:
+    """Events rebuilt from only N (and the marks read), by Guyot's rule, and with the table read;
+    the IPD rebuilt go into ``rebuilt`` (``"n_only"``, ``"table"``) for the hazard ratios."""
     from bench_reconstruct import guyot_paper_n_only
 
-    from kmipd.reconstruct import reconstruct
-
-    n_true = fig.ipd.groupby("arm").size()
-    n = {f: int(n_true[a]) for f, a in pairs.items()}
-    marks = dig.censor_marks if len(dig.censor_marks) else None
     out: dict[str, Any] = {}
     try:
-        out["events_err_n_only"] = _events_error(fig, reconstruct(dig.curves, n=n, censor_marks=marks).ipd, pairs)
+        rebuilt["n_only"] = _rebuild_ipd(dig.curves, None, n, marks)
+        out["events_err_n_only"] = _events_error(fig, rebuilt["n_only"], pairs)
         out["events_err_guyot_n"] = _events_error(fig, guyot_paper_n_only(dig.curves, n), pairs)
         if dig.at_risk is not None and len(dig.at_risk):
-            rebuilt = reconstruct(dig.curves, at_risk=dig.at_risk, censor_marks=marks).ipd
-            out["events_err_table"] = _events_error(fig, rebuilt, pairs)
+            rebuilt["table"] = _rebuild_ipd(dig.curves, dig.at_risk, n, marks)
+            out["events_err_table"] = _events_error(fig, rebuilt["table"], pairs)
     except Exception as exc:  # noqa: BLE001 - a failure is a result here
         out["events_error"] = f"{type(exc).__name__}: {exc}"[:200]
     return out
@@ -246,14 +245,17 @@ def score(fig: RandomFigure, dig) -> dict:
         rec["names_right"] = bool(len(pairs) == len(truth)
                                   and all(_name_right(f, a) for f, a in pairs.items()))
     rec.update(_cells(fig, dig, pairs))
+    marks = dig.censor_marks if len(dig.censor_marks) else None
+    n_true = fig.ipd.groupby("arm").size()
+    n = {f: int(n_true[a]) for f, a in pairs.items()}
+    made: dict[str, pd.DataFrame] = {}  # each IPD rebuilt once, for the events and the HR
     if rec["arms_right"]:
-        rec.update(_events_without_table(fig, dig, pairs))
+        rec.update(_events_without_table(fig, dig, pairs, n, marks, made))
     if len(truth) >= 2 and rec["arms_right"]:
-        marks = dig.censor_marks if len(dig.censor_marks) else None
-        n_true = fig.ipd.groupby("arm").size()
         try:
-            n = {f: int(n_true[a]) for f, a in pairs.items()}
-            rebuilt = _rebuild_ipd(dig.curves, dig.at_risk, n, marks)
+            rebuilt = made.get("table" if dig.at_risk is not None and len(dig.at_risk) else "n_only")
+            if rebuilt is None:  # not made above (it failed there): fail here as a rebuild error
+                rebuilt = _rebuild_ipd(dig.curves, dig.at_risk, n, marks)
             rebuilt = rebuilt.assign(arm=rebuilt["arm"].astype(str).map(pairs))
             true_hr, got_hr = _log_hrs(_shown(fig), fig.arms), _log_hrs(rebuilt, fig.arms)
             rec["dloghr"] = float(max(abs(got_hr[a] - true_hr[a]) for a in true_hr))
