@@ -72,6 +72,11 @@ MIN_JUDGED_DROP = 0.1
 #: risk; a large, scheduled-assessment drop of a PFS curve stays within a few times the others).
 LONE_DROP_MIN = 0.15
 LONE_DROP_RATIO = 6.0
+#: ... or, as a share of the level before it, more than :data:`LONE_DROP_RATIO` times every
+#: drop before it, of which there are at least this many, and more than this many times every
+#: drop after it.
+MIN_EARLIER_DROPS = 3
+LATER_DROP_RATIO = 2.0
 #: Drops closer together than this share of the time axis are one drop (a vertical traced over
 #: a few pixel columns) ...
 DROP_WINDOW = 0.008
@@ -229,6 +234,11 @@ def check_curve_shape(arm: str, t: np.ndarray, s: np.ndarray,
             out.append(Doubt(arm, "jump", f"{arm}: a drop of {drop[i]:.2f} at {t[i + 1]:.3g} is "
                                           f"{drop[i] / max(others.max(), 1e-9):.0f} times any other "
                                           "drop of the curve: the trace jumped between curves."))
+        elif (ratio := _lone_relative_drop(level, drop)) is not None:
+            i, times = ratio
+            out.append(Doubt(arm, "jump", f"{arm}: a drop of {drop[i]:.2f} at {t[i + 1]:.3g} is "
+                                          f"{times:.0f} times, as a share of those left, any drop "
+                                          "before it: the trace jumped between curves."))
     if risk is not None:
         # a vertical drawn over two or three pixel columns is traced as several smaller drops
         start, drop = _merged_drops(t, level)
@@ -243,6 +253,29 @@ def check_curve_shape(arm: str, t: np.ndarray, s: np.ndarray,
                                               "at risk): the trace jumped between curves."))
                 break
     return out
+
+
+def _lone_relative_drop(level: np.ndarray, drop: np.ndarray) -> tuple[int, float] | None:
+    """The drop (its index and how many times the largest before it) that, as a share of the
+    level before it, is over :data:`LONE_DROP_RATIO` times every earlier drop, and over
+    :data:`LATER_DROP_RATIO` times every later one; None if none.
+
+    One event is a share 1/n of those at risk, and n only falls: earlier drops are no larger a
+    share than later ones of the same number of events. The tail's large steps (few left) come
+    after, so they do not hide a jump in the body of the curve the way they do in the plain
+    comparison with every other drop. A PFS curve's first scan after a few early deaths drops
+    far more than they did, but its next scans drop about as much again.
+    """
+    rel = drop / np.maximum(level[:-1], 1e-9)
+    steps = np.flatnonzero(drop > 0)
+    for k, i in enumerate(steps):
+        if k < MIN_EARLIER_DROPS or drop[i] < LONE_DROP_MIN or level[i + 1] <= ZERO_SURVIVAL:
+            continue
+        before = float(rel[steps[:k]].max())
+        after = float(drop[i + 1:].max()) if i + 1 < len(drop) else 0.0
+        if rel[i] > LONE_DROP_RATIO * before and drop[i] > LATER_DROP_RATIO * after:
+            return int(i), float(rel[i] / before)
+    return None
 
 
 def _merged_drops(t: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

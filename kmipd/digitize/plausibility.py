@@ -16,6 +16,7 @@ a real KM figure cannot show.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -264,9 +265,15 @@ def check_stage_failures(warnings: Sequence[str]) -> list[Doubt]:
             if str(w).lower().startswith("unsure:")]
 
 
+#: An arm with this many of its at-risk counts left out (they fit neither the row nor the
+#: curve) is misread: its row, or its curve.
+MAX_LEFT_OUT = 3
+
+
 def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
     """Arms whose clearly read at-risk counts the curve contradicts (the table reader keeps such
-    cells, marked ``disputes_curve``): the curve or the table is misread; and rows that went to
+    cells, marked ``disputes_curve``): the curve or the table is misread; arms with
+    :data:`MAX_LEFT_OUT` or more counts left out (``"table_unread"``); and rows that went to
     their arms by order alone (``by_order``): which row is which arm is a guess.
 
     Parameters
@@ -281,6 +288,10 @@ def check_table_disputes(flags: Sequence[dict]) -> list[Doubt]:
     arms = dict.fromkeys(str(f["arm"]) for f in flags if f.get("disputes_curve"))
     out = [Doubt(a, "table_curve", f"{a}: the numbers at risk, read clearly, contradict the "
                  "curve's drops: the curve (or the table) is misread") for a in arms]
+    left_out = Counter(str(f["arm"]) for f in flags if f.get("action") == "flagged")
+    out += [Doubt(a, "table_unread", f"{a}: {k} of its numbers at risk fit neither the row nor "
+                  "the curve and were left out: the row (or the curve) is misread")
+            for a, k in left_out.items() if k >= MAX_LEFT_OUT]
     if any(f.get("by_order") for f in flags):
         out.append(Doubt(None, "table_order", "the at-risk table's rows went to the arms by their "
                                               "order or by a guess (no label, colour or curve told): "

@@ -112,7 +112,7 @@ class Doubt:
     code : str
         What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
         ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
-        ``"table_curve"``, ``"table_order"``).
+        ``"table_curve"``, ``"table_unread"``, ``"table_order"``).
     message : str
         One line for the user.
     """

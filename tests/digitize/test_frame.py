@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -295,6 +296,19 @@ def test_tiny_zeros_read_as_eights_still_calibrate_the_y_axis():
     assert cal.mapping.y.source == "ocr" and not cal.mapping.percent
     np.testing.assert_allclose(cal.mapping.survival([450, 250, 50]), [0, 0.5, 1], atol=1e-6)
     assert all(t.used for t in cal.mapping.y.ticks)
+
+
+def test_tick_marks_read_as_ones_above_the_x_labels_are_not_the_labels():
+    # outward tick marks the OCR read as "1" where the labels' boxes start: a row of ones, nearer
+    # the axis than the labels (seed 2026 figure 174, a ggplot2 figure, was set to 0-1)
+    x_items = [(str(v), 100 + 100 * i) for i, v in enumerate(range(0, 25, 4))]  # 0..24
+    labels = [replace(w, y0=w.y0 + 14, y1=w.y1 + 14) for w in _words("x", BOX, x_items)]
+    ones = [OcrWord("1", 0.9, p - 4, BOX.bottom - 1, p + 4, BOX.bottom + 11) for p in (300, 600)]
+    y_items = [("0.0", 450), ("0.5", 250), ("1.0", 50)]
+    cal = calibrate(None, BOX, ones + labels + _words("y", BOX, y_items),
+                    x_ticks=np.array([p for _, p in x_items], float))
+    assert cal.mapping.x.source == "ocr"
+    np.testing.assert_allclose(cal.mapping.time([100, 700]), [0, 24], atol=1e-6)
 
 
 def test_x_labels_that_fit_no_axis_send_the_strip_to_be_read_enlarged():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_table import R_FIGURES, load_rgb, ocr_figure
 
+from kmipd.digitize.legend.ends import without_end_glyph
 from kmipd.digitize.legend.entries import x_axis_title
 from kmipd.digitize.legend.read import read_legend
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
@@ -427,6 +428,20 @@ def test_curve_end_labels_name_their_curves_by_place():
     assert read_legend(image, BOX, [high, low], words) == ["Nivolumab + ipilimumab", "Placebo"]
 
 
+def test_a_curve_end_read_as_a_glyph_glued_to_its_label_is_not_part_of_the_name():
+    # labels printed tight against their curves' ends: the last step's corner is read as "L",
+    # the last drop as "1" ("LPlacebo", "1Nivolumab": seed 2026 figures 186 and 253)
+    low = _traced([(50, 10), (200, 10), (200, 220), (430, 220)])
+    high = _traced([(50, 10), (300, 10), (300, 90), (470, 90)])
+    words = _line_words("1Nivolumab + ipilimumab", 468, 91) + _line_words("LPlacebo", 428, 219)
+    image = _painted(words, (0, 0, 0))
+    assert read_legend(image, BOX, [low, high], words) == ["Placebo", "Nivolumab + ipilimumab"]
+    # a name that begins so away from any curve's end keeps its letter ("HLA-B27" mid-plot)
+    far = _line_words("LPlacebo", 300, 300)
+    assert without_end_glyph("LPlacebo", far, [low, high]) == "LPlacebo"
+    assert without_end_glyph("Low", _line_words("Low", 428, 219), [low, high]) == "Low"
+
+
 def test_curve_end_label_also_when_its_text_was_traced_as_the_curve():
     # a label in the arm's colour continues the curve: the trace may run into the label
     red, blue = (200, 30, 30), (30, 30, 200)
@@ -435,6 +450,14 @@ def test_curve_end_label_also_when_its_text_was_traced_as_the_curve():
     wa, wb = _line_words("Drug (n=120)", 380, 121), _line_words("Control", 440, 200)
     image = np.minimum(_painted(wa, red), _painted(wb, blue))
     assert read_legend(image, BOX, [a, b], wa + wb) == ["Drug", "Control"]
+
+
+@pytest.mark.parametrize("title", ["No. at risk", "at rizk", "Number at ri5k"])
+def test_the_table_title_misread_is_no_name(title):
+    # a tiny "No. at risk" read "at rizk" named an arm of seed 2026 figure 163
+    from kmipd.digitize.legend.entry import name_words
+
+    assert name_words(_line_words(title, 100, 300), BOX) is None
 
 
 def test_statistics_and_axis_title_are_never_names():

@@ -22,6 +22,7 @@ from kmipd.digitize.plausibility import (
     check_names,
     check_plausibility,
     check_stage_failures,
+    check_table_disputes,
 )
 from kmipd.digitize.result import (
     ArmTrace,
@@ -159,6 +160,40 @@ def test_without_a_table_a_lone_large_drop_is_a_jump():
     # nor the few large steps of a small trial
     few = np.array([1.0, 0.9, 0.8, 0.6, 0.4, 0.4])
     assert check_curve_shape("A", np.arange(6.0), few) == []
+
+
+def test_without_a_table_a_drop_far_larger_a_share_than_every_earlier_one_is_a_jump():
+    # seed 2026 figure 267: a trace that followed the other arms down, then fell 0.16 to its
+    # own line; the tail's large steps (few left) hide it from the plain comparison
+    t = np.linspace(0, 40, 41)
+    s = 1.0 - 0.012 * np.arange(41)
+    jumped = np.where(t >= 15, s - 0.16, s)
+    jumped[35:] -= np.array([0.0, 0.04, 0.08, 0.12, 0.16, 0.2])
+    assert [d.code for d in check_curve_shape("A", t, jumped)] == ["jump"]
+    # a PFS curve's first scan after a few early deaths: its next scans drop about as much
+    pfs = s - 0.16 * (t >= 5) - 0.12 * (t >= 10) - 0.08 * (t >= 15)
+    assert check_curve_shape("A", t, pfs) == []
+    # a real curve from start to end (gbsg2, 686 patients) has no such drop
+    from lifelines import KaplanMeierFitter
+
+    from kmipd.testing.datasets import load_ipd
+
+    ipd = load_ipd("gbsg2")
+    km = KaplanMeierFitter().fit(ipd["time"], ipd["event"]).survival_function_
+    assert check_curve_shape("A", km.index.to_numpy(float), km.iloc[:, 0].to_numpy()) == []
+
+
+def test_an_arm_with_many_counts_left_out_of_the_table_is_doubted():
+    # seed 2026 figure 163: rows whose counts fit neither the row nor the curve are left out
+    # cell by cell; three of one arm's left out is a misread row or curve, not a clean reading
+    def flag(arm, t, action="flagged"):
+        return {"arm": arm, "time": t, "read": "9", "value": 9, "action": action, "reason": ""}
+
+    flags = [flag("A", t) for t in (3, 6, 9)] + [flag("B", t) for t in (3, 6)]
+    flags += [flag("B", 9, "repaired")]
+    got = check_table_disputes(flags)
+    assert [(d.arm, d.code) for d in got] == [("A", "table_unread")]
+    assert "3 of its numbers at risk" in got[0].message
 
 
 def test_arms_that_keep_meeting_hop_between_curves():

@@ -22,6 +22,8 @@ from kmipd.digitize.table.read import read_at_risk_table
     ("Ipil", ["Nivolumab + ipilimumab", "Nivolumab", "Ipilimumab"], 2),
     ("2", ["Group 1", "Group 2"], 1),
     ("B", ["Arm A", "Arm B"], 1),
+    ("RT", ["Surgery", "Surgery + RT"], 1),  # the word that sets it apart, without the "+"
+    ("Observation ( n= 36)", ["Sorafenib", "Observation"], 1),  # a size, not "group="
 ])
 def test_an_abbreviated_label_places_its_row(label, names, arm):
     sims = label_similarities(label, names)
@@ -173,6 +175,30 @@ def test_rows_keyed_by_line_samples_follow_the_order_of_openness_when_style_name
             ArmTrace((0, 0, 0), "dotted", np.zeros((0, 2)), name="arm2", gap_share=0.3)]
     _, got = _table_keyed_by_line_samples(arms, dashed_first=True)
     assert got["arm1"].tolist() == SOLID_COUNTS and got["arm2"].tolist() == DASHED_COUNTS
+
+
+@pytest.mark.parametrize("labels", [("Sur", "RT"), ("Low", "High")])
+def test_a_key_before_a_text_label_places_its_row_and_the_letters_are_no_key(labels):
+    # black arms, a line sample before each row's label: the key stands left of the label;
+    # the strokes of the label's letters are no key (read there, they are "dashed" alike)
+    import cv2
+
+    ticks = [0, 10, 20, 30]
+    box, mapping, px = flat_axes(ticks, left=220, right=700)
+    img = np.full((200, 760, 3), 255, np.uint8)
+    items = [(f"{t}", x, 80) for t, x in zip(ticks, px)]
+    items += [(labels[0], 150, 120), (labels[1], 150, 150)]
+    items += [(str(n), x, 120) for n, x in zip(SOLID_COUNTS, px)]
+    items += [(str(n), x, 150) for n, x in zip(DASHED_COUNTS, px)]
+    words = draw(img, items)
+    cv2.line(img, (60, 115), (105, 115), (0, 0, 0), 2)
+    for x in range(60, 105, 12):
+        cv2.line(img, (x, 145), (x + 6, 145), (0, 0, 0), 2)
+    arms = [ArmTrace((0, 0, 0), "dashed", np.zeros((0, 2)), name="arm1"),
+            ArmTrace((0, 0, 0), "solid", np.zeros((0, 2)), name="arm2")]
+    reading = read_at_risk_table(img, box, mapping, arms, words, names=["", ""])
+    assert reading.arm_names == [labels[1], labels[0]]
+    assert not any("order" in w for w in reading.warnings)
 
 
 def _counts_and_survival(ipd, times):

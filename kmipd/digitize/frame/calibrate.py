@@ -149,8 +149,10 @@ def _axis_label_words(words: Sequence[OcrWord], box: PlotBox, axis: str) -> list
             rows[-1].append(w)
         else:
             rows.append([w])
-    # the row nearest the axis with at least two numbers (a lone "0" may be the shared corner)
-    row = next((r for r in rows if len(r) >= 2), rows[0])
+    # the row nearest the axis with at least two different numbers (a lone "0" may be the
+    # shared corner; tick marks that stick out read as a row of "1"s)
+    row = next((r for r in rows if len({parse_number(w.text)[0] for w in r}) >= 2),
+               next((r for r in rows if len(r) >= 2), rows[0]))
     return sorted(row, key=lambda w: w.cx)
 
 

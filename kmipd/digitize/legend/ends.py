@@ -22,7 +22,8 @@ from kmipd.digitize.match.pairing import chroma, colour_distance, ink_colour, ma
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.digitize.text.ocr import OcrWord, is_marks, read_region
 
-__all__ = ["curve_end_labels", "end_label_region", "end_labels_read_again", "unmatched_end_labels"]
+__all__ = ["curve_end_labels", "end_label_region", "end_labels_read_again", "unmatched_end_labels",
+           "without_end_glyph"]
 
 #: A label starts at most this many text heights left of a curve's end (anti-aliasing, a
 #: trace stopping a pixel late) ...
@@ -33,6 +34,9 @@ END_RIGHT_H = 2.5
 #: label read again starts with them.
 _TICKS_LEADING = re.compile(r"^(?=.*[HTEL])[HTIEL1l|+]{2,6}$")
 _DECIMAL = re.compile(r"^\d*[.,]\d+$")
+#: The curve's end read as one glyph glued to its label ("LPlacebo": the last step's corner,
+#: "HLow": a censor mark, "1Nivolumab": the last drop), when the label's box starts on the end.
+_END_GLYPH = re.compile(r"^[HTIEL1l|+i](?=[A-Z0-9])")
 #: Labels of curves ending close together are spread apart: a label may lie this many text
 #: heights per arm from its curve's end.
 SPREAD_H = 1.5
@@ -83,6 +87,18 @@ def _starts_at(entry: list[OcrWord], end: tuple[float, float] | None, h: float) 
     return -END_LEFT_H * h <= dx <= END_RIGHT_H * h or inside
 
 
+def without_end_glyph(text: str, entry: list[OcrWord], arms: list[ArmTrace]) -> str:
+    """``text`` without the curve's end read as its first glyph (:data:`_END_GLYPH`), when the
+    entry's box starts on an arm's end: the label is printed tight against its curve."""
+    if not entry or not _END_GLYPH.match(text):
+        return text
+    h = float(np.median([w.height for w in entry]))
+    first = entry[0]
+    on_end = any(e is not None and abs(first.x0 - e[0]) <= END_LEFT_H * h
+                 and first.y0 - h <= e[1] <= first.y1 + h for e in _ends(arms))
+    return _END_GLYPH.sub("", text) if on_end else text
+
+
 def _by_colour(image: np.ndarray, cands: list, arms: list[ArmTrace]) -> list[str] | None:
     """The labels' names by their ink, when labels and arms are coloured alike; None when the
     colours do not tell (black labels, arms of one ink) or a label is not at its arm's end."""
@@ -130,7 +146,7 @@ def curve_end_labels(entries: list[list[OcrWord]], texts: list[str | None],
         h = float(np.median([w.height for w in entry]))
         near = [j for j, e in enumerate(ends) if _starts_at(entry, e, h)]
         if near:
-            cands.append((entry, text, h, near))
+            cands.append((entry, without_end_glyph(text, entry, arms), h, near))
     if len(cands) != len(arms):
         return None
     by_colour = _by_colour(image, cands, arms) if image is not None else None

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from kmipd.digitize.legend.ends import without_end_glyph
 from kmipd.digitize.legend.entries import NUMBER, join_words, joins_name
 from kmipd.digitize.legend.text import arm_coloured_text, capital_i, clipped_end, on_curve
 from kmipd.digitize.match.keys import Key, find_key, swallowed_key
@@ -41,7 +42,7 @@ _NO = re.compile(r"^no$", re.I)
 #: A reading past a clipped box replaces the OCR's when the recogniser is this sure of it.
 CLIPPED_SCORE = 0.9
 _NUMERIC_NAME = re.compile(r"^(?:(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d|[<>≤≥]=?\s*\d+(?:\.\d+)?)$")
-_NOT_LEGEND = re.compile(r"at risk|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
+_NOT_LEGEND = re.compile(r"at\s*ri[sz5]k|risk:|kaplan|survival|probability|^time\b|\bcurve\b", re.I)
 _STATS = re.compile(r"^(p|hr)\s*[=<>≤:]|\b(ci|hr|log.?rank|median|hazard|p.?value)\b"
                     # "p = 0.04" anywhere ("LopheekP = 0.189"), "95% Cl" read with an l
                     r"|p\s*[=<≤]\s*0?[.,]?\d|\bc[il1]\s*[\d(:]|\d\s*%\s*c[il1]\b"
@@ -177,7 +178,7 @@ def read_entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: l
         longer = clean_name(got[0]) if got and got[1] >= CLIPPED_SCORE else ""
         if normalise_label(longer).startswith(normalise_label(text)) and len(longer) > len(text):
             text = longer
-    return capital_i(text), colour, style, has_key, score, fill
+    return capital_i(without_end_glyph(text, entry, arms)), colour, style, has_key, score, fill
 
 
 def orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],

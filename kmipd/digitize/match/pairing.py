@@ -34,9 +34,13 @@ DASH_ARM_SPREAD = 0.04
 DASH_MARGIN = 0.25
 
 
+#: A printed size, "(n = 238)": a count, not a "group=" prefix nor a part of the name.
+_PRINTED_SIZE = re.compile(r"\(?(?<![A-Za-z])n\s*=\s*\d[\d,]*\s*\)?", re.I)
+
+
 def normalise_label(text: str) -> str:
     """Lower-case letters and digits only, without a ``group=``-style prefix, for matching."""
-    t = text.strip()
+    t = _PRINTED_SIZE.sub(" ", text).strip()
     if "=" in t:  # survminer writes "sex=1"; the row label may say "sex=1" or just "1"
         t = t.split("=", 1)[1] if not t.endswith("=") else t
     return re.sub(r"[^0-9a-z+\-<>≤≥]", "", t.lower())
@@ -76,6 +80,10 @@ def name_similarity(a: str, b: str) -> float:
 ABBREVIATION_SIMILARITY = 0.8
 
 
+#: Words that join a combination's parts ("Surgery + RT"): they set no name apart.
+_CONNECTORS = frozenset({"+", "&", "and", "plus", "with", "w/", "-"})
+
+
 def abbreviates(label: str, name: str, others: list[str]) -> bool:
     """Whether ``label`` is a short form of ``name`` and of none of ``others``.
 
@@ -91,7 +99,7 @@ def abbreviates(label: str, name: str, others: list[str]) -> bool:
         words = [w for w in (normalise_label(w) for w in re.split(r"[\s=]+", nm)) if w]
         initials = "".join(w[0] for w in words)
         rest = [normalise_label(w) for o in others for w in re.split(r"[\s=]+", o)]
-        own = "".join(w for w in words if w not in rest)
+        own = "".join(w for w in words if w not in rest and w not in _CONNECTORS)
         return (len(lab) >= 2 and full.startswith(lab)) or (len(words) > 1 and lab == initials) \
             or lab == own
     return fits(name) and not any(fits(o) for o in others)

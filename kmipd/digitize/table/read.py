@@ -318,8 +318,14 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
         return
     keys = []
     for i in rest:
-        first = rows[i].cells[0]
-        end = rows[i].label_box[2] + 0.2 * first.height if rows[i].label_box else first.x0 - 0.3 * first.height
+        first, box = rows[i].cells[0], rows[i].label_box
+        if box is None:
+            end = first.x0 - 0.3 * first.height
+        elif _label_as_name(rows[i].label):
+            # a key beside a text label stands before it: the letters' strokes are no key
+            end = box[0] - 0.2 * first.height
+        else:  # a key the OCR read as text ("—", "2±8"): its box is the key's
+            end = box[2] + 0.2 * first.height
         keys.append(find_key(image, end, first.cy, first.height))
     if any(k is None for k in keys):
         return
