@@ -63,6 +63,24 @@ def insert_points(time: np.ndarray, survival: np.ndarray, at: np.ndarray) -> tup
     return t[order], s[order]
 
 
+def _carried_to_the_table(time: np.ndarray, survival: np.ndarray, risk_time: np.ndarray,
+                          n_risk: np.ndarray, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The curve carried on flat to the table's last tick that still counts patients at risk.
+
+    Someone at risk at a tick is followed to it: the curve reaches it, whatever the trace
+    shows (its end hidden under another curve's last drop, or a reading stopped early). Without
+    the tick, the patients who leave before it stay at risk to the curve's end, and its last
+    drop takes too many events (seed 2026 figure 225: 2 events of 8 at risk for 1 of 4).
+    """
+    late = (risk_time > time[-1]) & (n_risk > 0)
+    if not late.any():
+        return time, survival
+    t_last = float(risk_time[late].max())
+    notes.append(f"the curve ends at {time[-1]:g} but the table counts {int(n_risk[late][-1])} at "
+                 f"risk at {t_last:g}: the curve was carried on flat to {t_last:g}")
+    return np.r_[time, t_last], np.r_[survival, survival[-1]]
+
+
 def _within_curve(risk_time: np.ndarray, n_risk: np.ndarray, t_end: float, notes: list[str]
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The table's ticks up to the curve's end.
@@ -181,6 +199,7 @@ def guyot(
     n_risk = np.asarray(n_risk, dtype=int).copy()
     notes: list[str] = []
     time, survival = np.asarray(time, float), np.asarray(survival, float)
+    time, survival = _carried_to_the_table(time, survival, risk_time, n_risk, notes)
     # a table that empties after the curve's end: everyone has left by the end of the curve
     emptied = bool(((risk_time > time[-1]) & (n_risk == 0)).any())
     risk_time, n_risk = _within_curve(risk_time, n_risk, float(time[-1]), notes)

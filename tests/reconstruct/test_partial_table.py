@@ -74,3 +74,32 @@ def test_completed_counts_keep_to_the_published_ones():
         arm_ipd = ipd[ipd["arm"] == arm]
         true_counts = np.array([(arm_ipd["time"] >= t).sum() for t in added])
         assert np.all(np.abs(counts[~published] - true_counts) <= 0.05 * len(arm_ipd)), (counts[~published], true_counts)
+
+
+def _flat_end_hidden(curves: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's curve stopped between its last drop and the last tick that counts patients at
+    risk, as a trace whose flat end lies hidden under another curve's last drop."""
+    out = []
+    for arm, c in curves.groupby("arm", sort=False):
+        t_last = table[(table["arm"] == arm) & (table["n_at_risk"] > 0)]["time"].max()
+        last_drop = c["time"][(c["survival"].diff() < 0) & (c["time"] < t_last)].max()
+        end = last_drop + 0.3 * (t_last - last_drop)
+        kept = c[c["time"] <= end]
+        out += [kept, pd.DataFrame({"arm": [arm], "time": [end], "survival": [kept["survival"].iloc[-1]]})]
+    return pd.concat(out, ignore_index=True)
+
+
+@pytest.mark.parametrize("name", ["gbsg2", "larynx", "lung", "waltons"])
+def test_a_curve_whose_flat_end_is_hidden_rebuilds_as_the_whole_curve(name):
+    # seed 2026 figure 225: a curve's end hidden under the other arm's last drop stopped the
+    # trace just before the table's last tick; that tick's count was ignored, and the last drop
+    # took 2 events of 8 at risk for 1 of 4. Patients at risk at a tick are followed to it: the
+    # curve reaches it
+    curves, table = exact_digitization(load_ipd(name))
+    hidden = _flat_end_hidden(curves, table)
+    whole = reconstruct(curves, at_risk=table).ipd
+    end = hidden.groupby("arm")["time"].max()  # the drops after it are gone from the trace
+    whole = whole[whole["time"] <= whole["arm"].map(end)]
+    result = reconstruct(hidden, at_risk=table)
+    assert events_by_arm(result.ipd).to_dict() == events_by_arm(whole).to_dict()
+    assert any("carried on flat" in note for note in result.notes)
