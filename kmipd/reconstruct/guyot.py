@@ -63,12 +63,18 @@ def insert_points(time: np.ndarray, survival: np.ndarray, at: np.ndarray) -> tup
     return t[order], s[order]
 
 
+#: A curve that stops this share of its time axis or less before a tick that still counts
+#: patients at risk is carried on flat to it; further back, drops were lost with the end.
+CARRY_SHARE = 0.05
+
+
 def _carried_to_the_table(time: np.ndarray, survival: np.ndarray, risk_time: np.ndarray,
                           n_risk: np.ndarray, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The curve carried on flat to the table's last tick that still counts patients at risk.
 
     Someone at risk at a tick is followed to it: the curve reaches it, whatever the trace
-    shows (its end hidden under another curve's last drop, or a reading stopped early). Without
+    shows (its end hidden under another curve's last drop, or a reading stopped a little early),
+    when it stops within :data:`CARRY_SHARE` of the time axis before the tick. Without
     the tick, the patients who leave before it stay at risk to the curve's end, and its last
     drop takes too many events (seed 2026 figure 225: 2 events of 8 at risk for 1 of 4).
     """
@@ -76,6 +82,8 @@ def _carried_to_the_table(time: np.ndarray, survival: np.ndarray, risk_time: np.
     if not late.any():
         return time, survival
     t_last = float(risk_time[late].max())
+    if t_last - time[-1] > CARRY_SHARE * (t_last - time[0]):
+        return time, survival  # a curve cut well short: its lost drops are unknown
     notes.append(f"the curve ends at {time[-1]:g} but the table counts {int(n_risk[late][-1])} at "
                  f"risk at {t_last:g}: the curve was carried on flat to {t_last:g}")
     return np.r_[time, t_last], np.r_[survival, survival[-1]]

@@ -77,13 +77,14 @@ def test_completed_counts_keep_to_the_published_ones():
 
 
 def _flat_end_hidden(curves: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Each arm's curve stopped between its last drop and the last tick that counts patients at
-    risk, as a trace whose flat end lies hidden under another curve's last drop."""
+    """Each arm's curve stopped 2% of its time axis before the last tick that counts patients
+    at risk (not before its last drop), as a trace whose flat end lies hidden under another
+    curve's last drop."""
     out = []
     for arm, c in curves.groupby("arm", sort=False):
         t_last = table[(table["arm"] == arm) & (table["n_at_risk"] > 0)]["time"].max()
         last_drop = c["time"][(c["survival"].diff() < 0) & (c["time"] < t_last)].max()
-        end = last_drop + 0.3 * (t_last - last_drop)
+        end = max(last_drop, 0.98 * t_last)
         kept = c[c["time"] <= end]
         out += [kept, pd.DataFrame({"arm": [arm], "time": [end], "survival": [kept["survival"].iloc[-1]]})]
     return pd.concat(out, ignore_index=True)
@@ -103,3 +104,8 @@ def test_a_curve_whose_flat_end_is_hidden_rebuilds_as_the_whole_curve(name):
     result = reconstruct(hidden, at_risk=table)
     assert events_by_arm(result.ipd).to_dict() == events_by_arm(whole).to_dict()
     assert any("carried on flat" in note for note in result.notes)
+    # a curve cut well short lost drops with its end: nothing is carried over them
+    short = pd.concat([c[c["time"] <= 0.7 * table[table["arm"] == a]["time"].max()]
+                       for a, c in curves.groupby("arm", sort=False)])
+    cut = reconstruct(short, at_risk=table)
+    assert not any("carried on flat" in note for note in cut.notes)
