@@ -29,6 +29,7 @@ from kmipd.digitize.curve_checks import (
     check_seen,
     check_start,
 )
+from kmipd.digitize.frame.calibrate import CROSS_CHECK_LABELS
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
 
 __all__ = [
@@ -139,8 +140,8 @@ def _raw_curve(arm: ArmTrace, mapping: AxisMapping) -> tuple[np.ndarray, np.ndar
 
 
 def check_calibration(mapping: AxisMapping, box: PlotBox) -> list[Doubt]:
-    """An axis assumed rather than read, or a y axis read to a survival range a KM plot does not
-    have.
+    """An axis assumed rather than read, read from two labels only, or a y axis read to a
+    survival range a KM plot does not have.
 
     Parameters
     ----------
@@ -160,6 +161,11 @@ def check_calibration(mapping: AxisMapping, box: PlotBox) -> list[Doubt]:
     if mapping.y.source == "assumed":
         out.append(Doubt(None, "calibration", "the y axis labels were not read: survival 0-1 over the "
                                               "plot box was assumed; give --y-range."))
+    for axis, cal in (("x", mapping.x), ("y", mapping.y)):
+        if cal.source == "ocr" and sum(t.used for t in cal.ticks) < CROSS_CHECK_LABELS:
+            out.append(Doubt(None, "calibration", f"the {axis} axis rests on two tick labels, "
+                                                  "which nothing checks: a misread one moves it; "
+                                                  f"check it or give --{axis}-range."))
     top = float(mapping.survival(box.top))
     lo, hi = TOP_SURVIVAL_RANGE
     if not lo <= top <= hi:

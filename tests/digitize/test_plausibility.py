@@ -37,9 +37,11 @@ BOX = PlotBox(40, 10, 490, 260)  # x 0-45 (0.1 per px), survival 1 at the top, 0
 
 
 def _mapping(y_source: str = "ocr", top: float = 1.0, percent: bool = False) -> AxisMapping:
-    x = AxisCalibration(scale=0.1, offset=-4.0, ticks=[TickReading(40.0, "0", 0.0)])
+    x = AxisCalibration(scale=0.1, offset=-4.0, ticks=[TickReading(float(p), f"{v:g}", float(v))
+                                                       for p, v in ((40, 0), (190, 15), (340, 30))])
     y = AxisCalibration(scale=-top / 250, offset=260 * top / 250, source=y_source,
-                        ticks=[TickReading(260.0, "0", 0.0), TickReading(10.0, f"{top:g}", top)])
+                        ticks=[TickReading(260.0, "0", 0.0), TickReading(135.0, f"{top / 2:g}", top / 2),
+                               TickReading(10.0, f"{top:g}", top)])
     return AxisMapping(x, y, percent=percent)
 
 
@@ -246,6 +248,20 @@ def test_an_assumed_x_calibration_is_flagged():
     m = _mapping()
     got = check_calibration(replace(m, x=replace(m.x, source="assumed")), BOX)
     assert [d.code for d in got] == ["calibration"] and "--x-range" in got[0].message
+
+
+def test_an_axis_read_from_two_labels_is_doubted():
+    # seed 2026 figure 106 (60 dpi, 7 pt): two labels per axis, one misread, fit a line that
+    # nothing checks; the curve came out 0.13 off
+    from dataclasses import replace
+
+    m = _mapping()
+    two = replace(m, x=replace(m.x, ticks=m.x.ticks[:2]))
+    got = check_calibration(two, BOX)
+    assert [d.code for d in got] == ["calibration"] and "--x-range" in got[0].message
+    unused = replace(m, y=replace(m.y, ticks=[replace(t, used=k != 1) for k, t in enumerate(m.y.ticks)]))
+    assert "--y-range" in check_calibration(unused, BOX)[0].message
+    assert check_calibration(m, BOX) == []
 
 
 def test_a_stage_that_failed_is_a_doubt():

@@ -48,7 +48,7 @@ _TICK_SNAP_PX, _TICK_SNAP_H = 3.0, 0.6
 _FIT_TOL_PX, _FIT_TOL_SHARE = 3.0, 0.012
 #: Labels needed to cross-check a calibration: two define the line, a third confirms it (fewer
 #: in the whole-image OCR: the axis strip is read again, enlarged).
-_CROSS_CHECK_LABELS = 3
+CROSS_CHECK_LABELS = 3
 #: Confidence grows with the labels beyond the first (full at this many more) and falls with
 #: the residual (halved at this many pixels).
 _CONF_FULL_EXTRA, _CONF_RESID_PX = 3.0, 3.0
@@ -267,7 +267,7 @@ def _fitted(axis: str, readings: list[tuple[float, str, float]], pct: bool, sign
             if dropped:
                 warnings.append(f"{axis} axis: label(s) {', '.join(repr(d) for d in dropped)} did not fit "
                                 f"the other {n_in} and were ignored; check the {axis} calibration.")
-            if n_in < _CROSS_CHECK_LABELS:
+            if n_in < CROSS_CHECK_LABELS:
                 warnings.append(f"{axis} axis: only {n_in} tick labels read; calibration could not be cross-checked.")
             percent = pct or max(abs(v) for v in np.array(vals)[inl]) > _PERCENT_ABOVE
             return _AxisResult(AxisCalibration(scale, offset, ticks_out, "ocr", resid), float(conf), percent, warnings)
@@ -307,12 +307,12 @@ def _override(axis, box, ticks, value_range, readings, sign) -> _AxisResult:
     offset = a - scale * p_lo
     warnings = []
     known = [(p, v) for p, _, v in readings if v is not None]
-    if len(known) >= _CROSS_CHECK_LABELS:
+    if len(known) >= CROSS_CHECK_LABELS:
         try:
             s2, o2, inl = fit_axis(*map(np.array, zip(*known)), sign=sign,
                                    tol=max(_FIT_TOL_PX, _FIT_TOL_SHARE * abs(p_hi - p_lo)))
             span = abs(b - a)
-            if inl.sum() >= _CROSS_CHECK_LABELS and (max(abs(o2 + s2 * p_lo - a), abs(o2 + s2 * p_hi - b))
+            if inl.sum() >= CROSS_CHECK_LABELS and (max(abs(o2 + s2 * p_lo - a), abs(o2 + s2 * p_hi - b))
                                                      > _RANGE_DISAGREE_SHARE * span):
                 warnings.append(f"{axis} axis: the labels read suggest {o2 + s2 * p_lo:.4g}-{o2 + s2 * p_hi:.4g}, "
                                 f"not the {a:g}-{b:g} given; using the given range.")
@@ -384,7 +384,7 @@ def calibrate(image: np.ndarray | None, box: PlotBox, words: Sequence[OcrWord] |
     results = {}
     for axis, ticks, rng in (("x", x_ticks, x_range), ("y", y_ticks, y_range)):
         axis_words = words
-        few = len(_axis_label_words(words, box, axis)) < _CROSS_CHECK_LABELS
+        few = len(_axis_label_words(words, box, axis)) < CROSS_CHECK_LABELS
         if image is not None and rng is None and few:
             axis_words = _reread_labels(image, box, axis, words)
         results[axis] = _calibrate_axis(axis_words, box, ticks, axis, rng)

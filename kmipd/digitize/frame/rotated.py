@@ -17,8 +17,8 @@ import numpy as np
 
 from kmipd.digitize.frame.calibrate import (
     _BOTTOM_SURVIVAL,
-    _CROSS_CHECK_LABELS,
     _TOP_SURVIVAL,
+    CROSS_CHECK_LABELS,
     _axis_label_words,
     _AxisResult,
     _calibrate_axis,
@@ -109,10 +109,10 @@ def good_enough(res: _AxisResult, box: PlotBox, ticks: np.ndarray) -> bool:
     """
     if res.cal.source != "ocr" or not _plausible(res, box):
         return False
-    if ticks.size >= _CROSS_CHECK_LABELS:
-        return _on_ticks(res, ticks) >= max(_CROSS_CHECK_LABELS, _TICKS_LABELLED_SHARE * ticks.size)
+    if ticks.size >= CROSS_CHECK_LABELS:
+        return _on_ticks(res, ticks) >= max(CROSS_CHECK_LABELS, _TICKS_LABELLED_SHARE * ticks.size)
     used = sum(t.used for t in res.cal.ticks)
-    return used >= _CROSS_CHECK_LABELS and used == len(res.cal.ticks)
+    return used >= CROSS_CHECK_LABELS and used == len(res.cal.ticks)
 
 
 def _strip(image: np.ndarray, box: PlotBox) -> tuple[int, int, int, int, float]:
