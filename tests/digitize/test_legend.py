@@ -306,6 +306,19 @@ def test_words_on_a_curve_are_not_a_label():
     assert on_curve(on, [curve]) and not on_curve(beside, [curve])
 
 
+@pytest.mark.parametrize("names, mended", [
+    (["Stage I", "Stage III", "II"], ["Stage I", "Stage III", "Stage II"]),  # seed 2026 fig 254
+    (["1 Group 1", "Group 3", "Group 2"], ["Group 1", "Group 3", "Group 2"]),  # a key read "1"
+    (["Low", "High", "II"], ["Low", "High", "II"]),  # no siblings to agree with
+    (["Stage I", "Stage II", "I"], ["Stage I", "Stage II", "I"]),  # would name two arms alike
+    (["Arm A", "Arm B", "Dose 2", "Dose 3"], ["Arm A", "Arm B", "Dose 2", "Dose 3"]),
+])
+def test_siblings_agree_on_their_shared_words(names, mended):
+    from kmipd.digitize.legend.text import sibling_words
+
+    assert sibling_words(names) == mended
+
+
 def test_capital_i_misread_as_l():
     assert capital_i("Post-ICl") == "Post-ICI" and capital_i("HlV") == "HIV"
     assert capital_i("Placebo") == "Placebo" and capital_i("Al") == "Al"

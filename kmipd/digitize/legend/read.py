@@ -45,6 +45,7 @@ from kmipd.digitize.legend.text import (
     capital_i,
     on_curve,
     roman_siblings,
+    sibling_words,
 )
 from kmipd.digitize.match.pairing import (
     by_line_style,
@@ -151,7 +152,7 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
     n_keyed = keyed_legend_size(found + orphans) if found else 0
     if missed:  # labels at the curves' ends count the arms as a legend's keys do
         n_keyed = max(n_keyed, len(arms) + missed)
-    names = roman_siblings(agree_prefixes(names))
+    names = sibling_words(roman_siblings(agree_prefixes(names)))
     rows = table_row_labels(words, box)
     if all(names) or len(rows) != len(arms):
         return LegendReading(names, n_keyed)

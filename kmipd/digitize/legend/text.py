@@ -3,7 +3,8 @@
 Without a key beside it, an entry is known by its text printed in an arm's colour
 (:func:`arm_coloured_text`); words lying on a curve are censor ticks read as letters
 (:func:`on_curve`); an "l" among capitals is a misread "I" (:func:`capital_i`); survminer's
-"arm=" prefixes agree (:func:`agree_prefixes`) and so do Roman numerals (:func:`roman_siblings`).
+"arm=" prefixes agree (:func:`agree_prefixes`) and so do Roman numerals (:func:`roman_siblings`)
+and the words siblings share (:func:`sibling_words`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,37 @@ def roman_siblings(names: list[str]) -> list[str]:
     roman = {p[0] for p in split if p is not None and re.fullmatch(r"[IVX]{2,}", p[1])}
     return [f"{p[0]} I" if p is not None and p[0] in roman and p[1] in _ONE_STROKE else n
             for n, p in zip(names, split)]
+
+
+#: The word that tells siblings apart ("Stage II", "Group 3", "Arm B", "Q4").
+_SIBLING_MARK = re.compile(r"^(?:[IVX]+|\d{1,2}|[A-Z]|Q\d)$")
+
+
+def sibling_words(names: list[str]) -> list[str]:
+    """Names of one pattern ("Stage I", "Stage II", "Stage III") made to agree where one was
+    read without its shared words ("II": they were cut off or read apart) or with a glyph more
+    in front ("1 Group 1": a key read as "1").
+
+    Two or more other names must be the same words followed by one sibling mark
+    (:data:`_SIBLING_MARK`), and at most one name of that shape differ; the odd name is mended
+    only when that leaves it a sibling too, and all names stay different.
+    """
+    words = [n.split() for n in names]
+    stems = [" ".join(w[:-1]) for w in words if len(w) >= 2 and _SIBLING_MARK.match(w[-1])]
+    if not stems:
+        return names
+    stem = max(set(stems), key=stems.count)
+    if stems.count(stem) < 2 or stems.count(stem) < len(stems) - 1:
+        return names
+    out = []
+    for name, w in zip(names, words):
+        if len(w) == 1 and _SIBLING_MARK.match(w[0]) and name.strip():
+            out.append(f"{stem} {w[0]}")
+        elif len(w) >= 3 and len(w[0]) == 1 and " ".join(w[1:-1]) == stem and _SIBLING_MARK.match(w[-1]):
+            out.append(" ".join(w[1:]))
+        else:
+            out.append(name)
+    return out if len(set(out)) == len(out) else names
 
 
 #: A glyph the OCR box cut off: ink that goes on from the box's right edge, no wider than this
