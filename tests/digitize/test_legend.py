@@ -319,6 +319,35 @@ def test_siblings_agree_on_their_shared_words(names, mended):
     assert sibling_words(names) == mended
 
 
+def test_keys_with_markers_in_a_tight_legend_under_a_title():
+    # seed 2026 figure 224: a legend outside the plot, titled "Arm", its entries one text
+    # height apart with a circle on each short key. The circles (half the key's width) are no
+    # letter strokes, and the title is no name though the first entry's marker reaches it
+    black, red = (0, 0, 0), (220, 60, 90)
+    a, b = arm(black), arm(red)
+    h = 14.0
+    title = _line_words("Arm", 560, 100, h)
+    first, second = _line_words("Docetaxel", 545, 116, h), _line_words("Atezolizumab", 545, 132, h)
+    image = _painted(title + first + second, black, (300, 700))
+    for cy, colour in ((116, black), (132, red)):
+        cv2.line(image, (517, cy), (541, cy), colour, 3)
+        cv2.circle(image, (529, cy), 7, colour, 2)
+    words = title + first + second
+    assert read_legend(image, BOX, [a, b], words) == ["Docetaxel", "Atezolizumab"]
+    assert read_legend(image, BOX, [b, a], words) == ["Atezolizumab", "Docetaxel"]
+
+
+def test_a_title_centred_over_the_entries_heads_them():
+    from kmipd.digitize.legend.entry import _heads
+
+    title, first = _line_words("Arm", 560, 100), _line_words("Docetaxel", 545, 116)
+    below = _line_words("Placebo", 545, 132)
+    assert _heads(title[0], [title, first, below], 14.0)
+    # an arm named "Treatment" among the entries, aligned with them, heads nothing
+    treatment = _line_words("Treatment", 545, 100)
+    assert not _heads(treatment[0], [treatment, first, below], 14.0)
+
+
 def test_capital_i_misread_as_l():
     assert capital_i("Post-ICl") == "Post-ICI" and capital_i("HlV") == "HIV"
     assert capital_i("Placebo") == "Placebo" and capital_i("Al") == "Al"

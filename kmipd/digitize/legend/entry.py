@@ -149,8 +149,8 @@ def read_entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: l
                           accept=lambda k: not coloured or _arm_key_colour(k[0], arms))
     if numeric_name and key is None:
         return None
-    if text.lower().rstrip(":") in TITLES and not (
-            key is not None and coloured and _colour_gap(key[0], arms) <= 45):
+    if text.lower().rstrip(":") in TITLES and (_heads(first, entries, h) or not (
+            key is not None and coloured and _colour_gap(key[0], arms) <= 45)):
         return None  # a legend title ("Arm", "Treatment"), unless an arm's own key is beside it
     has_key = key is not None
     if _NO.match(text) and not has_key:
@@ -222,6 +222,13 @@ def _find_entry_key(image: np.ndarray, entries: list[list[OcrWord]], first: OcrW
         if key is not None and ok(key):
             return key
     return None
+
+
+def _heads(first: OcrWord, entries: list[list[OcrWord]], h: float) -> bool:
+    """Does the word head the entries under it (a legend's title, centred over them)? An entry
+    starts within two text heights below it and clearly left of it; the key found beside the
+    title is the first entry's, reached by its marker."""
+    return any(0 < e[0].cy - first.cy < 2 * h and e[0].x0 < first.x0 - 0.3 * h for e in entries)
 
 
 def _arm_key_colour(colour, arms: list[ArmTrace]) -> bool:

@@ -66,10 +66,15 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
         t = int(max(3.0, 0.25 * h))
         rows = [r for r in range(y - int(0.5 * h), y + int(0.5 * h) + 1)
                 if abs(r - y) > t and 0 <= r < ink.shape[0]]
-        if rows and strong[rows, k0:k1 + 1].any(axis=0).mean() > 0.35:
+        above = [r for r in rows if r < y]
+        below = [r for r in rows if r > y]
+        if rows and _letter_strokes(strong[above, k0:k1 + 1].any(axis=0),
+                                    strong[below, k0:k1 + 1].any(axis=0), h):
             continue
         colour = np.median(px[y, k0:k1 + 1][thin[k0:k1 + 1]], axis=0)
-        strength = filled * (1 + chroma(colour) / 64)
+        # the key is level with its text: a line off centre may be the next entry's key (tight
+        # legends with markers on their keys)
+        strength = filled * (1 + chroma(colour) / 64) * (1 - 0.5 * abs(b0 + y - cy) / (0.6 * h))
         if strength > best:
             best, best_key = strength, (y, k0, k1, colour, strong)
     if best_key is None:
@@ -86,6 +91,19 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
     mass = dist[max(y - 1, 0):y + 2, k0:k1 + 1].sum(axis=0)
     fill = float(np.clip(mass / max(np.percentile(mass, 75), 1e-9), 0.0, 1.0).mean())
     return Key(tuple(int(v) for v in colour), style, float(a0 + k1 + 1), fill)
+
+
+def _letter_strokes(above: np.ndarray, below: np.ndarray, h: float) -> bool:
+    """Do the columns with ink above or below a line (bool each) show letters' strokes? Over a
+    third of the columns, unless they make one blob no wider than a text height with ink both
+    above and below: a marker on a short key (a circle as wide as half the key), not the stem
+    of a "T"."""
+    off_line = above | below
+    cols = np.flatnonzero(off_line)
+    if off_line.mean() <= 0.35:
+        return False
+    one_blob = not np.any(np.diff(cols) > 1) and cols.size <= 1.2 * h
+    return not (one_blob and above[cols].mean() > 0.5 and below[cols].mean() > 0.5)
 
 
 def _key_end(inked: np.ndarray, text_from: float) -> int:
