@@ -374,6 +374,19 @@ def test_missed_zero_is_found_from_ink():
     assert reading.table["n_at_risk"].tolist() == [50, 31, 7, 0]
 
 
+def test_a_thin_pale_coloured_one_the_ocr_missed_is_found_from_ink():
+    # seed 2026 figures 41 and 149: a "1" two pixels wide, in a pale anti-aliased blue, is
+    # faint in the mean grey and narrower than a sixth of the row; a speck of the same width
+    # is no cell
+    from kmipd.digitize.text.cells import find_missed_cells
+
+    img = np.full((40, 400, 3), 255, np.uint8)
+    img[12:26, 200:202] = (170, 190, 250)
+    img[18:20, 300:302] = (170, 190, 250)
+    got = find_missed_cells(img, 10, 28, [100.0], [100.0, 201.0, 301.0], 100.0)
+    assert [(round(b[0]), round(b[2])) for b in got] == [(200, 202)]
+
+
 def test_missed_row_label_is_read_beside_the_others():
     # the OCR detector drops a pale single-letter label ("C" under "A" and "B"): read it again
     # where the other rows print theirs, so the row still names its arm

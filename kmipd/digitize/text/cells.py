@@ -272,7 +272,8 @@ def find_missed_cells(image: np.ndarray, y0: float, y1: float, taken: Sequence[f
     h = y1 - y0
     band0 = max(int(y0), 0)
     grey = np.asarray(image[band0:int(np.ceil(y1))], float)
-    grey = grey.mean(axis=2) if grey.ndim == 3 else grey
+    # the darkest channel: a pale anti-aliased "1" in red or blue is faint in the mean grey
+    grey = grey.min(axis=2) if grey.ndim == 3 else grey
     lo, hi = min(columns) - 0.3 * step_px, max(columns) + 0.3 * step_px
     taken, out = list(taken), []
     for x in sorted({round(c) for c in columns}):
@@ -289,9 +290,11 @@ def find_missed_cells(image: np.ndarray, y0: float, y1: float, taken: Sequence[f
         run = min(runs, key=lambda r: abs(a0 + (r[0] + r[-1]) / 2 - x))
         b0, b1 = a0 + run[0], a0 + run[-1] + 1
         ref = (b0 + b1) / 2 if mode == 0 else (b0 if mode == 1 else b1)
-        if abs(ref - x) > 0.3 * step_px or b1 - b0 > 0.8 * step_px or b1 - b0 < 0.15 * h:
+        if abs(ref - x) > 0.3 * step_px or b1 - b0 > 0.8 * step_px or b1 - b0 < 0.1 * h:
             continue
         ys = np.flatnonzero(ink[:, run[0]:run[-1] + 1].any(axis=1))
+        if b1 - b0 < 0.15 * h and ys[-1] - ys[0] + 1 < 0.4 * h:
+            continue  # a speck, not a "1" two pixels wide
         out.append((float(b0), float(band0 + ys[0]), float(b1), float(band0 + ys[-1] + 1)))
         taken.append(ref)
     return out
