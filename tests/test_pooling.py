@@ -50,7 +50,7 @@ def direct_meta(y, se):
     tau2 = max(0.0, (q - df) / c)
     ws = 1 / (v + tau2)
     re = np.sum(ws * y) / np.sum(ws)
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
+    i2 = 1 - df / q if q > df else 0.0  # (q - df) / q, 0 unless q > df (no overflow for tiny q)
     return dict(fe=fe, fe_se=np.sqrt(1 / np.sum(w)), re=re, re_se=np.sqrt(1 / np.sum(ws)), q=q, tau2=tau2, i2=i2,
                 w_fe=w / w.sum(), w_re=ws / ws.sum())
 
