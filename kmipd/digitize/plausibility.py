@@ -27,6 +27,7 @@ from kmipd.digitize.curve_checks import (
     check_curve_shape,
     check_hops,
     check_seen,
+    check_short_arms,
     check_start,
 )
 from kmipd.digitize.frame.calibrate import CROSS_CHECK_LABELS
@@ -126,8 +127,9 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
             if t_rows is not None and len(t_rows) else None
         out += check_curve_shape(arm.name, *raw, risk)
         out += check_seen(arm.name, arm.confidence)
-    out += check_hops({n: (c["time"].to_numpy(float), c["survival"].to_numpy(float))
-                       for n, c in by_arm.items()})
+    steps = {n: (c["time"].to_numpy(float), c["survival"].to_numpy(float)) for n, c in by_arm.items()}
+    out += check_hops(steps)
+    out += check_short_arms(steps, {d.arm for d in out if d.code == "ends_early"})
     return tuple(out)
 
 

@@ -198,6 +198,27 @@ def test_an_arm_with_many_counts_left_out_of_the_table_is_doubted():
     assert "3 of its numbers at risk" in got[0].message
 
 
+def test_an_arm_that_stops_well_before_the_others_is_doubted_without_a_table():
+    # seed 2026 figures 194 and 247: the trace of one arm was lost under the other curve half-way
+    # and nothing (no table) said so; the arms of one trial share its follow-up
+    from kmipd.digitize.curve_checks import check_short_arms
+
+    t = np.linspace(0, 40, 41)
+    long, short = (t, 1 - 0.015 * t), (t[:21], 1 - 0.02 * t[:21])
+    got = check_short_arms({"A": long, "B": short})
+    assert [(d.arm, d.code) for d in got] == [("B", "ends_early")]
+    assert check_short_arms({"A": long, "B": short}, doubted={"B"}) == []  # the table said so
+    assert check_short_arms({"A": long, "B": (t[:35], 1 - 0.02 * t[:35])}) == []  # near the end
+    assert check_short_arms({"A": long, "B": (t[:21], 1 - 0.045 * t[:21])}) == []  # down near 0
+    # real strata that end early near 0 are left alone (larynx stage IV stops at 0.10)
+    from kmipd.testing.datasets import load_ipd
+    from kmipd.testing.simulate import exact_digitization
+
+    curves, _ = exact_digitization(load_ipd("larynx"))
+    steps = {a: (g["time"].to_numpy(float), g["survival"].to_numpy(float)) for a, g in curves.groupby("arm")}
+    assert check_short_arms(steps) == []
+
+
 def test_arms_that_keep_meeting_hop_between_curves():
     grid = np.linspace(0, 40, 41)
     a = 1.0 - grid / 80
