@@ -460,10 +460,15 @@ def _traced(points, colour=(0, 0, 0), style="solid"):
     return ArmTrace(colour=colour, line_style=style, steps_px=np.asarray(points, float), name="")
 
 
+def _ending_apart():
+    """Two black curves, the lower ending at (430, 220) and the higher at (470, 90)."""
+    return (_traced([(50, 10), (200, 10), (200, 220), (430, 220)]),
+            _traced([(50, 10), (300, 10), (300, 90), (470, 90)]))
+
+
 def test_curve_end_labels_name_their_curves_by_place():
     # black labels on black curves: neither key nor colour tells, only where each label stands
-    low = _traced([(50, 10), (200, 10), (200, 220), (430, 220)])
-    high = _traced([(50, 10), (300, 10), (300, 90), (470, 90)])
+    low, high = _ending_apart()
     words = _line_words("Nivolumab + ipilimumab (n=365)", 475, 91) + _line_words("Placebo", 436, 219)
     image = _painted(words, (0, 0, 0))
     assert read_legend(image, BOX, [low, high], words) == ["Placebo", "Nivolumab + ipilimumab"]
@@ -473,8 +478,7 @@ def test_curve_end_labels_name_their_curves_by_place():
 def test_a_curve_end_read_as_a_glyph_glued_to_its_label_is_not_part_of_the_name():
     # labels printed tight against their curves' ends: the last step's corner is read as "L",
     # the last drop as "1" ("LPlacebo", "1Nivolumab": seed 2026 figures 186 and 253)
-    low = _traced([(50, 10), (200, 10), (200, 220), (430, 220)])
-    high = _traced([(50, 10), (300, 10), (300, 90), (470, 90)])
+    low, high = _ending_apart()
     words = _line_words("1Nivolumab + ipilimumab", 468, 91) + _line_words("LPlacebo", 428, 219)
     image = _painted(words, (0, 0, 0))
     assert read_legend(image, BOX, [low, high], words) == ["Placebo", "Nivolumab + ipilimumab"]
