@@ -226,3 +226,43 @@ def test_rows_nothing_else_places_go_where_the_arms_censoring_looks_alike():
     assert match_by_curves(rows, [surv, surv], [0, 1]) == ([1, 0], "censoring")
     # two arms with one curve: nothing tells
     assert by_censoring(rows, [[surv[0], surv[0]]] * 2) is None
+
+
+def test_a_trace_starting_right_of_time_zero_is_at_survival_one_there():
+    """The arms often run together along the top, so a trace may start a few pixels right of
+    the y axis; just before time 0 every arm is still at survival 1, and later columns read the
+    trace (the time-0 column must not say 'unknown', or the rows cannot be told apart)."""
+    from test_table import flat_axes
+
+    from kmipd.digitize.table.read import _curve_survival
+
+    box, mapping, px = flat_axes([0, 10, 20, 30])
+    x = mapping.x.to_pixel(np.array([0.6, 12.0, 12.0, 25.0, 25.0, 30.0]))
+    y = mapping.y_pixel(np.array([0.9, 0.9, 0.6, 0.6, 0.3, 0.3]))
+    arm = ArmTrace((0, 0, 0), "solid", np.c_[x, y])
+    got = _curve_survival(arm, mapping, np.array([0.0, 10.0, 20.0, 30.0, 40.0]))
+    np.testing.assert_allclose(got[:4], [1.0, 0.9, 0.6, 0.3], atol=0.01)
+    assert np.isnan(got[4])  # past the trace's end nothing is known
+
+
+def test_censoring_pairing_needs_a_smaller_margin_where_the_counts_fit_it_best():
+    """Two weak signals that agree: the pairing whose counts break the table's rules least,
+    and whose share not yet censored then runs most alike. The curves lie close, so the
+    censoring alone parts the pairings by less than its margin and would be left a guess."""
+    from kmipd.digitize.table.by_curves import CENSORING_MARGIN, _log_uncensored, by_censoring
+
+    surv = [np.array([1.0, 0.90, 0.80, 0.70]), np.array([1.0, 0.87, 0.76, 0.65])]
+    kept = np.array([1.0, 0.85, 0.65, 0.45])  # share not yet censored, shared by both arms
+    rows = [[round(n * v) for v in s * kept] for n, s in ((200, surv[0]), (180, surv[1]))]
+
+    def spread(perm):
+        logs = np.vstack([_log_uncensored(rows[r], surv[a]) for r, a in enumerate(perm)])
+        return float(np.mean(np.var(logs[:, 1:], axis=0)))
+
+    assert spread((0, 1)) < 0.5 * spread((1, 0))  # the right pairing is the more alike ...
+    assert spread((1, 0)) - spread((0, 1)) < CENSORING_MARGIN  # ... by less than the margin
+    assert by_censoring(rows, [surv, surv]) is None
+    fits_right = np.array([[0.0, 0.2], [0.2, 0.0]])
+    assert by_censoring(rows, [surv, surv], fits=fits_right) == [0, 1]
+    # fits that point the other way do not waive the margin
+    assert by_censoring(rows, [surv, surv], fits=fits_right[::-1]) is None

@@ -21,7 +21,9 @@ __all__ = ["MARGIN", "by_censoring", "fit_costs", "match_by_curves"]
 MARGIN = 0.08
 #: Rows are paired by alike censoring (:func:`by_censoring`) when the most alike pairing's
 #: spread (mean variance of the log shares not yet censored) is at least this much, and this
-#: many times, below the next pairing's; columns with fewer at risk say too little.
+#: many times, below the next pairing's; the margin is waived when that pairing is also the one
+#: whose counts follow their curves best (:func:`fit_costs`). Columns with fewer at risk say
+#: too little.
 CENSORING_MARGIN = 0.005
 CENSORING_RATIO = 0.5
 MIN_AT_RISK = 10
@@ -72,19 +74,21 @@ def match_by_curves(counts: list[list[int | None]], surv: list[list[np.ndarray]]
         for r, c in zip(rows, cols):
             out[r] = int(c)
         return out, "curves"
-    alike = by_censoring(counts, surv)
+    alike = by_censoring(counts, surv, fits=cost)
     return (alike, "censoring") if alike is not None else (assign, "order")
 
 
-def by_censoring(counts: list[list[int | None]], surv: list[list[np.ndarray]]
-                 ) -> list[int | None] | None:
+def by_censoring(counts: list[list[int | None]], surv: list[list[np.ndarray]],
+                 fits: np.ndarray | None = None) -> list[int | None] | None:
     """Rows to arms so that the arms' censoring looks alike, or None when no pairing is clearly
     the most alike.
 
     Where every pairing obeys the rules of a risk table, what is left of each row's counts once
     its curve's survival is divided out is the share not yet censored. The arms of one trial
     share its follow-up (accrual and data cut), so that share runs alike in every arm; paired
-    with the wrong curves, it parts. A guess, not a reading: the rows stay flagged.
+    with the wrong curves, it parts. A guess, not a reading: the rows stay flagged. ``fits``
+    (:func:`fit_costs`), when given, lets a pairing that also fits the counts best win by a
+    smaller margin: two signals agree.
     """
     n_rows, n_arms = len(counts), len(surv[0]) if surv else 0
     if n_rows != n_arms or not 2 <= n_arms <= 4:
@@ -104,9 +108,20 @@ def by_censoring(counts: list[list[int | None]], surv: list[list[np.ndarray]]
         spreads[perm] = float(np.mean(np.var(stack[:, keep], axis=0)))
     ranked = sorted(spreads, key=spreads.get)
     best, second = spreads[ranked[0]], spreads[ranked[1]]
-    if second - best < CENSORING_MARGIN or best > CENSORING_RATIO * second:
+    if best > CENSORING_RATIO * second:
+        return None
+    agreed = fits is not None and _fits_best(fits, ranked[0], spreads)
+    if second - best < CENSORING_MARGIN and not agreed:
         return None
     return list(ranked[0])
+
+
+def _fits_best(fits: np.ndarray, perm: tuple[int, ...], pairings) -> bool:
+    """Whether the pairing ``perm`` (row r to arm ``perm[r]``) breaks the table's rules least
+    of all ``pairings``."""
+    def cost(p):
+        return float(sum(fits[r, a] for r, a in enumerate(p)))
+    return cost(perm) <= min(cost(p) for p in pairings) + 1e-9
 
 
 def _log_uncensored(counts: list[int | None], surv: np.ndarray) -> np.ndarray | None:

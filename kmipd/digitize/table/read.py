@@ -94,12 +94,17 @@ class AtRiskReading:
 
 
 def _curve_survival(arm: ArmTrace, mapping: AxisMapping, times: np.ndarray) -> np.ndarray:
-    """Survival of a traced arm at ``times`` (NaN outside its trace)."""
+    """Survival of a traced arm just before ``times`` (NaN outside its trace; 1 at time 0).
+
+    A trace often starts a few pixels right of time 0, where the arms run together along the top
+    or the axis hides them; survival just before time 0 is 1 all the same.
+    """
     pts = np.asarray(arm.steps_px, float).reshape(-1, 2)
     t = np.asarray(mapping.time(pts[:, 0]), float)
     order = np.argsort(t, kind="stable")
     eps = 2.0 * abs(mapping.x.scale)  # two pixels
-    return step_at(t[order], np.asarray(mapping.survival(pts[order, 1]), float), times, eps)
+    surv = step_at(t[order], np.asarray(mapping.survival(pts[order, 1]), float), times, eps)
+    return np.where(np.abs(np.asarray(times, float)) <= eps, 1.0, surv)
 
 
 def _cell_reads(image: np.ndarray, cells: list[Token], again: bool = False) -> list[CellReading]:
