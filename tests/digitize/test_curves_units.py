@@ -571,3 +571,26 @@ def test_legend_choice_of_lines_is_weighed_against_the_tracings():
     # a tie: a coloured legend's keys tell; black keys paired by dash pattern tell less
     assert legend_choice_stands(["arm_count", "jump"], ["jump"], True)
     assert not legend_choice_stands(["arm_count", "jump"], ["jump"], False)
+
+
+def test_a_speck_past_the_final_drop_is_not_the_curve_s_end():
+    """An arm drops to the bottom at column 120, crossing another curve; a 2-px speck of its
+    colour lies 30 columns on (on the other curve's censor mark). The chain that bridged on to
+    the speck ends at the drop instead, and the drop is found; with no stroke down from where
+    the ink stops showing, the late piece is the arm's own (seen again after hiding) and stays."""
+    from kmipd.digitize.curves.linestyle import _with_final_drop, _without_stray_end
+
+    alpha = np.zeros((100, W), np.float32)
+    alpha[29:32, :121] = 1.0  # the line at row 30
+    alpha[29:92, 119:122] = 1.0  # its final drop, down to row 90
+    alpha[29:32, 150:152] = 1.0  # the speck
+    y = np.full(152, np.nan)
+    y[:121], y[150:] = 30.0, 30.0
+    vis = np.isfinite(y)
+    cut_y, cut_vis = _without_stray_end(alpha, 0, y, vis, 2.0)
+    assert len(cut_y) == 121 and cut_vis[-1]
+    end_y, _ = _with_final_drop(alpha, 0, cut_y, cut_vis, 2.0)
+    assert len(end_y) <= 122 and end_y[-1] > 85  # it ends with the drop to the bottom
+    alpha[33:92, 119:122] = 0.0  # no stroke down: hidden under another curve, seen again
+    same_y, same_vis = _without_stray_end(alpha, 0, y, vis, 2.0)
+    assert len(same_y) == 152 and same_vis[-1]

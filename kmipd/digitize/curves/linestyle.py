@@ -128,7 +128,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True
-        y, vis = _with_final_drop(alpha, x0, y, vis, width)
+        y, vis = _with_final_drop(alpha, x0, *_without_stray_end(alpha, x0, y, vis, width), width)
         cover = vis.sum() / mask.shape[1]
         if cover < 0.03:
             break
@@ -167,6 +167,36 @@ def _mark_dashes(segs: list, dashes: np.ndarray, width: float) -> float:
     for s in segs:
         s.dash = bool(on_dashes(dashes, s.x, s.y).mean() > 0.5)
     return KIND_WIDTHS * width
+
+
+#: A chain's last piece is a stray speck, not its end, when it is at most this many line widths
+#: long (2 px at least) and comes after at least this many line widths (12 px at least) where
+#: the chain's own ink does not show.
+STRAY_END_WIDTHS = 1.0
+STRAY_GAP_WIDTHS = 6.0
+
+
+def _without_stray_end(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray, width: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The chain without a stray speck at its end.
+
+    A chain bridges stretches hidden under other curves; past an arm's real end (its final drop
+    crossing another curve) it may bridge on to a speck of its colour (a censor mark's
+    anti-aliased rim, a JPEG block) and run along the other curve's tail. The speck is cut off
+    when the chain's own ink drops away where it stops showing (:func:`final_drop` finds that
+    stroke): the chain then ends with that drop.
+    """
+    d = np.diff(np.r_[0, vis.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    if len(starts) < 2:
+        return y, vis
+    piece, gap = ends[-1] - starts[-1], starts[-1] - ends[-2]
+    if piece > max(2.0, STRAY_END_WIDTHS * width) or gap < max(12.0, STRAY_GAP_WIDTHS * width):
+        return y, vis
+    last = int(ends[-2]) - 1
+    if not np.isfinite(y[last]) or final_drop(alpha, x0 + last, float(y[last]), width) is None:
+        return y, vis
+    return y[:last + 1], vis[:last + 1]
 
 
 def _with_final_drop(alpha: np.ndarray, x0: int, y: np.ndarray, vis: np.ndarray, width: float
