@@ -44,6 +44,9 @@ def test_labels_normalise_for_matching():
     # a "+" or "-" key read by the Chinese alphabet as its look-alike ideograph
     assert clean_name("十 6-MP") == "6-MP" and clean_name("一Placebo") == "Placebo"
     assert clean_name("十字 trial") == "十字 trial"  # a real name in Chinese stays
+    # a y tick label read together with a legend inside the plot beside it (seed 2026 fig 36)
+    assert clean_name("0.2Arm C") == "Arm C" and clean_name("1.00Placebo") == "Placebo"
+    assert clean_name("0.5 mg/kg") == "0.5 mg/kg" and clean_name("2.5Gy") == "2.5Gy"
 
 
 def test_ocr_text_in_compatibility_form():
@@ -312,6 +315,12 @@ def test_words_on_a_curve_are_not_a_label():
     (["Low", "High", "II"], ["Low", "High", "II"]),  # no siblings to agree with
     (["Stage I", "Stage II", "I"], ["Stage I", "Stage II", "I"]),  # would name two arms alike
     (["Arm A", "Arm B", "Dose 2", "Dose 3"], ["Arm A", "Arm B", "Dose 2", "Dose 3"]),
+    # a thin last glyph dropped by the OCR: the one mark missing from the run
+    (["Group 4", "Group", "Group 2", "Group 1"], ["Group 4", "Group 3", "Group 2", "Group 1"]),
+    (["Group 2", "Group"], ["Group 2", "Group 1"]),  # seed 2026 fig 274
+    (["Stage II", "Stage III", "Stage"], ["Stage II", "Stage III", "Stage I"]),
+    (["Group", "Group"], ["Group", "Group"]),  # two lost: nothing tells which is which
+    (["Group", "Group 2", "Group 5"], ["Group", "Group 2", "Group 5"]),  # no run to complete
 ])
 def test_siblings_agree_on_their_shared_words(names, mended):
     from kmipd.digitize.legend.text import sibling_words

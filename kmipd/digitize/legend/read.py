@@ -158,7 +158,8 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         return LegendReading(names, n_keyed)
     if mapping is None:  # the survival axis, to tell which curve a row's counts follow
         mapping = _calibrate(image, box, words)
-    return LegendReading(names_from_table(names, arms, rows, image, words, mapping), n_keyed)
+    named = names_from_table(names, arms, rows, image, words, mapping)
+    return LegendReading(sibling_words(named) if named != names else named, n_keyed)
 
 
 def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: PlotBox,

@@ -122,8 +122,9 @@ _SIBLING_MARK = re.compile(r"^(?:[IVX]+|\d{1,2}|[A-Z]|Q\d)$")
 
 def sibling_words(names: list[str]) -> list[str]:
     """Names of one pattern ("Stage I", "Stage II", "Stage III") made to agree where one was
-    read without its shared words ("II": they were cut off or read apart) or with a glyph more
-    in front ("1 Group 1": a key read as "1").
+    read without its shared words ("II": they were cut off or read apart), with a glyph more
+    in front ("1 Group 1": a key read as "1"), or without its mark ("Group": see
+    :func:`_lost_mark`).
 
     Two or more other names must be the same words followed by one sibling mark
     (:data:`_SIBLING_MARK`), and at most one name of that shape differ; the odd name is mended
@@ -134,6 +135,9 @@ def sibling_words(names: list[str]) -> list[str]:
     if not stems:
         return names
     stem = max(set(stems), key=stems.count)
+    lost = _lost_mark(stem, names)
+    if lost is not None:
+        return [f"{stem} {lost}" if n.strip() == stem else n for n in names]
     if stems.count(stem) < 2 or stems.count(stem) < len(stems) - 1:
         return names
     out = []
@@ -145,6 +149,24 @@ def sibling_words(names: list[str]) -> list[str]:
         else:
             out.append(name)
     return out if len(set(out)) == len(out) else names
+
+
+def _lost_mark(stem: str, names: list[str]) -> str | None:
+    """The one sibling mark missing from a run ("Group 1", "Group 2", "Group 4": "3") when
+    exactly one name reads the stem alone ("Group": its thin "1" dropped by the OCR), else
+    None. The marks must be numbers 1..n, letters A.. or Roman numerals I.. (n names in all)."""
+    if sum(n.strip() == stem for n in names) != 1:
+        return None
+    marks = {n.strip()[len(stem):].strip() for n in names if n.strip().startswith(stem + " ")}
+    if len(marks) != len(names) - 1:
+        return None
+    for run in ([str(k) for k in range(1, len(names) + 1)],
+                [chr(ord("A") + k) for k in range(len(names))],
+                ["I", "II", "III", "IV", "V", "VI"][:len(names)]):
+        missing = [m for m in run if m not in marks]
+        if len(missing) == 1 and marks <= set(run):
+            return missing[0]
+    return None
 
 
 #: A glyph the OCR box cut off: ink that goes on from the box's right edge, no wider than this

@@ -55,12 +55,17 @@ def clean_name(text: str) -> str:
     t = re.sub(r"^(?:[^\w(<>≤≥]|[十一丨口](?![\u4e00-\u9fff]))+", "", t)
     # a key with a censor mark on it read as a glyph and its line: "o… High", "0-- Mutant"
     t = _KEY_RESIDUE.sub("", t)
+    # a survival tick label beside a legend inside the plot, read as one word with its first
+    # entry: "0.2Arm C"
+    t = _TICK_GLUED.sub("", t)
     return t.strip(" ,;:.…")
 
 
 #: A first word that is a legend key read as text: at most one letter or digit (the censor mark
 #: on the key) and the line's dashes, dots or ellipsis.
 _KEY_RESIDUE = re.compile(r"^\w?(?:[-–—…·=~_]|\.{2,})[-–—…·.=~_]*\s+(?=\S)")
+#: A survival axis label (0-1 with decimals) glued to the capitalised word after it.
+_TICK_GLUED = re.compile(r"^(?:0?[.,]\d{1,2}|1[.,]0{1,2})(?=[A-Z][a-z])")
 
 
 def name_similarity(a: str, b: str) -> float:
