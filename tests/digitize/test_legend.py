@@ -495,6 +495,11 @@ def test_a_curve_end_read_as_a_glyph_glued_to_its_label_is_not_part_of_the_name(
     far = _line_words("LPlacebo", 300, 300)
     assert without_end_glyph("LPlacebo", far, [low, high]) == "LPlacebo"
     assert without_end_glyph("Low", _line_words("Low", 428, 219), [low, high]) == "Low"
+    # a label in its arm's colour traced as the curve's last stretch: the end lies inside it,
+    # and a censor mark at the real end was read as "H" (seed 2026 figure 84)
+    into = _line_words("HLow (n=157)", 400, 219)
+    assert into[0].x0 < 430 < into[-1].x1
+    assert without_end_glyph("HLow", into, [low, high]) == "Low"
 
 
 def test_curve_end_label_also_when_its_text_was_traced_as_the_curve():

@@ -89,12 +89,13 @@ def _starts_at(entry: list[OcrWord], end: tuple[float, float] | None, h: float) 
 
 def without_end_glyph(text: str, entry: list[OcrWord], arms: list[ArmTrace]) -> str:
     """``text`` without the curve's end read as its first glyph (:data:`_END_GLYPH`), when the
-    entry's box starts on an arm's end: the label is printed tight against its curve."""
+    entry's box starts on an arm's end, or holds it (a label in its arm's colour traced as the
+    curve's last stretch): the label is printed tight against its curve."""
     if not entry or not _END_GLYPH.match(text):
         return text
     h = float(np.median([w.height for w in entry]))
     first = entry[0]
-    on_end = any(e is not None and abs(first.x0 - e[0]) <= END_LEFT_H * h
+    on_end = any(e is not None and first.x0 - END_LEFT_H * h <= e[0] <= entry[-1].x1 + END_LEFT_H * h
                  and first.y0 - h <= e[1] <= first.y1 + h for e in _ends(arms))
     return _END_GLYPH.sub("", text) if on_end else text
 
