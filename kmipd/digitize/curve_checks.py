@@ -185,6 +185,22 @@ def check_seen(arm: str, seen: float) -> list[Doubt]:
                                  "width; the rest was bridged and may follow another curve.")]
 
 
+#: An arm falling at least this much (survival) where text hides it was guessed there.
+UNDER_TEXT_FALL = 0.1
+
+
+def check_under_text(arm: str, hidden: list[tuple[float, float, float, float]]) -> list[Doubt]:
+    """An arm that falls far where text drawn over the plot hides it (``hidden``: ``(t_first,
+    t_end, s_before, s_after)`` in data units): the time of that fall was guessed."""
+    falls = [h for h in hidden if h[2] - h[3] >= UNDER_TEXT_FALL]
+    if not falls:
+        return []
+    t0, t1, s0, s1 = max(falls, key=lambda h: h[2] - h[3])
+    return [Doubt(arm, "under_text", f"{arm}: text over the plot hides the curve from {t0:.3g} to "
+                                     f"{t1:.3g}, where it falls from {s0:.2f} to {s1:.2f}: when it "
+                                     "fell there was guessed.")]
+
+
 def check_start(arm: str, s: np.ndarray) -> list[Doubt]:
     """A curve that starts far below survival 1 (:data:`START_MIN`).
 

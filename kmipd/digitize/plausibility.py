@@ -29,6 +29,7 @@ from kmipd.digitize.curve_checks import (
     check_seen,
     check_short_arms,
     check_start,
+    check_under_text,
 )
 from kmipd.digitize.frame.calibrate import CROSS_CHECK_LABELS
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
@@ -37,7 +38,7 @@ __all__ = [
     "Doubt", "arm_confidence", "check_arm_count", "check_calibration", "check_curve_ends",
     "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_seen",
     "check_stage_failures",
-    "check_start", "check_table_disputes", "looks_like_statistics",
+    "check_start", "check_table_disputes", "check_under_text", "looks_like_statistics",
 ]
 
 # --- calibration ------------------------------------------------------------------------------
@@ -127,6 +128,9 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
             if t_rows is not None and len(t_rows) else None
         out += check_curve_shape(arm.name, *raw, risk)
         out += check_seen(arm.name, arm.confidence)
+        out += check_under_text(arm.name, [(float(mapping.time(a)), float(mapping.time(b)),
+                                            float(mapping.survival(ya)), float(mapping.survival(yb)))
+                                           for a, b, ya, yb in arm.under_text])
     steps = {n: (c["time"].to_numpy(float), c["survival"].to_numpy(float)) for n, c in by_arm.items()}
     out += check_hops(steps)
     out += check_short_arms(steps, {d.arm for d in out if d.code == "ends_early"})

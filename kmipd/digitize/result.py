@@ -99,6 +99,9 @@ class ArmTrace:
     #: Share of the line's clear stretches left blank by its dash pattern (0 solid, more for
     #: dashes, most for dots); NaN when not measured. Ranks black arms against their legend keys.
     gap_share: float = float("nan")
+    #: Stretches where the line does not show, text covers it and its level falls across:
+    #: ``(x_first, x_end, y_before, y_after)`` image pixels. Where it falls there was guessed.
+    under_text: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class Doubt:
     code : str
         What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
         ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
-        ``"table_curve"``, ``"table_unread"``, ``"table_order"``).
+        ``"table_curve"``, ``"table_unread"``, ``"table_order"``, ``"under_text"``).
     message : str
         One line for the user.
     """

@@ -420,3 +420,41 @@ def test_a_table_with_more_rows_asks_for_the_lines_left_out(found, rows, warned,
     assert arms_the_table_asks_for(found, rows, warnings) == wanted
     if warned:  # a line the legend did not list asks for its row the same way
         assert arms_the_table_asks_for(found, rows, [f"1 {NOT_LISTED} (its 2 entries ...)"]) == wanted
+
+
+def test_a_fall_hidden_under_text_over_the_plot_is_doubted():
+    """A p-value printed over the curves hides where one of them falls: the tracer bridges the
+    stretch, but when it fell is a guess (seed 2026 figure 65). The same curve with its fall
+    in plain sight, or text over a flat stretch only, raises no such doubt."""
+    import cv2
+
+    from kmipd.digitize.curve_checks import check_under_text
+    from kmipd.digitize.curves.arms import extract_arms
+
+    box = PlotBox(40, 10, 490, 260)
+    text = (230, 60, 330, 80)  # the annotation's box: it hides the curve's fall at x = 280
+
+    def drawn(fall_x: int, hide: bool):
+        img = np.full((300, 520, 3), 255, np.uint8)
+        cv2.line(img, (40, 10), (40, 260), (0, 0, 0), 1)
+        cv2.line(img, (40, 260), (490, 260), (0, 0, 0), 1)
+        pts = [(41, 20), (150, 20), (150, 70), (fall_x, 70), (fall_x, 160), (470, 160)]
+        for p, q in zip(pts, pts[1:]):
+            cv2.line(img, p, q, (200, 30, 30), 2)
+        if hide:  # the text's ink over the curve: a block the OCR reported as a word
+            img[text[1]:text[3], text[0]:text[2]] = (0, 0, 0)
+            img[text[1] + 4:text[3] - 4:3, text[0]:text[2]] = (255, 255, 255)
+        arms, _ = extract_arms(img, box, n_arms=1, exclude_boxes=[text] if hide else [])
+        return arms[0]
+
+    hidden = drawn(280, hide=True)
+    assert len(hidden.under_text) == 1
+    x0, x1, y_before, y_after = hidden.under_text[0]
+    assert x0 <= 280 <= x1 and abs(y_before - 70) <= 3 and abs(y_after - 160) <= 3
+    m = _mapping()
+    doubts = check_under_text("A", [(float(m.time(a)), float(m.time(b)), float(m.survival(ya)),
+                                     float(m.survival(yb))) for a, b, ya, yb in hidden.under_text])
+    assert [d.code for d in doubts] == ["under_text"] and "0.76 to 0.40" in doubts[0].message
+    assert drawn(280, hide=False).under_text == ()
+    assert drawn(400, hide=True).under_text == ()  # the text lies over a flat stretch only
+    assert check_under_text("A", [(10.0, 20.0, 0.62, 0.58)]) == []  # a small fall: no doubt

@@ -197,7 +197,7 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
             warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
     warnings += more + untraced_tails(chosen, region.shape[1])
-    arms = _finish(chosen, region, (ox, oy))
+    arms = _finish(chosen, region, (ox, oy), valid)
     return arms, warnings
 
 
@@ -215,13 +215,14 @@ def _extract_scaled(image, box, n_arms, exclude_boxes):
     sex = [tuple(down(np.asarray(b, float))) for b in exclude_boxes]
     arms, warnings = _extract(small, sbox, n_arms, sex)
     arms = [replace(a, steps_px=(a.steps_px + 0.5) / f - 0.5,
-                    censor_px=(a.censor_px + 0.5) / f - 0.5 if len(a.censor_px) else a.censor_px)
+                    censor_px=(a.censor_px + 0.5) / f - 0.5 if len(a.censor_px) else a.censor_px,
+                    under_text=tuple(tuple((v + 0.5) / f - 0.5 for v in g) for g in a.under_text))
             for a in arms]
     return arms, warnings
 
 
 def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
-            offset: tuple[int, int]) -> list[ArmTrace]:
+            offset: tuple[int, int] = (0, 0), valid: np.ndarray | None = None) -> list[ArmTrace]:
     """Fill hidden stretches, make levels monotone, find censor marks, move to image pixels."""
     if not chosen:
         return []
@@ -250,12 +251,48 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         same_ink = [_aligned(levels[j], spans[j], x0, x1) for j in range(len(chosen))
                     if j != i and chosen[j].colour_id == c.colour_id]
         marks.append(find_censor_marks(c.runs, x0, level, c.width, others=same_ink))
+        hidden = _falls_under_text(c, x0, level, valid) if valid is not None else []
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
                             steps_px=steps_from_profile(x0, level) + np.array(offset, float),
-                            confidence=c.confidence, gap_share=c.gap_share))
+                            confidence=c.confidence, gap_share=c.gap_share,
+                            under_text=tuple((a + offset[0], b + offset[0], ya + offset[1],
+                                              yb + offset[1]) for a, b, ya, yb in hidden)))
     marks = drop_shared_ticks(marks, [c.runs for c in chosen], [c.colour_id for c in chosen])
     out = [replace(a, censor_px=m + np.array(offset, float) if len(m) else m) for a, m in zip(out, marks)]
     out.sort(key=lambda a: (a.steps_px[0, 1] if len(a.steps_px) else np.inf))
+    return out
+
+
+#: A stretch where an arm's own line does not show counts as hidden under text when text
+#: (``exclude_boxes``) covers this share of its columns between the levels before and after it,
+#: and it spans this share of the plot's width (a narrower one places the fall closely enough).
+TEXT_COVER = 0.5
+TEXT_MIN_WIDTH = 0.02
+
+
+def _falls_under_text(c: linestyle.Candidate, x0: int, level: np.ndarray, valid: np.ndarray
+                      ) -> list[tuple[float, float, float, float]]:
+    """The stretches where arm ``c`` falls unseen under text: ``(x_first, x_end, y_before,
+    y_after)`` in region pixels, one per stretch its own line does not show, text covers
+    (:data:`TEXT_COVER`) and its level falls across. Where it falls there was guessed."""
+    seen = np.zeros(len(level), bool)
+    k0 = c.x_start - x0
+    own = c.visible[max(-k0, 0):max(len(level) - k0, 0)]
+    seen[max(k0, 0):max(k0, 0) + len(own)] = own
+    shown = np.flatnonzero(seen)
+    if len(shown) < 2:
+        return []
+    d = np.diff(np.r_[0, (~seen[shown[0]:shown[-1] + 1]).astype(np.int8), 0])
+    out = []
+    for a, b in zip(np.flatnonzero(d == 1) + shown[0], np.flatnonzero(d == -1) + shown[0]):
+        before, after = float(level[a - 1]), float(level[b])
+        if after - before < 2 * c.width + 2 or b - a < TEXT_MIN_WIDTH * valid.shape[1]:
+            continue
+        r0, r1 = int(np.floor(before)), int(np.ceil(after)) + 1
+        cols = np.clip(np.arange(a, b) + x0, 0, valid.shape[1] - 1)
+        covered = (~valid[max(r0, 0):max(r1, 1), cols]).any(axis=0)
+        if covered.mean() >= TEXT_COVER:
+            out.append((float(a + x0), float(b + x0), before, after))
     return out
 
 
