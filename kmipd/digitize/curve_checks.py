@@ -201,6 +201,19 @@ def check_under_text(arm: str, hidden: list[tuple[float, float, float, float]]) 
                                      "fell there was guessed.")]
 
 
+#: A black or grey arm whose shade changes this much (0-255) along its trace hopped onto
+#: another arm's line (:func:`kmipd.digitize.curves.shade.shade_change`).
+SHADE_HOP = 100.0
+
+
+def check_shade(arm: str, change: float) -> list[Doubt]:
+    """A black or grey arm whose line changes shade along its trace (``change``, 0-255)."""
+    if not change >= SHADE_HOP:
+        return []
+    return [Doubt(arm, "shade", f"{arm}: its line changes shade along the curve (by {change:.0f} "
+                                "of 255): the trace went on along another arm's line.")]
+
+
 def check_start(arm: str, s: np.ndarray) -> list[Doubt]:
     """A curve that starts far below survival 1 (:data:`START_MIN`).
 

@@ -27,6 +27,7 @@ from kmipd.digitize.curve_checks import (
     check_curve_shape,
     check_hops,
     check_seen,
+    check_shade,
     check_short_arms,
     check_start,
     check_under_text,
@@ -38,7 +39,7 @@ __all__ = [
     "Doubt", "arm_confidence", "check_arm_count", "check_calibration", "check_curve_ends",
     "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_seen",
     "check_stage_failures",
-    "check_start", "check_table_disputes", "check_under_text", "looks_like_statistics",
+    "check_shade", "check_start", "check_table_disputes", "check_under_text", "looks_like_statistics",
 ]
 
 # --- calibration ------------------------------------------------------------------------------
@@ -128,6 +129,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
             if t_rows is not None and len(t_rows) else None
         out += check_curve_shape(arm.name, *raw, risk)
         out += check_seen(arm.name, arm.confidence)
+        out += check_shade(arm.name, arm.shade_change)
         out += check_under_text(arm.name, [(float(mapping.time(a)), float(mapping.time(b)),
                                             float(mapping.survival(ya)), float(mapping.survival(yb)))
                                            for a, b, ya, yb in arm.under_text])

@@ -102,6 +102,9 @@ class ArmTrace:
     #: Stretches where the line does not show, text covers it and its level falls across:
     #: ``(x_first, x_end, y_before, y_after)`` image pixels. Where it falls there was guessed.
     under_text: tuple[tuple[float, float, float, float], ...] = ()
+    #: How far (0-255) the shade of a black or grey line changes between thirds of its trace
+    #: (:func:`kmipd.digitize.curves.shade.shade_change`); NaN for coloured lines.
+    shade_change: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class Doubt:
     code : str
         What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
         ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
-        ``"table_curve"``, ``"table_unread"``, ``"table_order"``, ``"under_text"``).
+        ``"table_curve"``, ``"table_unread"``, ``"table_order"``, ``"under_text"``, ``"shade"``).
     message : str
         One line for the user.
     """

@@ -594,3 +594,25 @@ def test_a_speck_past_the_final_drop_is_not_the_curve_s_end():
     alpha[33:92, 119:122] = 0.0  # no stroke down: hidden under another curve, seen again
     same_y, same_vis = _without_stray_end(alpha, 0, y, vis, 2.0)
     assert len(same_y) == 152 and same_vis[-1]
+
+
+def test_a_trace_that_goes_on_along_another_arm_s_line_changes_shade():
+    """Grey figures tell arms apart by shade: a trace along its own light-grey line keeps its
+    shade; one that dropped onto the black arm's line for its last third changes by ~140 of
+    255 and is doubted. A dotted black line keeps its shade (its gaps are paper)."""
+    from kmipd.digitize.curve_checks import check_shade
+    from kmipd.digitize.curves.shade import shade_change
+
+    grey = np.full((200, 300), 255.0)
+    grey[49:52, 0:300] = 140.0  # the light-grey arm at row 50
+    grey[149:152, 0:300] = 0.0  # the black arm at row 150
+    own = np.array([[0.0, 50.0], [299.0, 50.0]])
+    hopped = np.array([[0.0, 50.0], [200.0, 50.0], [200.0, 150.0], [299.0, 150.0]])
+    assert shade_change(grey, own) == pytest.approx(0.0)
+    assert shade_change(grey, hopped) == pytest.approx(140.0)
+    dotted = np.full((200, 300), 255.0)
+    for x in range(0, 300, 6):
+        dotted[99:102, x:x + 2] = 0.0
+    assert shade_change(dotted, np.array([[0.0, 100.0], [299.0, 100.0]])) < 10
+    assert [d.code for d in check_shade("A", shade_change(grey, hopped))] == ["shade"]
+    assert check_shade("A", 30.0) == [] and check_shade("A", float("nan")) == []

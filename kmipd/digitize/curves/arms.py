@@ -22,6 +22,7 @@ from kmipd.digitize.curves.arm_choice import choose_arms
 from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
+from kmipd.digitize.curves.shade import shade_change
 from kmipd.digitize.curves.tails import untraced_tails
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
@@ -246,15 +247,18 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         spans.append((x0, x1))
         levels.append(isotonic_regression(level, increasing=True).x)
     out, marks = [], []
+    grey = region.astype(np.float32).mean(axis=2)
     for i, c in enumerate(chosen):
         (x0, x1), level = spans[i], levels[i]
         same_ink = [_aligned(levels[j], spans[j], x0, x1) for j in range(len(chosen))
                     if j != i and chosen[j].colour_id == c.colour_id]
         marks.append(find_censor_marks(c.runs, x0, level, c.width, others=same_ink))
         hidden = _falls_under_text(c, x0, level, valid) if valid is not None else []
+        steps = steps_from_profile(x0, level)
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
-                            steps_px=steps_from_profile(x0, level) + np.array(offset, float),
+                            steps_px=steps + np.array(offset, float),
                             confidence=c.confidence, gap_share=c.gap_share,
+                            shade_change=np.nan if c.chromatic else shade_change(grey, steps),
                             under_text=tuple((a + offset[0], b + offset[0], ya + offset[1],
                                               yb + offset[1]) for a, b, ya, yb in hidden)))
     marks = drop_shared_ticks(marks, [c.runs for c in chosen], [c.colour_id for c in chosen])
