@@ -33,6 +33,7 @@ from kmipd.digitize.curve_checks import (
     check_under_text,
 )
 from kmipd.digitize.frame.calibrate import CROSS_CHECK_LABELS
+from kmipd.digitize.legend.text import skipped_siblings
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
 
 __all__ = [
@@ -235,7 +236,8 @@ def check_arm_count(n_arms: int, table_rows: int | None, legend: Sequence[str] =
 
 
 def check_names(names: Sequence[str]) -> list[Doubt]:
-    """Arm names that look like statistics or an annotation ("HR 0.71 (95% CI ...)", "P = 0.189").
+    """Arm names that look like statistics or an annotation ("HR 0.71 (95% CI ...)", "P = 0.189"),
+    and names of a run that skip one ("Arm A", "Arm C": an arm was missed).
 
     Parameters
     ----------
@@ -246,8 +248,14 @@ def check_names(names: Sequence[str]) -> list[Doubt]:
     -------
     list of Doubt
     """
-    return [Doubt(n, "name", f"arm name {n!r} looks like statistics or an annotation, not a group: "
-                             "the legend was misread.") for n in names if looks_like_statistics(n)]
+    out = [Doubt(n, "name", f"arm name {n!r} looks like statistics or an annotation, not a group: "
+                            "the legend was misread.") for n in names if looks_like_statistics(n)]
+    skipped = skipped_siblings(list(names)) if all(n.strip() for n in names) else []
+    if skipped:
+        out.append(Doubt(None, "arm_count", f"the arms' names ({', '.join(names)}) skip "
+                                            f"{', '.join(repr(n) for n in skipped)}: an arm, or "
+                                            "its legend entry, was missed."))
+    return out
 
 
 def looks_like_statistics(name: str) -> bool:

@@ -458,3 +458,19 @@ def test_a_fall_hidden_under_text_over_the_plot_is_doubted():
     assert drawn(280, hide=False).under_text == ()
     assert drawn(400, hide=True).under_text == ()  # the text lies over a flat stretch only
     assert check_under_text("A", [(10.0, 20.0, 0.62, 0.58)]) == []  # a small fall: no doubt
+
+
+@pytest.mark.parametrize("names, skipped", [
+    (["Arm C", "Arm A"], ["Arm B"]),  # seed 2026 fig 269: B's legend entry under an annotation
+    (["Q1", "Q3", "Q4"], ["Q2"]),
+    (["Stage I", "Stage III"], ["Stage II"]),
+    (["Arm A", "Arm B"], []),
+    (["Low", "High"], []),
+    (["strata=ArmA", "strata=ArmC", "strata=Arm D", "strata=Arm B"], []),  # spaces lost: all there
+    (["Arm A", ""], []),  # an unnamed arm may be the one the run skips
+])
+def test_names_that_skip_one_of_their_run_say_an_arm_was_missed(names, skipped):
+    doubts = [d for d in check_names(names) if d.code == "arm_count"]
+    assert len(doubts) == (1 if skipped else 0)
+    for name in skipped:
+        assert repr(name) in doubts[0].message

@@ -151,6 +151,29 @@ def sibling_words(names: list[str]) -> list[str]:
     return out if len(set(out)) == len(out) else names
 
 
+#: The runs sibling marks count in: numbers, letters, Roman numerals, quartiles.
+_MARK_RUNS = ([str(k) for k in range(1, 10)], [chr(ord("A") + k) for k in range(8)],
+              ["I", "II", "III", "IV", "V", "VI"], [f"Q{k}" for k in range(1, 5)])
+
+
+def skipped_siblings(names: list[str]) -> list[str]:
+    """The names a run of sibling names skips: "Arm A" and "Arm C" skip "Arm B" (an arm the
+    tracing or the legend's reading missed); [] when nothing is skipped."""
+    marks: dict[str, set[str]] = {}
+    for w in (n.split() for n in names):
+        if w and _SIBLING_MARK.match(w[-1]):  # ("Q1": a mark with no stem)
+            marks.setdefault(" ".join(w[:-1]), set()).add(w[-1])
+    out = []
+    for stem, got in marks.items():
+        run = next((r for r in _MARK_RUNS if len(got) >= 2 and got <= set(r)), None)
+        if run is not None:
+            at = sorted(run.index(m) for m in got)
+            out += [f"{stem} {m}".strip() for m in run[at[0]:at[-1] + 1] if m not in got]
+    # a name read without its space ("ArmC") is there all the same
+    bare = {"".join(n.lower().split()) for n in names}
+    return [n for n in out if "".join(n.lower().split()) not in bare]
+
+
 def _lost_mark(stem: str, names: list[str]) -> str | None:
     """The one sibling mark missing from a run ("Group 1", "Group 2", "Group 4": "3") when
     exactly one name reads the stem alone ("Group": its thin "1" dropped by the OCR), else
