@@ -128,6 +128,20 @@ def test_words_group_into_lines_and_row_labels_are_found():
     assert [text for text, _ in table_row_labels(words, box)] == ["Drug", "Placebo"]
 
 
+def test_a_row_label_ending_in_a_number_close_to_the_first_count_keeps_it():
+    # seed 2026 figure 201: "Group 1 377 ..." in a monospace font, the label's "1" a word's
+    # space before the first count and far nearer to it than the columns are to each other
+    xs = [76, 252, 435, 620, 808]
+    rows = [("Group", "1", ["377", "265", "101", "15", "0"]), ("Group", "2", ["342", "261", "134", "20", "0"])]
+    words = []
+    for k, (stem, mark, counts) in enumerate(rows):
+        y = 240 + 22 * k
+        words += [_word(stem, 15, y, 36), _word(mark, 57, y, 7)]
+        words += [_word(n, x, y, 8 * len(n)) for n, x in zip(counts, xs)]
+    box = PlotBox(left=70, top=10, right=830, bottom=220)
+    assert [text for text, _ in table_row_labels(words, box)] == ["Group 1", "Group 2"]
+
+
 def test_a_table_printed_one_column_per_arm_gives_one_row_per_arm():
     box = PlotBox(left=40, top=20, right=460, bottom=320)
     mapping = _mapping(box, t_max=50)

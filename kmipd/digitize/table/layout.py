@@ -350,9 +350,11 @@ def table_row_labels(words: list[OcrWord], box: PlotBox) -> list[tuple[str, tupl
         h = float(np.median([t.height for t in line]))
         line = [u for t in line for u in _split_glued(t, box.left)]
         cells = [t for t in line if t.kind == "count" and t.cx >= box.left - _CELL_LEFT_H * h]
+        # the number that ends a label printed close to the first column ("Group 1  377 ...")
+        cells = _without_label_digits(sorted(cells, key=lambda t: t.x0), line)
         if len(cells) < 2:
             continue
-        first = min(cells, key=lambda t: t.x0)
+        first = cells[0]
         x_first = first.x0
         label = _label_tokens(line, x_first)
         text = " ".join(t.text for t in label)
