@@ -4,7 +4,8 @@ Pipeline: colours of the ink in the plot box (:mod:`~kmipd.digitize.curves.ink`,
 :mod:`~kmipd.digitize.curves.colours`), per colour the
 chains of horizontal segments that form never-rising curves (:mod:`~kmipd.digitize.curves.trace`),
 same-colour arms told apart by line style (:mod:`~kmipd.digitize.curves.linestyle`), hidden stretches
-filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.curves.censor`).
+filled from the curve on top, then censor ticks (:mod:`~kmipd.digitize.curves.censor`), through
+whose centres the curve is read again (:mod:`~kmipd.digitize.curves.tick_centres`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, 
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.shade import shade_change
 from kmipd.digitize.curves.tails import untraced_tails
+from kmipd.digitize.curves.tick_centres import level_through_ticks
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
 from kmipd.errors import internal_error
@@ -253,6 +255,9 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         same_ink = [_aligned(levels[j], spans[j], x0, x1) for j in range(len(chosen))
                     if j != i and chosen[j].colour_id == c.colour_id]
         marks.append(find_censor_marks(c.runs, x0, level, c.width, others=same_ink))
+        level = level_through_ticks(c.runs, x0, level, c.width, marks[-1])
+        if len(marks[-1]):  # the marks sit on the curve read through them
+            marks[-1][:, 1] = np.interp(marks[-1][:, 0] - x0, np.arange(len(level)), level)
         hidden = _falls_under_text(c, x0, level, valid) if valid is not None else []
         steps = steps_from_profile(x0, level)
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,

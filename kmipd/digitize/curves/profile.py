@@ -87,7 +87,10 @@ def _drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width:
     if r_in1 - r_in0 >= 2:
         inner = win[r_in0:r_in1 + 1]
         xd = _stroke_centre(inner, width)
-        if xd is None and support is not None:
+        if xd is not None and _ink_beside(inner, xd, width) > BESIDE_MAX:
+            # a censor tick on a sloping stretch (many small drops) is not its one drop
+            xd = None
+        elif xd is None and support is not None:
             hidden = support[r0 + r_in0:r0 + r_in1 + 1, a + 1:b]
             xd = _stroke_centre(np.where(hidden, 1.0, inner), width)
         if xd is not None:
@@ -100,6 +103,19 @@ def _drop_levels(alpha: np.ndarray, a: int, b: int, y1: float, y2: float, width:
         if s1 - s0 > 2 * width + 3:
             level[s0:s1] = np.nan
     return level
+
+
+#: A drop is one stroke when the ink of its inside rows beside the stroke is at most this share
+#: of the stroke's own (a staircase of small drops, drawn thick, fills them).
+BESIDE_MAX = 0.5
+
+
+def _ink_beside(inner: np.ndarray, xd: float, width: float) -> float:
+    """Ink of ``inner`` (a drop's inside rows) farther than half a line width and a rim pixel
+    from column ``xd``, as a share of the ink within that."""
+    on = np.where(inner >= ALPHA_MIN, inner, 0.0).sum(axis=0)
+    near = np.abs(np.arange(inner.shape[1]) - xd) <= width / 2 + 1.5
+    return float(on[~near].sum() / max(on[near].sum(), 1e-9))
 
 
 def _stroke_centre(inner: np.ndarray, width: float) -> float | None:
