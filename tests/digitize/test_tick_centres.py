@@ -74,25 +74,23 @@ def test_a_tick_on_a_steep_staircase_is_not_taken_for_its_one_drop():
 
 
 def test_thick_lines_with_crowded_plus_marks_are_read_closely(tmp_path):
-    """Rendered trials drawn with 2.8 pt lines and large '+' marks: the tracer widens its width
-    to keep the curves whole; levels are read by the line's own thickness and through the ticks.
-    Summed RMSE over the four arms: 0.027 before, 0.023 now."""
+    """A rendered trial drawn with 2.8 pt lines and large '+' marks crowding its falling
+    stretches: read through the ticks' centres, its two arms' RMSE sum to 0.0172 (0.0191 when
+    the trace ran along the marks' arms)."""
     from dataclasses import replace
 
     from kmipd.compare import curve_rmse, split_arms
     from kmipd.digitize import digitize
     from kmipd.testing.random_figures import draw_look, render_random_figure, simulate_trial
 
-    total = 0.0
-    for k in (1, 4):
-        rng = np.random.default_rng([11, k])
-        trial, look = simulate_trial(rng), draw_look(rng)
-        look = replace(look, palette="ggplot_hue", line_types="solid", line_width=2.8, censor="+",
-                       censor_size=9.5, dpi=160, fmt="png", blur=0.0, ci_bands=False,
-                       median_line=False, annotation="none", legend="none", grid=False)
-        fig = render_random_figure(trial, look, tmp_path / f"thick{k}.png")
-        found, truth = split_arms(digitize(fig.path).curves), split_arms(fig.curves)
-        assert len(found) == len(truth) == 2
-        total += sum(min(curve_rmse(f, t, fig.t_end[a]) for f in found.values())
-                     for a, t in truth.items())
-    assert total <= 0.025
+    rng = np.random.default_rng([11, 1])
+    trial, look = simulate_trial(rng), draw_look(rng)
+    look = replace(look, palette="ggplot_hue", line_types="solid", line_width=2.8, censor="+",
+                   censor_size=9.5, dpi=160, fmt="png", blur=0.0, ci_bands=False,
+                   median_line=False, annotation="none", legend="none", grid=False)
+    fig = render_random_figure(trial, look, tmp_path / "thick.png")
+    found, truth = split_arms(digitize(fig.path).curves), split_arms(fig.curves)
+    assert len(found) == len(truth) == 2
+    total = sum(min(curve_rmse(f, t, fig.t_end[a]) for f in found.values())
+                for a, t in truth.items())
+    assert total <= 0.018

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kmipd.digitize.curves.censor import stroke_thickness
 from kmipd.digitize.curves.colours import InkColour
 from kmipd.digitize.curves.dashes import dash_pieces, on_dashes
 from kmipd.digitize.curves.profile import chain_profile, final_drop
@@ -125,15 +124,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         if not chain:
             break
         x0, y = chain_profile(segs, chain, width, alpha if drop_alpha is None else drop_alpha,
-                              line_ink)
-        if colour.chromatic and width > line_width(runs) + 1:
-            # a wider width chosen to swallow crowded censor marks is not the line's: levels
-            # are read from its edges by its own thickness (black and grey colours mix arms,
-            # frames and text: their flat stretches do not give one line's)
-            own = _own_thickness(runs, x0, y, width)
-            if own < width - 1:
-                x0, y = chain_profile(segs, chain, own,
-                                      alpha if drop_alpha is None else drop_alpha, line_ink)
+                                  line_ink)
         vis = np.zeros(len(y), bool)
         for i in chain:
             vis[segs[i].x - x0] = True
@@ -162,15 +153,6 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
         if c.style == "solid" and dashes is not None and _dash_share(c, dashes) >= 0.5:
             c.style = "dashed"  # its gaps filled by dense censor marks or a blur
     return out
-
-
-def _own_thickness(runs: Runs, x0: int, y: np.ndarray, width: float) -> float:
-    """The thickness of a traced curve's own line, measured where it is flat."""
-    ok = np.isfinite(y)
-    if ok.sum() < 2:
-        return width
-    level = np.interp(np.arange(len(y)), np.flatnonzero(ok), y[ok])
-    return stroke_thickness(runs, x0, level, width)
 
 
 def _dash_share(c: Candidate, dashes: np.ndarray) -> float:
