@@ -50,15 +50,13 @@ def level_through_ticks(runs: Runs, x_start: int, level: np.ndarray, width: floa
     n = len(level)
     if n == 0 or len(marks) < MIN_MARKS:
         return level
-    ink, r0 = _ink_mask(runs, x_start, n)
-    if ink.shape[0] == 0:
-        return level
     ticks = []
     for x, _ in marks:
         k = int(np.clip(round(x - x_start), 0, n - 1))
-        t = _tick_through(ink, r0, k, float(level[k]))
+        t = _tick_through(runs, max(x_start + k - 1, x_start), min(x_start + k + 1, x_start + n - 1),
+                          float(level[k]))
         if t is not None:
-            ticks.append(t)
+            ticks.append((t[0] - x_start, t[1], t[2]))
     if len(ticks) < MIN_MARKS:
         return level
     typical = float(np.median([t[1] for t in ticks]))
@@ -77,33 +75,14 @@ def level_through_ticks(runs: Runs, x_start: int, level: np.ndarray, width: floa
     return isotonic_regression(out, increasing=True).x
 
 
-def _ink_mask(runs: Runs, x_start: int, n: int) -> tuple[np.ndarray, int]:
-    """The arm's ink over its ``n`` columns as a bool image, and the image row of its row 0."""
-    inside = (runs.x >= x_start) & (runs.x < x_start + n)
-    if not inside.any():
-        return np.zeros((0, n), bool), 0
-    top, bottom, k = runs.top[inside], runs.bottom[inside], runs.x[inside] - x_start
-    r0 = int(top.min())
-    edges = np.zeros((int(bottom.max()) - r0 + 2, n), np.int32)
-    np.add.at(edges, (top - r0, k), 1)
-    np.add.at(edges, (bottom - r0 + 1, k), -1)
-    return np.cumsum(edges, axis=0)[:-1] > 0, r0
-
-
-def _tick_through(ink: np.ndarray, r0: int, k: int, y: float) -> tuple[int, int, float] | None:
-    """``(column, length, centre row)`` of the longest run through row ``y`` within a column of
-    ``k`` (a mark's tick), or None when no ink is there."""
-    h, n = ink.shape
-    r = int(round(y)) - r0
-    if not 0 <= r < h:
+def _tick_through(runs: Runs, x0: int, x1: int, y: float) -> tuple[int, int, float] | None:
+    """``(column, length, centre row)`` of the longest run through row ``y`` in columns
+    ``x0 .. x1`` (a mark's tick), or None when no ink is there."""
+    lo, hi = np.searchsorted(runs.x, [x0, x1 + 1])  # runs are ordered by column
+    r = int(round(y))
+    through = np.flatnonzero((runs.top[lo:hi] <= r) & (runs.bottom[lo:hi] >= r)) + lo
+    if len(through) == 0:
         return None
-    best = None
-    for kk in range(max(k - 1, 0), min(k + 2, n)):
-        col = ink[:, kk]
-        if not col[r]:
-            continue
-        up = r - int(np.argmin(col[r::-1])) + 1 if not col[:r + 1].all() else 0
-        down = r + int(np.argmin(col[r:])) - 1 if not col[r:].all() else h - 1
-        if best is None or down - up + 1 > best[1]:
-            best = (kk, down - up + 1, r0 + 0.5 * (up + down))
-    return best
+    length = runs.bottom[through] - runs.top[through] + 1
+    i = through[int(np.argmax(length))]
+    return int(runs.x[i]), int(runs.bottom[i] - runs.top[i] + 1), 0.5 * (runs.top[i] + runs.bottom[i])
