@@ -27,6 +27,9 @@ _REFINE_SCALE = (1.0, 1.6)
 #: Lab bin widths of the colour histogram: L coarser than a/b, since hue separates most arms and
 #: L only splits same-hue pairs (dark/light green); lightness bins for the greys.
 _BIN_L, _BIN_AB, _BIN_GREY_L = 6.0, 4.0, 3.0
+_BIN_STEPS = np.array([_BIN_L, _BIN_AB, _BIN_AB])
+#: A line hidden by its band's histogram mode is this much stronger (:func:`_strength`) than it.
+_LINE_OVER_BAND = 15.0
 #: A colour is a band when more than this share of its pixels survives an opening wider than a
 #: curve (a filled area, not a line).
 _BAND_WIDE_SHARE = 0.35
@@ -101,17 +104,37 @@ def merge_close(colours: list[InkColour], min_dist: float = 12.0) -> list[InkCol
 
 
 def _peaks(samples: np.ndarray, weights: np.ndarray, bins: list[np.ndarray], sigma: float,
-           min_count: float) -> list[np.ndarray]:
+           min_count: float, min_distance: int = 2) -> list[np.ndarray]:
     """Modes of a weighted histogram of ``samples`` (N, D), as sample-space coordinates."""
     hist, edges = np.histogramdd(samples, bins=bins, weights=weights)
     smooth = ndi.gaussian_filter(hist, sigma)
     counts = ndi.gaussian_filter(np.histogramdd(samples, bins=bins)[0], sigma)
-    idx = peak_local_max(smooth, min_distance=2, threshold_abs=1e-9, exclude_border=False)
+    idx = peak_local_max(smooth, min_distance=min_distance, threshold_abs=1e-9,
+                         exclude_border=False)
     out = []
     for p in idx:
         if counts[tuple(p)] * (2 * np.pi * sigma**2) ** (len(bins) / 2) < min_count:
             continue
         out.append(np.array([0.5 * (e[i] + e[i + 1]) for e, i in zip(edges, p)]))
+    return out
+
+
+def _lines_over_bands(main: list[np.ndarray], near: list[np.ndarray]) -> list[np.ndarray]:
+    """The modes in ``near`` (found at a finer spacing than ``main``) that are a line over its own
+    confidence band: a thin line drawn on its band has few pixels next to the band's many, and
+    the band's mixes with it (the line's rims) run up to it, so at the coarse spacing the band's
+    mode hides it. Kept are the modes at least ``_LINE_OVER_BAND`` stronger than the coarse mode
+    that hides them, which is a paler mix of them (on their mixing ray)."""
+    out = []
+    for p in near:
+        gaps = [np.abs((p - q) / _BIN_STEPS).max() for q in main]
+        if not gaps or min(gaps) < 1:  # already found
+            continue
+        hider = main[int(np.argmin([np.linalg.norm(p - q) for q in main]))]
+        line = InkColour(rgb=np.zeros(3), lab=p, chromatic=True)
+        band = InkColour(rgb=np.zeros(3), lab=hider, chromatic=True)
+        if _strength(line) > _strength(band) + _LINE_OVER_BAND and _on_ray(band, line):
+            out.append(p)
     return out
 
 
@@ -129,7 +152,9 @@ def candidate_colours(rgb: np.ndarray, lab: np.ndarray, coloured: np.ndarray, da
         w = np.hypot(s[:, 1] - bg_lab[1], s[:, 2] - bg_lab[2]) ** 2
         bins = [np.arange(0, 104, _BIN_L), np.arange(-128, 132, _BIN_AB),
                 np.arange(-128, 132, _BIN_AB)]
-        for p in _peaks(s, w, bins, 1.0, min_pixels / 4):
+        main = _peaks(s, w, bins, 1.0, min_pixels / 4)
+        near = _peaks(s, w, bins, 1.0, min_pixels / 4, min_distance=1)
+        for p in main + _lines_over_bands(main, near):
             out.append(InkColour(rgb=np.zeros(3), lab=p, chromatic=True))
     if dark.sum() >= min_pixels:
         s = lab[dark][:, :1]
