@@ -294,5 +294,10 @@ def draw_look(rng: np.random.Generator) -> Look:
     _fit_text(k)
     if k["table"] == "none" and k["legend"] == "none" and rng.random() < 0.7:
         k["legend"] = "inside_top_right"  # most unlabelled figures still name their arms
+    # an author moves the p-value out of the legend's corner rather than print one over the other
+    clash = {"inside_top_right": ("top_right", "bottom_left"),
+             "inside_bottom_left": ("bottom_left", "top_right")}.get(k["legend"])
+    if clash and k["annotation_pos"] == clash[0]:
+        k["annotation_pos"] = clash[1]
     names = {f.name for f in fields(Look)}
     return Look(**{n: (v.item() if hasattr(v, "item") else v) for n, v in k.items() if n in names})

@@ -50,6 +50,8 @@ def test_every_knob_is_in_its_domain():
                 lo, hi = RANGES[name]
                 assert lo <= value <= hi, (seed, name, value)
         assert knobs["frame"] != "none" or knobs["panel"] == "grey"
+        corner = {"inside_top_right": "top_right", "inside_bottom_left": "bottom_left"}
+        assert knobs["annotation_pos"] != corner.get(knobs["legend"]), seed  # never over the legend
 
 
 def test_looks_vary():
