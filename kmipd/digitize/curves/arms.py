@@ -183,6 +183,9 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     for k, members in groups.items():
         a = np.where(np.isin(labels, members), alpha,
                      np.where(np.isin(rim_labels, members), rim_alpha, 0.0)).astype(np.float32)
+        band = _own_band_alpha(kept, k, bg)
+        if band is not None:
+            a = _without_pale_ink_off_the_line(a, band)
         # a shade (a paler mix of the same colour, e.g. the line's rim over a band) covers the
         # line only in part: drops are placed by that coverage (tracing and censor marks keep
         # the shade's own); an alias (the line seen through a band) keeps its own coverage
@@ -202,6 +205,32 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     warnings += more + untraced_tails(chosen, region.shape[1])
     arms = _finish(chosen, region, (ox, oy), valid)
     return arms, warnings
+
+
+#: Over its own band, a line's pixels are stronger than the band by this much coverage (its core
+#: and rims); pixels of its colour no stronger than the band plus ``PALE_OVER_BAND`` and this far
+#: (px) from such a core are the band over something lighter (grid lines under it, its edges).
+CORE_OVER_BAND, PALE_OVER_BAND, PALE_CORE_REACH = 0.3, 0.1, 2
+
+
+def _own_band_alpha(colours: list, k: int, bg: np.ndarray) -> float | None:
+    """The coverage, on line colour ``k``'s mixing ray, of a band that is a paler mix of it (its
+    confidence band), or None when it has none."""
+    line = colours[k]
+    found = [float(mixing_fit(c.rgb.reshape(1, 3), bg, line.rgb)[0][0]) for c in colours
+             if c.kind == "band" and c.chromatic and line.chromatic and col._on_ray(c, line)]
+    found = [f for f in found if 0.1 <= f <= 0.7]
+    return max(found) if found else None
+
+
+def _without_pale_ink_off_the_line(a: np.ndarray, band: float) -> np.ndarray:
+    """Drop a line colour's pixels that are no stronger than its band and lie away from the line's
+    core: white grid lines under a translucent band mix to the line's hue at about the band's
+    strength and would otherwise be traced as long flat stretches of the curve."""
+    core = (a >= min(band + CORE_OVER_BAND, 0.9)).astype(np.uint8)
+    reach = 2 * PALE_CORE_REACH + 1
+    near = cv2.dilate(core, np.ones((reach, reach), np.uint8)).astype(bool)
+    return np.where((a > 0) & (a < band + PALE_OVER_BAND) & ~near, 0.0, a).astype(np.float32)
 
 
 def _extract_scaled(image, box, n_arms, exclude_boxes):
