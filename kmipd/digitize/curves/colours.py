@@ -104,18 +104,18 @@ def merge_close(colours: list[InkColour], min_dist: float = 12.0) -> list[InkCol
 
 
 def _peaks(samples: np.ndarray, weights: np.ndarray, bins: list[np.ndarray], sigma: float,
-           min_count: float, min_distance: int = 2) -> list[np.ndarray]:
-    """Modes of a weighted histogram of ``samples`` (N, D), as sample-space coordinates."""
+           min_count: float, spacings: tuple[int, ...] = (2,)) -> list[list[np.ndarray]]:
+    """Modes of a weighted histogram of ``samples`` (N, D), as sample-space coordinates: one
+    list per spacing (the modes' least distance apart, in bins)."""
     hist, edges = np.histogramdd(samples, bins=bins, weights=weights)
     smooth = ndi.gaussian_filter(hist, sigma)
     counts = ndi.gaussian_filter(np.histogramdd(samples, bins=bins)[0], sigma)
-    idx = peak_local_max(smooth, min_distance=min_distance, threshold_abs=1e-9,
-                         exclude_border=False)
     out = []
-    for p in idx:
-        if counts[tuple(p)] * (2 * np.pi * sigma**2) ** (len(bins) / 2) < min_count:
-            continue
-        out.append(np.array([0.5 * (e[i] + e[i + 1]) for e, i in zip(edges, p)]))
+    for spacing in spacings:
+        idx = peak_local_max(smooth, min_distance=spacing, threshold_abs=1e-9,
+                             exclude_border=False)
+        out.append([np.array([0.5 * (e[i] + e[i + 1]) for e, i in zip(edges, p)]) for p in idx
+                    if counts[tuple(p)] * (2 * np.pi * sigma**2) ** (len(bins) / 2) >= min_count])
     return out
 
 
@@ -152,14 +152,13 @@ def candidate_colours(rgb: np.ndarray, lab: np.ndarray, coloured: np.ndarray, da
         w = np.hypot(s[:, 1] - bg_lab[1], s[:, 2] - bg_lab[2]) ** 2
         bins = [np.arange(0, 104, _BIN_L), np.arange(-128, 132, _BIN_AB),
                 np.arange(-128, 132, _BIN_AB)]
-        main = _peaks(s, w, bins, 1.0, min_pixels / 4)
-        near = _peaks(s, w, bins, 1.0, min_pixels / 4, min_distance=1)
+        main, near = _peaks(s, w, bins, 1.0, min_pixels / 4, spacings=(2, 1))
         for p in main + _lines_over_bands(main, near):
             out.append(InkColour(rgb=np.zeros(3), lab=p, chromatic=True))
     if dark.sum() >= min_pixels:
         s = lab[dark][:, :1]
         w = (bg_lab[0] - s[:, 0]) ** 2
-        for p in _peaks(s, w, [np.arange(0, 102, _BIN_GREY_L)], 1.0, min_pixels / 4):
+        for p in _peaks(s, w, [np.arange(0, 102, _BIN_GREY_L)], 1.0, min_pixels / 4)[0]:
             out.append(InkColour(rgb=np.zeros(3), lab=np.array([p[0], 0.0, 0.0]), chromatic=False))
     for c in out:
         c.rgb = lab_to_rgb(c.lab)
