@@ -423,3 +423,29 @@ def test_a_thin_line_over_its_own_band_is_an_arm(tmp_path):
                    for a, t in truth.items()]
     assert np.median(errors) <= 0.005
     assert np.mean(np.array(errors) <= 0.02) >= 0.9
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_thin_pale_lines_washed_out_by_blur_and_jpeg_are_traced(tmp_path, seed):
+    """ggplot2's hues at 0.65 pt, 81 dpi, blurred and saved as a JPEG of quality 45: the curves'
+    ink hardly stands out at the usual chroma threshold, and these plots were refused as holding
+    no curve. Where no curve is traced across the plot, fainter ink is looked for."""
+    from dataclasses import replace
+
+    from kmipd.compare import curve_rmse, split_arms
+    from kmipd.digitize import digitize
+    from kmipd.testing.random_figures import draw_look, render_random_figure, simulate_trial
+
+    rng = np.random.default_rng([287, seed])
+    trial, look = simulate_trial(rng), draw_look(rng)
+    look = replace(look, preset="ggplot2", palette="ggplot_hue", line_types="solid",
+                   line_width=0.65, censor="none", panel="grey", grid=True, ci_bands=False,
+                   dpi=81, width_in=7.0, aspect=0.87, fmt="jpeg", jpeg_quality=45, blur=0.92,
+                   median_line=False, annotation="none", legend="outside_right", table="none")
+    fig = render_random_figure(trial, look, tmp_path / "faint.jpg")
+    dig = digitize(fig.path)
+    found, truth = split_arms(dig.curves), split_arms(fig.curves)
+    assert len(found) == len(truth) == 2
+    for arm, t in truth.items():
+        assert min(curve_rmse(f, t, fig.t_end[arm]) for f in found.values()) <= 0.03, arm
+    assert any("faint" in w for w in dig.warnings) and dig.unsure

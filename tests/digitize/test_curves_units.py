@@ -621,13 +621,13 @@ def test_a_trace_that_goes_on_along_another_arm_s_line_changes_shade():
 def test_pale_ink_of_a_line_s_colour_away_from_its_core_is_dropped_over_its_band():
     """A white grid line under a translucent band mixes to the line's hue at about the band's
     strength: such pixels away from the line are dropped, the line's own rims are kept."""
-    from kmipd.digitize.curves.arms import _without_pale_ink_off_the_line
+    from kmipd.digitize.curves.band_ink import without_pale_ink_off_the_line
 
     a = np.zeros((40, 60), np.float32)
     a[10, :] = 1.0                  # the line's core
     a[9, :] = a[11, :] = 0.35       # its anti-aliased rims
     a[30, :] = 0.38                 # a grid line seen through the band, 19 px below
-    out = _without_pale_ink_off_the_line(a, band=0.4)
+    out = without_pale_ink_off_the_line(a, band=0.4)
     assert (out[9:12] == a[9:12]).all()
     assert not out[30].any()
-    assert (_without_pale_ink_off_the_line(np.where(a == 0.38, 0.8, a), band=0.4)[30] == 0.8).all()
+    assert (without_pale_ink_off_the_line(np.where(a == 0.38, 0.8, a), band=0.4)[30] == 0.8).all()

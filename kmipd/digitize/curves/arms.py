@@ -20,6 +20,7 @@ from scipy.optimize import isotonic_regression
 from kmipd.digitize.curves import colours as col
 from kmipd.digitize.curves import linestyle
 from kmipd.digitize.curves.arm_choice import choose_arms
+from kmipd.digitize.curves.band_ink import own_band_alpha, without_pale_ink_off_the_line
 from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
@@ -153,19 +154,38 @@ def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
 def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
              exclude_boxes: Sequence[tuple[int, int, int, int]]
              ) -> tuple[list[ArmTrace], list[str]]:
-    warnings: list[str] = []
     region, valid, (ox, oy) = _plot_region(image, box, exclude_boxes)
     if region.size == 0 or min(region.shape[:2]) < 10:
         return [], ["empty plot box"]
+    chosen, warnings = _trace_inks(region, valid, n_arms, faint=False)
+    if _washed_out(chosen, region.shape[1]):
+        again, more = _trace_inks(region, valid, n_arms, faint=True)
+        if not _washed_out(again, region.shape[1]):
+            chosen, warnings = again, more + [
+                "unsure: the curves are faint (washed out by blur or compression) and were traced "
+                "from ink barely off the paper; check the overlay."]
+    warnings += untraced_tails(chosen, region.shape[1])
+    return _finish(chosen, region, (ox, oy), valid), warnings
+
+
+#: Nothing was traced when no curve spans this share of the plot's width.
+WASHED_OUT_SPAN = 0.3
+
+
+def _washed_out(chosen: list[linestyle.Candidate], width: int) -> bool:
+    """No curve traced across the plot (the lines' ink did not stand out from the paper)."""
+    return not any(len(c.y) >= WASHED_OUT_SPAN * width for c in chosen)
+
+
+def _trace_inks(region: np.ndarray, valid: np.ndarray, n_arms: int | None, faint: bool
+                ) -> tuple[list[linestyle.Candidate], list[str]]:
+    """The arms chosen among the curves traced in each ink colour, and what was uncertain."""
+    warnings: list[str] = []
     bg = background_colour(region, valid)
     lab = to_lab(region)
     bg_lab = to_lab(bg.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
-    coloured, dark = ink_masks(lab, bg_lab)
-    coloured &= valid
-    dark &= valid
-    dark &= ~_frame_lines(dark)
-    dark &= ~_guide_lines(dark, ~valid)
     min_px = max(20, region.shape[1] // 8)
+    coloured, dark = _ink(lab, bg_lab, valid, faint)
     cands = col.candidate_colours(region, lab, coloured, dark, bg, min_px)
     cands = col.merge_greys(cands)
     ink = coloured | dark
@@ -183,9 +203,9 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     for k, members in groups.items():
         a = np.where(np.isin(labels, members), alpha,
                      np.where(np.isin(rim_labels, members), rim_alpha, 0.0)).astype(np.float32)
-        band = _own_band_alpha(kept, k, bg)
+        band = own_band_alpha(kept, k, bg)
         if band is not None:
-            a = _without_pale_ink_off_the_line(a, band)
+            a = without_pale_ink_off_the_line(a, band)
         # a shade (a paler mix of the same colour, e.g. the line's rim over a band) covers the
         # line only in part: drops are placed by that coverage (tracing and censor marks keep
         # the shade's own); an alias (the line seen through a band) keeps its own coverage
@@ -202,35 +222,18 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
-    warnings += more + untraced_tails(chosen, region.shape[1])
-    arms = _finish(chosen, region, (ox, oy), valid)
-    return arms, warnings
+    return chosen, warnings + more
 
 
-#: Over its own band, a line's pixels are stronger than the band by this much coverage (its core
-#: and rims); pixels of its colour no stronger than the band plus ``PALE_OVER_BAND`` and this far
-#: (px) from such a core are the band over something lighter (grid lines under it, its edges).
-CORE_OVER_BAND, PALE_OVER_BAND, PALE_CORE_REACH = 0.3, 0.1, 2
-
-
-def _own_band_alpha(colours: list, k: int, bg: np.ndarray) -> float | None:
-    """The coverage, on line colour ``k``'s mixing ray, of a band that is a paler mix of it (its
-    confidence band), or None when it has none."""
-    line = colours[k]
-    found = [float(mixing_fit(c.rgb.reshape(1, 3), bg, line.rgb)[0][0]) for c in colours
-             if c.kind == "band" and c.chromatic and line.chromatic and col._on_ray(c, line)]
-    found = [f for f in found if 0.1 <= f <= 0.7]
-    return max(found) if found else None
-
-
-def _without_pale_ink_off_the_line(a: np.ndarray, band: float) -> np.ndarray:
-    """Drop a line colour's pixels that are no stronger than its band and lie away from the line's
-    core: white grid lines under a translucent band mix to the line's hue at about the band's
-    strength and would otherwise be traced as long flat stretches of the curve."""
-    core = (a >= min(band + CORE_OVER_BAND, 0.9)).astype(np.uint8)
-    reach = 2 * PALE_CORE_REACH + 1
-    near = cv2.dilate(core, np.ones((reach, reach), np.uint8)).astype(bool)
-    return np.where((a > 0) & (a < band + PALE_OVER_BAND) & ~near, 0.0, a).astype(np.float32)
+def _ink(lab: np.ndarray, bg_lab: np.ndarray, valid: np.ndarray, faint: bool
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Coloured and dark ink inside the plot, without the frame and guide lines."""
+    coloured, dark = ink_masks(lab, bg_lab, faint)
+    coloured &= valid
+    dark &= valid
+    dark &= ~_frame_lines(dark)
+    dark &= ~_guide_lines(dark, ~valid)
+    return coloured, dark
 
 
 def _extract_scaled(image, box, n_arms, exclude_boxes):

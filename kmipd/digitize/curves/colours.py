@@ -133,7 +133,7 @@ def _lines_over_bands(main: list[np.ndarray], near: list[np.ndarray]) -> list[np
         hider = main[int(np.argmin([np.linalg.norm(p - q) for q in main]))]
         line = InkColour(rgb=np.zeros(3), lab=p, chromatic=True)
         band = InkColour(rgb=np.zeros(3), lab=hider, chromatic=True)
-        if _strength(line) > _strength(band) + _LINE_OVER_BAND and _on_ray(band, line):
+        if _strength(line) > _strength(band) + _LINE_OVER_BAND and on_ray(band, line):
             out.append(p)
     return out
 
@@ -279,7 +279,7 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
             dist = float(np.linalg.norm(c.lab - d.lab))
             same_ink = d.count >= c.count and (dist < _SAME_INK_DIST or (
                 dist < _SAME_INK_DIST_TOUCHING and touching > 0.5))
-            if ((touching > _SHADE_TOUCH_ON_RAY and _on_ray(c, d) and _strength(d) > _strength(c))
+            if ((touching > _SHADE_TOUCH_ON_RAY and on_ray(c, d) and _strength(d) > _strength(c))
                     or (touching > _SHADE_TOUCH_SAME_INK and same_ink)) and touching > best_touch:
                 best, best_touch = j, touching
         if best >= 0:
@@ -311,7 +311,7 @@ def _strength(c: InkColour) -> float:
     return float(np.hypot(c.lab[1], c.lab[2]) + (100.0 - c.lab[0]) * (0.3 if c.chromatic else 1.0))
 
 
-def _on_ray(pale: InkColour, full: InkColour, bg: np.ndarray | None = None) -> bool:
+def on_ray(pale: InkColour, full: InkColour, bg: np.ndarray | None = None) -> bool:
     """Whether ``pale`` is (about) a mix of ``full`` with a light background."""
     if pale.chromatic != full.chromatic:
         return not pale.chromatic  # a grey rim can belong to a coloured line over grey paper
@@ -352,7 +352,7 @@ def bands_and_aliases(labels: np.ndarray, colours: list[InkColour], line_width: 
             continue
         for j in groups:
             s = colours[j]
-            if j == i or s.kind != "line" or not s.chromatic or not _on_ray(t, s):
+            if j == i or s.kind != "line" or not s.chromatic or not on_ray(t, s):
                 continue
             if _strength(s) <= _strength(t):
                 continue

@@ -16,6 +16,8 @@ import numpy as np
 CHROMA_MIN = 16.0
 #: Lab lightness drop below the background that makes an achromatic pixel count as ink.
 DARK_MIN = 28.0
+#: The share of both thresholds used for faint ink (JPEG noise on paper stays under 2 chroma).
+FAINT_SHARE = 0.35
 
 #: The background is the mode of a histogram of every ``_BG_STEP``-th pixel each way (plenty for
 #: a mode, and 9x faster than every pixel) with ``_BG_BIN`` RGB units per bin (32 bins a channel).
@@ -45,16 +47,20 @@ def background_colour(region: np.ndarray, valid: np.ndarray | None = None) -> np
     return px[code == best].astype(float).mean(axis=0)
 
 
-def ink_masks(lab: np.ndarray, bg_lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ink_masks(lab: np.ndarray, bg_lab: np.ndarray, faint: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Coloured ink and dark achromatic ink (boolean images).
 
-    Pixels lighter than the background (white gridlines on a grey panel) are never ink.
+    Pixels lighter than the background (white gridlines on a grey panel) are never ink. With
+    ``faint``, the thresholds are :data:`FAINT_SHARE` of the usual ones: thin pale lines that a
+    blur and a JPEG have washed out (for a plot where nothing stands out at the usual ones).
     """
+    k = FAINT_SHARE if faint else 1.0
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     bg_chroma = float(np.hypot(bg_lab[1], bg_lab[2]))
     d_ab = np.hypot(lab[..., 1] - bg_lab[1], lab[..., 2] - bg_lab[2])
-    coloured = (chroma > CHROMA_MIN + bg_chroma) & (d_ab > CHROMA_MIN)
-    dark = ~coloured & (lab[..., 0] < bg_lab[0] - DARK_MIN)
+    coloured = (chroma > k * CHROMA_MIN + bg_chroma) & (d_ab > k * CHROMA_MIN)
+    dark = ~coloured & (lab[..., 0] < bg_lab[0] - k * DARK_MIN)
     return coloured, dark
 
 
