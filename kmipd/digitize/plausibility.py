@@ -37,7 +37,7 @@ from kmipd.digitize.legend.text import skipped_siblings
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
 
 __all__ = [
-    "Doubt", "arm_confidence", "check_arm_count", "check_calibration", "check_curve_ends",
+    "Doubt", "arm_confidence", "check_arm_count", "check_band_overlap", "check_calibration", "check_curve_ends",
     "check_curve_shape", "check_hops", "check_names", "check_plausibility", "check_seen",
     "check_stage_failures",
     "check_shade", "check_start", "check_table_disputes", "check_under_text", "looks_like_statistics",
@@ -134,6 +134,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
         out += check_under_text(arm.name, [(float(mapping.time(a)), float(mapping.time(b)),
                                             float(mapping.survival(ya)), float(mapping.survival(yb)))
                                            for a, b, ya, yb in arm.under_text])
+    out += check_band_overlap(arms)
     steps = {n: (c["time"].to_numpy(float), c["survival"].to_numpy(float)) for n, c in by_arm.items()}
     out += check_hops(steps)
     out += check_short_arms(steps, {d.arm for d in out if d.code == "ends_early"})
@@ -146,6 +147,30 @@ def _raw_curve(arm: ArmTrace, mapping: AxisMapping) -> tuple[np.ndarray, np.ndar
     order = np.argsort(pts[:, 0], kind="stable")
     return (np.asarray(mapping.time(pts[order, 0]), float),
             np.asarray(mapping.survival(pts[order, 1]), float))
+
+
+# --- arms ---------------------------------------------------------------------------------------
+#: An arm is "pale grey" when its colour is this close to grey (max - min of RGB) and this light
+#: (mean RGB); the other arms are "coloured" at this chroma or more.
+PALE_GREY_CHROMA, PALE_GREY_MEAN, COLOURED_ARM_CHROMA = 40.0, 140.0, 80.0
+
+
+def check_band_overlap(arms: Sequence[ArmTrace]) -> list[Doubt]:
+    """A pale grey broken line among strongly coloured arms: where two translucent confidence
+    bands overlap they mix to a dull grey whose stepped edges trace like a dashed curve."""
+    def chroma(a: ArmTrace) -> float:
+        return float(np.ptp(np.asarray(a.colour, float)))
+
+    out = []
+    for arm in arms:
+        others = [a for a in arms if a is not arm]
+        if (others and chroma(arm) < PALE_GREY_CHROMA and float(np.mean(arm.colour)) >= PALE_GREY_MEAN
+                and arm.line_style != "solid" and all(chroma(a) >= COLOURED_ARM_CHROMA for a in others)):
+            out.append(Doubt(arm.name, "band_overlap",
+                             f"{arm.name}: a pale grey broken line among coloured arms may be where "
+                             "two confidence bands overlap, not an arm; check the overlay, or give "
+                             "the number of arms (--arms N, n_arms= in Python)."))
+    return out
 
 
 def check_calibration(mapping: AxisMapping, box: PlotBox) -> list[Doubt]:

@@ -118,7 +118,8 @@ class Doubt:
     code : str
         What kind of doubt (``"ends_early"``, ``"drop_to_zero"``, ``"rises"``, ``"jump"``,
         ``"hops"``, ``"arm_count"``, ``"name"``, ``"calibration"``, ``"start"``, ``"stage"``,
-        ``"table_curve"``, ``"table_unread"``, ``"table_order"``, ``"under_text"``, ``"shade"``).
+        ``"table_curve"``, ``"table_unread"``, ``"table_order"``, ``"under_text"``, ``"shade"``,
+        ``"band_overlap"``).
     message : str
         One line for the user.
     """

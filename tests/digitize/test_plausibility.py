@@ -474,3 +474,18 @@ def test_names_that_skip_one_of_their_run_say_an_arm_was_missed(names, skipped):
     assert len(doubts) == (1 if skipped else 0)
     for name in skipped:
         assert repr(name) in doubts[0].message
+
+
+def test_a_pale_grey_broken_line_among_coloured_arms_is_doubted_as_bands_overlapping():
+    from dataclasses import replace
+
+    from kmipd.digitize.plausibility import check_band_overlap
+
+    orange, blue = _line((246, 75, 6)), _line((47, 155, 217))
+    overlap = replace(_line((198, 208, 178)), line_style="dashed", name="arm3")
+    assert [(d.arm, d.code) for d in check_band_overlap([orange, blue, overlap])] == \
+        [("arm3", "band_overlap")]
+    # a solid grey arm, a dark grey one, or greys only: arms as drawn
+    assert check_band_overlap([orange, blue, replace(overlap, line_style="solid")]) == []
+    assert check_band_overlap([orange, blue, replace(overlap, colour=(90, 90, 90))]) == []
+    assert check_band_overlap([replace(orange, colour=(40, 40, 40)), overlap]) == []
