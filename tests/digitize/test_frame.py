@@ -10,7 +10,7 @@ import pytest
 from conftest import R_FIGURES
 from PIL import Image
 
-from kmipd.digitize.frame.axes import find_plot_box, find_ticks
+from kmipd.digitize.frame.axes import find_plot_box, find_plot_boxes, find_ticks
 from kmipd.digitize.frame.calibrate import calibrate, fit_axis, parse_number
 from kmipd.digitize.image.load import load_image, to_rgb
 from kmipd.digitize.result import PlotBox
@@ -507,3 +507,22 @@ def test_grey_panel_without_axis_lines_is_the_plot(thick, glued):
     assert len(boxes) == 1
     box = boxes[0]
     np.testing.assert_allclose([box.left, box.top, box.right, box.bottom], [80, 40, 479, 359], atol=2)
+
+
+def test_a_grey_panel_cut_corner_to_corner_by_confidence_bands_is_one_panel():
+    """ggplot's grey panel with two translucent bands from the top-left to the bottom-right
+    corner: the grey is in two pieces, each a rectangle once trimmed, but the panel is one."""
+    img = np.full((500, 600, 3), 255, np.uint8)
+    img[40:440, 80:560] = 235                                    # the panel
+    yy, xx = np.mgrid[40:440, 80:560]
+    diagonal = np.abs((yy - 40) / 400 - (xx - 80) / 480) < 0.12  # two bands along the curves
+    img[40:440, 80:560][diagonal] = (160, 200, 225)
+    img[40:440, 80:560][diagonal & (yy > xx * 400 / 480)] = (230, 200, 150)
+    for x in range(80, 560, 80):                                 # white gridlines
+        img[40:440, x] = 255
+    for x in range(80, 561, 80):                                 # tick marks below the panel
+        img[440:446, x] = 60
+    boxes = find_plot_boxes(img)
+    assert len(boxes) == 1
+    b = boxes[0]
+    assert abs(b.left - 80) <= 3 and abs(b.right - 559) <= 3 and abs(b.top - 40) <= 3 and abs(b.bottom - 439) <= 3

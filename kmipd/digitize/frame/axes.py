@@ -172,6 +172,31 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
         if core.size < min_area_frac * h * w or core.mean() < _PANEL_FILL:
             continue
         boxes.append(PlotBox(int(x + cols[0]), int(y + rows[0]), int(x + cols[-1]), int(y + rows[-1])))
+    if len(boxes) > 1 and img.ndim == 3:
+        drawn = (mask.astype(bool) | ~(neutral & (grey > _PANEL_GREY[1]))).astype(np.uint8)
+        # white gridlines and the panel's edge are thin; paper between two panels is not
+        drawn = cv2.morphologyEx(drawn, cv2.MORPH_CLOSE, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
+        boxes = _cut_by_bands(boxes, drawn.astype(bool))
+    return boxes
+
+
+def _cut_by_bands(boxes: list[PlotBox], panel_or_band: np.ndarray) -> list[PlotBox]:
+    """One panel for pieces that translucent confidence bands, running from corner to corner,
+    cut apart: the panel's grey and what is drawn on it (``panel_or_band``: anything but white
+    paper) fill the box around the pieces in every row and column; two separate panels have a
+    strip of paper between them."""
+    x0, y0 = min(b.left for b in boxes), min(b.top for b in boxes)
+    x1, y1 = max(b.right for b in boxes), max(b.bottom for b in boxes)
+    inside = panel_or_band[y0:y1 + 1, x0:x1 + 1]
+    # the pieces' boxes may carry tick labels glued on: keep the rows and columns drawn over
+    rows = _longest_run(np.nonzero(inside.mean(axis=1) >= _PANEL_FILL)[0])
+    cols = _longest_run(np.nonzero(inside.mean(axis=0) >= _PANEL_FILL)[0])
+    if rows.size == 0 or cols.size == 0:
+        return boxes
+    merged = PlotBox(int(x0 + cols[0]), int(y0 + rows[0]), int(x0 + cols[-1]), int(y0 + rows[-1]))
+    core = inside[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    if core.mean() >= _PANEL_FILL and all(_overlap(b, merged) >= _NESTED_OVERLAP for b in boxes):
+        return [merged]
     return boxes
 
 
