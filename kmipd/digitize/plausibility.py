@@ -34,6 +34,7 @@ from kmipd.digitize.curve_checks import (
 )
 from kmipd.digitize.frame.calibrate import CROSS_CHECK_LABELS
 from kmipd.digitize.legend.text import skipped_siblings
+from kmipd.digitize.match.pairing import chroma
 from kmipd.digitize.result import ArmTrace, AxisMapping, Doubt, PlotBox
 
 __all__ = [
@@ -158,14 +159,12 @@ PALE_GREY_CHROMA, PALE_GREY_MEAN, COLOURED_ARM_CHROMA = 40.0, 140.0, 80.0
 def check_band_overlap(arms: Sequence[ArmTrace]) -> list[Doubt]:
     """A pale grey broken line among strongly coloured arms: where two translucent confidence
     bands overlap they mix to a dull grey whose stepped edges trace like a dashed curve."""
-    def chroma(a: ArmTrace) -> float:
-        return float(np.ptp(np.asarray(a.colour, float)))
-
     out = []
     for arm in arms:
         others = [a for a in arms if a is not arm]
-        if (others and chroma(arm) < PALE_GREY_CHROMA and float(np.mean(arm.colour)) >= PALE_GREY_MEAN
-                and arm.line_style != "solid" and all(chroma(a) >= COLOURED_ARM_CHROMA for a in others)):
+        if (others and chroma(arm.colour) < PALE_GREY_CHROMA
+                and float(np.mean(arm.colour)) >= PALE_GREY_MEAN and arm.line_style != "solid"
+                and all(chroma(a.colour) >= COLOURED_ARM_CHROMA for a in others)):
             out.append(Doubt(arm.name, "band_overlap",
                              f"{arm.name}: a pale grey broken line among coloured arms may be where "
                              "two confidence bands overlap, not an arm; check the overlay, or give "

@@ -157,9 +157,11 @@ def _extract(image: np.ndarray, box: PlotBox, n_arms: int | None,
     region, valid, (ox, oy) = _plot_region(image, box, exclude_boxes)
     if region.size == 0 or min(region.shape[:2]) < 10:
         return [], ["empty plot box"]
-    chosen, warnings = _trace_inks(region, valid, n_arms, faint=False)
+    bg = background_colour(region, valid)
+    lab = to_lab(region)
+    chosen, warnings = _trace_inks(region, lab, bg, valid, n_arms, faint=False)
     if _washed_out(chosen, region.shape[1]):
-        again, more = _trace_inks(region, valid, n_arms, faint=True)
+        again, more = _trace_inks(region, lab, bg, valid, n_arms, faint=True)
         if not _washed_out(again, region.shape[1]):
             chosen, warnings = again, more + [
                 "unsure: the curves are faint (washed out by blur or compression) and were traced "
@@ -177,12 +179,11 @@ def _washed_out(chosen: list[linestyle.Candidate], width: int) -> bool:
     return not any(len(c.y) >= WASHED_OUT_SPAN * width for c in chosen)
 
 
-def _trace_inks(region: np.ndarray, valid: np.ndarray, n_arms: int | None, faint: bool
-                ) -> tuple[list[linestyle.Candidate], list[str]]:
-    """The arms chosen among the curves traced in each ink colour, and what was uncertain."""
+def _trace_inks(region: np.ndarray, lab: np.ndarray, bg: np.ndarray, valid: np.ndarray,
+                n_arms: int | None, faint: bool) -> tuple[list[linestyle.Candidate], list[str]]:
+    """The arms chosen among the curves traced in each ink colour of ``region`` (its Lab image
+    ``lab``, paper colour ``bg``), and what was uncertain."""
     warnings: list[str] = []
-    bg = background_colour(region, valid)
-    lab = to_lab(region)
     bg_lab = to_lab(bg.reshape(1, 1, 3).astype(np.uint8)).reshape(3)
     min_px = max(20, region.shape[1] // 8)
     coloured, dark = _ink(lab, bg_lab, valid, faint)

@@ -182,9 +182,10 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
 
 def _cut_by_bands(boxes: list[PlotBox], panel_or_band: np.ndarray) -> list[PlotBox]:
     """One panel for pieces that translucent confidence bands, running from corner to corner,
-    cut apart: the panel's grey and what is drawn on it (``panel_or_band``: anything but white
-    paper) fill the box around the pieces in every row and column; two separate panels have a
-    strip of paper between them."""
+    cut apart. The panel's grey and what is drawn on it (``panel_or_band``: anything but white
+    paper) fill the rows and columns of the box around the pieces, past any tick labels glued on
+    at its edges, and that filled box covers every piece; two separate panels have a strip of
+    paper between them, so the filled rows or columns cover only one."""
     x0, y0 = min(b.left for b in boxes), min(b.top for b in boxes)
     x1, y1 = max(b.right for b in boxes), max(b.bottom for b in boxes)
     inside = panel_or_band[y0:y1 + 1, x0:x1 + 1]
