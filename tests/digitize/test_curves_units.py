@@ -631,3 +631,28 @@ def test_pale_ink_of_a_line_s_colour_away_from_its_core_is_dropped_over_its_band
     assert (out[9:12] == a[9:12]).all()
     assert not out[30].any()
     assert (without_pale_ink_off_the_line(np.where(a == 0.38, 0.8, a), band=0.4)[30] == 0.8).all()
+
+
+def test_a_steep_blurred_staircase_is_traced_from_its_start():
+    # a bold line falling steeply at first (its column runs taller than the line is thick,
+    # blurred), then in sparse steps: the trace must not begin only where the curve flattens
+    import cv2
+
+    from kmipd.digitize.curves.colours import InkColour
+    from kmipd.digitize.curves.linestyle import chains_of_colour
+
+    h, w = 600, 600
+    pts = []
+    y = 10.0
+    for x in range(0, w, 2):
+        pts += [(x, int(y)), (x + 2, int(y))]
+        y += 3.5 if x < 200 else (12.0 if x % 40 == 0 else 0.0)
+    canvas = np.zeros((h, w), np.uint8)
+    cv2.polylines(canvas, [np.array(pts, np.int32)], False, 255, thickness=5)
+    alpha = cv2.GaussianBlur(canvas, (0, 0), 0.8).astype(np.float32) / 255.0
+    yellow = InkColour(rgb=np.array([232.0, 192.0, 3.0]), lab=np.zeros(3), chromatic=True)
+    region = np.full((h, w, 3), 255, np.uint8)
+    region[alpha > 0.5] = (232, 192, 3)
+    found = chains_of_colour(alpha, yellow, region)
+    assert found and found[0].x_start < 0.05 * w
+    assert found[0].visible.sum() > 0.6 * w

@@ -35,6 +35,9 @@ from kmipd.digitize.curves.trace import (
 WIDER_GAIN = 1.5
 #: ... and is at most this many times the overall width.
 MAX_WIDER = 4.0
+#: A wider width is also taken when its chain covers more columns and starts earlier by this
+#: share of the plot's width.
+EARLIER_START = 0.1
 #: Share of the plot width an arm's visible pixels must cover to count without being asked for.
 MIN_COVER = 0.10
 
@@ -98,18 +101,22 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     # the width decides which runs are line crossings; when the colour holds lines of several
     # weights (a bold curve among thin table rules and dots) and the overall width finds no
     # long curve, try the other weights (a wider one also swallows censor ticks: last resort)
+    # (or when its chain starts far earlier and covers more: a steep staircase, blurred, has
+    # runs taller than the overall width, so that width finds no curve until it flattens)
     best = None
     ink_cols = len(np.unique(runs.x))
     for width in _widths(runs, mask.shape[0]):
         segs = build_segments(runs, width)
         label_segments(segs, comps)
         chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
-        cover = len(np.unique(np.concatenate([segs[i].x for i in chain]))) if chain else 0
-        if best is None or cover > WIDER_GAIN * best[0]:
-            best = (cover, width, segs)
+        xs = np.unique(np.concatenate([segs[i].x for i in chain])) if chain else np.zeros(0, int)
+        cover, first = len(xs), int(xs[0]) if len(xs) else mask.shape[1]
+        if best is None or cover > WIDER_GAIN * best[0] or (
+                cover > best[0] and first < best[1] - EARLIER_START * mask.shape[1]):
+            best = (cover, first, width, segs)
         if WIDER_GAIN * best[0] >= ink_cols:
             break  # no other width can gain enough
-    _, width, segs = best
+    _, _, width, segs = best
     # (by the overall width: a wider one chosen to swallow censor marks is no dash's thickness)
     thin = min(width, line_width(runs))
     dashes = None if colour.chromatic else dash_pieces(alpha, thin)
