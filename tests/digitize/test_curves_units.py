@@ -633,20 +633,23 @@ def test_pale_ink_of_a_line_s_colour_away_from_its_core_is_dropped_over_its_band
     assert (without_pale_ink_off_the_line(np.where(a == 0.38, 0.8, a), band=0.4)[30] == 0.8).all()
 
 
-def test_a_steep_blurred_staircase_is_traced_from_its_start():
+@pytest.mark.parametrize("fall", [3.5, 5.0])
+def test_a_steep_blurred_staircase_is_traced_from_its_start(fall):
     # a bold line falling steeply at first (its column runs taller than the line is thick,
-    # blurred), then in sparse steps: the trace must not begin only where the curve flattens
+    # blurred), then in sparse steps: the trace must not begin only where the curve flattens.
+    # 3.5 px a step: the runs make a second width, tried too; 5 px: no second width, the
+    # slanted runs are taken as crossings of the line
     import cv2
 
     from kmipd.digitize.curves.colours import InkColour
     from kmipd.digitize.curves.linestyle import chains_of_colour
 
-    h, w = 600, 600
+    h, w = 700, 600
     pts = []
     y = 10.0
     for x in range(0, w, 2):
         pts += [(x, int(y)), (x + 2, int(y))]
-        y += 3.5 if x < 200 else (12.0 if x % 40 == 0 else 0.0)
+        y += fall if x < 200 else (12.0 if x % 40 == 0 else 0.0)
     canvas = np.zeros((h, w), np.uint8)
     cv2.polylines(canvas, [np.array(pts, np.int32)], False, 255, thickness=5)
     alpha = cv2.GaussianBlur(canvas, (0, 0), 0.8).astype(np.float32) / 255.0
@@ -656,3 +659,20 @@ def test_a_steep_blurred_staircase_is_traced_from_its_start():
     found = chains_of_colour(alpha, yellow, region)
     assert found and found[0].x_start < 0.05 * w
     assert found[0].visible.sum() > 0.6 * w
+
+
+def test_slanted_runs_are_a_steep_line_not_a_riser_nor_a_tick():
+    import cv2
+
+    from kmipd.digitize.curves.trace import column_runs, slanted_runs
+
+    canvas = np.zeros((200, 120), np.uint8)
+    cv2.line(canvas, (0, 10), (40, 110), 255, thickness=5)  # 2.5 px a column
+    cv2.line(canvas, (40, 110), (80, 110), 255, thickness=5)
+    cv2.line(canvas, (80, 110), (80, 160), 255, thickness=5)  # a drop's riser
+    cv2.line(canvas, (80, 160), (119, 160), 255, thickness=5)
+    canvas[150:171, 100:102] = 255  # a censor tick across the flat line
+    runs = column_runs(canvas.astype(np.float32) / 255.0)
+    got = slanted_runs(runs, 5.0)
+    assert got[(runs.x >= 5) & (runs.x <= 35)].mean() > 0.8
+    assert not got[runs.x >= 60].any()

@@ -106,7 +106,7 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     best = None
     ink_cols = len(np.unique(runs.x))
     for width in _widths(runs, mask.shape[0]):
-        segs = build_segments(runs, width)
+        segs = build_segments(runs, width, steep=colour.chromatic)
         label_segments(segs, comps)
         chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
         xs = np.unique(np.concatenate([segs[i].x for i in chain])) if chain else np.zeros(0, int)

@@ -14,19 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
+
+from kmipd.digitize.curves.tall_runs import mark_bands, slanted_runs
 
 #: Alpha (coverage) above which a pixel belongs to a line.
 ALPHA_MIN = 0.35
-#: A band of crowded censor marks: runs at least this many line widths tall, each sharing
-#: this share of the shorter with the next column's, over at least this many times their length,
-#: sliding down by at most this many px a column.
-BAND_MIN_THICK = 2.5
-BAND_OVERLAP = 0.6
-BAND_ASPECT = 1.5
-BAND_MAX_SLOPE = 0.5
-#: A band goes on over at most this many columns without a long run.
-BAND_MAX_SKIP = 2
 
 
 @dataclass
@@ -137,72 +129,18 @@ def width_modes(runs: Runs, height: int) -> list[float]:
     return out
 
 
-def mark_bands(runs: Runs, width: float, min_aspect: float = BAND_ASPECT
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Long runs that belong to a band of overlapping censor marks along the line.
-
-    Where marks crowd (administrative censoring at the end of follow-up) every column crosses
-    a mark, so no column shows the bare line. The marks are centred on the line, so each
-    column's run is centred on it too. A band is told from a drop (a riser is a few columns
-    wide), from a steep staircase (it slides down fast) and from two lines side by side (twice
-    a line's width) by its shape: runs at least ``BAND_MIN_THICK`` line widths tall, overlapping
-    from column to column, over at least ``min_aspect`` times their length.
-
-    Returns
-    -------
-    in_band : ndarray of bool
-        Per run: it is a band crossing.
-    centre : ndarray
-        Per run: the line's level (for a band crossing, the running median of the band's
-        mid-points; else the run's own centroid).
-    """
-    length = runs.bottom - runs.top + 1
-    # marks stand well out of the line (two lines side by side are only twice as thick)
-    long_ = np.flatnonzero(length >= max(BAND_MIN_THICK * width, width + 4))
-    out = np.zeros(len(runs.x), bool)
-    centre = np.asarray(runs.centre, float).copy()
-    if len(long_) == 0:
-        return out, centre
-    by_col: dict[int, list[int]] = {}
-    for i in long_:
-        by_col.setdefault(int(runs.x[i]), []).append(int(i))
-    nxt = {}
-    for i in long_:
-        # the next long run overlapping this one, a few columns on at most (between two marks
-        # a column may show less of them)
-        for step in range(1, BAND_MAX_SKIP + 2):
-            j = next((j for j in by_col.get(int(runs.x[i]) + step, [])
-                      if min(runs.bottom[i], runs.bottom[j]) - max(runs.top[i], runs.top[j]) + 1
-                      >= BAND_OVERLAP * min(length[i], length[j])), None)
-            if j is not None:
-                nxt[int(i)] = j
-                break
-    has_prev = set(nxt.values())
-    for i in long_:
-        if int(i) in has_prev:
-            continue
-        band = [int(i)]
-        while band[-1] in nxt:
-            band.append(nxt[band[-1]])
-        size = float(np.median(length[band]))
-        mid = 0.5 * (runs.top[band] + runs.bottom[band])
-        span = int(runs.x[band[-1]] - runs.x[band[0]]) + 1
-        # a censored stretch of a falling curve slides down slowly; a staircase drops fast
-        if span >= min_aspect * size and \
-                abs(float(mid[-1] - mid[0])) <= max(size, BAND_MAX_SLOPE * span):
-            out[band] = True
-            # the ends of the marks jitter by a pixel or two: a running median keeps the
-            # levels from rising and falling (a chain never rises)
-            centre[band] = ndi.median_filter(mid, size=max(3, int(size) | 1), mode="nearest")
-    return out, centre
-
-
-def build_segments(runs: Runs, width: float) -> list[Segment]:
+def build_segments(runs: Runs, width: float, steep: bool = True) -> list[Segment]:
     """Link the short (horizontal-crossing) runs of neighbouring columns into segments; the
-    runs of a band of crowded censor marks count as crossings (:func:`mark_bands`)."""
+    runs of a band of crowded censor marks count as crossings
+    (:func:`~kmipd.digitize.curves.tall_runs.mark_bands`), and so do those of a steep stretch
+    (:func:`~kmipd.digitize.curves.tall_runs.slanted_runs`) when ``steep``. (An ink shared by
+    several arms, black or grey, leaves that out: where its curves cross, the crossings slide
+    too.)"""
     length = runs.bottom - runs.top + 1
     in_band, centre = mark_bands(runs, width)
     short = (length <= width + 1.6) | in_band
+    if steep:
+        short |= slanted_runs(runs, width)
     xs, ys, pk = runs.x[short], centre[short], runs.peak[short]
     tol = max(1.0, 0.5 * width)
     segs: list[list[tuple[int, float, float]]] = []
