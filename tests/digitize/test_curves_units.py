@@ -676,3 +676,16 @@ def test_slanted_runs_are_a_steep_line_not_a_riser_nor_a_tick():
     got = slanted_runs(runs, 5.0)
     assert got[(runs.x >= 5) & (runs.x <= 35)].mean() > 0.8
     assert not got[runs.x >= 60].any()
+
+
+def test_an_arm_hidden_at_the_start_runs_under_the_steeper_arm_until_that_one_passes_it():
+    from kmipd.digitize.curves.arms import _fill_hidden
+
+    w = 60
+    steep = np.r_[np.linspace(10.0, 100.0, 11), np.full(w - 11, 100.0)]  # falls past 50 at x = 4.4
+    hidden = np.full(w, np.nan)
+    hidden[15:] = 50.0  # shows up only at x = 15, above the steep arm by then
+    y, x0 = _fill_hidden(hidden, 15, 0, 2.0, [steep])
+    assert x0 == 0  # both start at time 0
+    assert y[0] == pytest.approx(10.0) and y[3] == pytest.approx(steep[3])
+    assert np.all(y[5:15] == 50.0)  # on at its own level once the steep arm fell past it

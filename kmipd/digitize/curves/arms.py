@@ -393,6 +393,11 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
     at = stack[:, x_first - 1]
     cand = np.isfinite(at) & (at <= first + tol)
     if not cand.any():
+        # the curves over it fell steeply past its level before it shows (all start at the
+        # top): it ran under them until they crossed its level, then on at its own
+        at = stack[:, start]
+        cand = np.isfinite(at) & (at <= first + tol) & np.isfinite(stack[:, start:x_first]).all(axis=1)
+    if not cand.any():
         return y, x_first
     follow = np.fmin.reduce(np.where(cand[:, None], stack, np.nan), axis=0)
     seg = follow[start:x_first]
