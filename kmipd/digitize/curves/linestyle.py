@@ -102,11 +102,15 @@ def chains_of_colour(alpha: np.ndarray, colour: InkColour, region: np.ndarray, c
     # weights (a bold curve among thin table rules and dots) and the overall width finds no
     # long curve, try the other weights (a wider one also swallows censor ticks: last resort)
     # (or when its chain starts far earlier and covers more: a steep staircase, blurred, has
-    # runs taller than the overall width, so that width finds no curve until it flattens)
+    # runs taller than the overall width, so that width finds no curve until it flattens).
+    # Last, a coloured line's steep stretches taken as line: they read as a slide of tiny
+    # steps, not as the drops the profile places, so only when that gains as much
     best = None
     ink_cols = len(np.unique(runs.x))
-    for width in _widths(runs, mask.shape[0]):
-        segs = build_segments(runs, width, steep=colour.chromatic)
+    widths = _widths(runs, mask.shape[0])
+    options = [(w, False) for w in widths] + ([(widths[0], True)] if colour.chromatic else [])
+    for width, steep in options:
+        segs = build_segments(runs, width, steep=steep)
         label_segments(segs, comps)
         chain = best_chain(segs, width, cs, free_cs=free_cs, support_cs=support_cs)
         xs = np.unique(np.concatenate([segs[i].x for i in chain])) if chain else np.zeros(0, int)
