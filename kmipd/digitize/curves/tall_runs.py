@@ -16,6 +16,8 @@ from scipy import ndimage as ndi
 if TYPE_CHECKING:
     from kmipd.digitize.curves.trace import Runs
 
+#: A run crosses the line where it is at most this many pixels taller than the line is thick.
+CROSSING_SLACK = 1.6
 #: A band of crowded censor marks: runs at least this many line widths tall, each sharing
 #: this share of the shorter with the next column's, over at least this many times their length,
 #: sliding down by at most this many px a column.
@@ -53,9 +55,7 @@ def mark_bands(runs: Runs, width: float, min_aspect: float = BAND_ASPECT
     centre = np.asarray(runs.centre, float).copy()
     if len(long_) == 0:
         return out, centre
-    by_col: dict[int, list[int]] = {}
-    for i in long_:
-        by_col.setdefault(int(runs.x[i]), []).append(int(i))
+    by_col = _by_column(runs, long_)
     nxt = {}
     for i in long_:
         # the next long run overlapping this one, a few columns on at most (between two marks
@@ -67,13 +67,7 @@ def mark_bands(runs: Runs, width: float, min_aspect: float = BAND_ASPECT
             if j is not None:
                 nxt[int(i)] = j
                 break
-    has_prev = set(nxt.values())
-    for i in long_:
-        if int(i) in has_prev:
-            continue
-        band = [int(i)]
-        while band[-1] in nxt:
-            band.append(nxt[band[-1]])
+    for band in _linked(long_, nxt):
         size = float(np.median(length[band]))
         mid = 0.5 * (runs.top[band] + runs.bottom[band])
         span = int(runs.x[band[-1]] - runs.x[band[0]]) + 1
@@ -104,27 +98,19 @@ def slanted_runs(runs: Runs, width: float) -> np.ndarray:
     but stays put, and a band of censor marks slides slowly (:func:`mark_bands`).
     """
     length = runs.bottom - runs.top + 1
-    tall = np.flatnonzero((length > width + 1.6) & (length <= SLANT_MAX_THICK * width + 2))
+    tall = np.flatnonzero((length > width + CROSSING_SLACK) & (length <= SLANT_MAX_THICK * width + 2))
     out = np.zeros(len(runs.x), bool)
     if len(tall) < SLANT_MIN_COLS:
         return out
     mid = 0.5 * (runs.top + runs.bottom)
-    by_col: dict[int, list[int]] = {}
-    for i in tall:
-        by_col.setdefault(int(runs.x[i]), []).append(int(i))
+    by_col = _by_column(runs, tall)
     nxt = {}
     for i in tall:
         j = next((j for j in by_col.get(int(runs.x[i]) + 1, []) if mid[j] > mid[i]
                   and min(runs.bottom[i], runs.bottom[j]) >= max(runs.top[i], runs.top[j])), None)
         if j is not None:
             nxt[int(i)] = j
-    has_prev = set(nxt.values())
-    for i in tall:
-        if int(i) in has_prev:
-            continue
-        chain = [int(i)]
-        while chain[-1] in nxt:
-            chain.append(nxt[chain[-1]])
+    for chain in _linked(tall, nxt):
         if len(chain) >= SLANT_MIN_COLS and \
                 mid[chain[-1]] - mid[chain[0]] >= SLANT_MIN_SLOPE * (len(chain) - 1):
             # no taller than a line this thick at this slope: a censor tick on it stands out more
@@ -136,3 +122,26 @@ def slanted_runs(runs: Runs, width: float) -> np.ndarray:
     per_col = np.bincount(runs.x, minlength=int(runs.x.max()) + 1)
     out &= per_col[runs.x] == 1
     return out
+
+
+def _by_column(runs: Runs, members: np.ndarray) -> dict[int, list[int]]:
+    """The indices ``members`` of runs, grouped by their column."""
+    by_col: dict[int, list[int]] = {}
+    for i in members:
+        by_col.setdefault(int(runs.x[i]), []).append(int(i))
+    return by_col
+
+
+def _linked(members: np.ndarray, nxt: dict[int, int]) -> list[list[int]]:
+    """The chains that the links ``nxt`` (run -> the next column's run) make among
+    ``members``, each from a run nothing links to, in the order of ``members``."""
+    has_prev = set(nxt.values())
+    chains = []
+    for i in members:
+        if int(i) in has_prev:
+            continue
+        chain = [int(i)]
+        while chain[-1] in nxt:
+            chain.append(nxt[chain[-1]])
+        chains.append(chain)
+    return chains

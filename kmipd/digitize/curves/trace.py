@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kmipd.digitize.curves.tall_runs import mark_bands, slanted_runs
+from kmipd.digitize.curves.tall_runs import CROSSING_SLACK, mark_bands, slanted_runs
 
 #: Alpha (coverage) above which a pixel belongs to a line.
 ALPHA_MIN = 0.35
@@ -129,16 +129,16 @@ def width_modes(runs: Runs, height: int) -> list[float]:
     return out
 
 
-def build_segments(runs: Runs, width: float, steep: bool = True) -> list[Segment]:
+def build_segments(runs: Runs, width: float, steep: bool = False) -> list[Segment]:
     """Link the short (horizontal-crossing) runs of neighbouring columns into segments; the
     runs of a band of crowded censor marks count as crossings
     (:func:`~kmipd.digitize.curves.tall_runs.mark_bands`), and so do those of a steep stretch
-    (:func:`~kmipd.digitize.curves.tall_runs.slanted_runs`) when ``steep``. (An ink shared by
-    several arms, black or grey, leaves that out: where its curves cross, the crossings slide
-    too.)"""
+    (:func:`~kmipd.digitize.curves.tall_runs.slanted_runs`) when ``steep``. (Their chains read a
+    steep stretch as a slide of tiny steps, so callers ask for that last; an ink shared by
+    several arms, black or grey, never: where its curves cross, the crossings slide too.)"""
     length = runs.bottom - runs.top + 1
     in_band, centre = mark_bands(runs, width)
-    short = (length <= width + 1.6) | in_band
+    short = (length <= width + CROSSING_SLACK) | in_band
     if steep:
         short |= slanted_runs(runs, width)
     xs, ys, pk = runs.x[short], centre[short], runs.peak[short]
