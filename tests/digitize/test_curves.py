@@ -449,3 +449,33 @@ def test_thin_pale_lines_washed_out_by_blur_and_jpeg_are_traced(tmp_path, seed):
     for arm, t in truth.items():
         assert min(curve_rmse(f, t, fig.t_end[arm]) for f in found.values()) <= 0.03, arm
     assert any("faint" in w for w in dig.warnings) and dig.unsure
+
+
+@pytest.mark.parametrize("seed", [19, 41, 45])
+def test_median_guide_lines_on_a_padded_axis_are_not_arms(tmp_path, seed):
+    """survminer's ``surv.median.line = "hv"`` on a padded x axis: the dashed guide at 0.5
+    starts where the curves start (time 0), not at the axis, and was chained onto a dashed
+    black arm's tail; that arm then ended at the guide's vertical drop. A guide that starts
+    where the curves start and ends in a drop to the x axis is no curve. (Trials of two arms
+    that both fall past their median; rng 21, whose dashed arm runs hidden under the solid one
+    down a near-vertical start, fails for that other reason.)"""
+    from dataclasses import replace
+
+    from kmipd.compare import curve_rmse, split_arms
+    from kmipd.digitize import digitize
+    from kmipd.testing.random_figures import draw_look, render_random_figure, simulate_trial
+
+    rng = np.random.default_rng([209, seed])
+    trial, look = simulate_trial(rng), draw_look(rng)
+    assert trial.ipd.groupby("arm").ngroups == 2
+    look = replace(look, preset="base_r", palette="black", line_types="varied", line_width=2.2,
+                   censor="none", expand="r_base", median_line=True, ci_bands=False, dpi=120,
+                   fmt="png", blur=0.0, annotation="none", legend="inside_bottom_left",
+                   table="none", grid=False, panel="white", frame="box")
+    fig = render_random_figure(trial, look, tmp_path / "guide.png")
+    dig = digitize(fig.path)
+    found, truth = split_arms(dig.curves), split_arms(fig.curves)
+    assert len(found) == 2
+    assert not any("not taken as arms" in w for w in dig.warnings), dig.warnings
+    for arm, t in truth.items():
+        assert min(curve_rmse(f, t, fig.t_end[arm]) for f in found.values()) <= 0.025, arm

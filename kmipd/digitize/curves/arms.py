@@ -81,40 +81,78 @@ def _frame_lines(dark: np.ndarray, edge: int = PAD + 3) -> np.ndarray:
 
 def _guide_lines(dark: np.ndarray, blocked: np.ndarray | None = None, gap: int = 7) -> np.ndarray:
     """Pixels of median / landmark guide lines: straight (solid or dashed) horizontal lines that
-    start at the y axis below where the curves start, and the vertical lines dropped from them
+    start at the left below where the curves start, and the vertical lines dropped from them
     to the x axis.
 
-    A KM curve starts at the top-left (time 0) and never begins at the y axis further down.
-    ``blocked`` (text boxes) counts as line for finding where a line starts: a tick label's box
-    often reaches over the axis.
+    A KM curve starts at the top-left (time 0) and never begins at the left further down. A
+    guide starts at the y axis, or where the curves start when the axis is padded (ggplot's
+    expansion, survminer's ``surv.median.line``); there it must end in a vertical line dropped
+    to the x axis and begin free, not at the foot of a riser: a curve's first flat after an
+    early drop also begins near the left. ``blocked`` (text boxes) counts as line for finding
+    where a line starts: a tick label's box often reaches over the axis.
     """
     h, w = dark.shape
     out = np.zeros_like(dark)
     edge = max(4, w // 100)
+    lead = max(edge, w // GUIDE_LEAD)  # where the curves start on a padded axis, at the latest
     seen = dark if blocked is None else dark | blocked
     start_rows = np.flatnonzero(dark[:, :max(edge, w // 20)].any(axis=1))
     if len(start_rows) == 0:
         return out
     top = start_rows.min()  # where the curves start
-    rows = np.flatnonzero(seen[:, :edge].any(axis=1))
+    rows = np.flatnonzero(seen[:, :lead].any(axis=1))
     # close dash gaps along x so a dashed line reads as one run
     closed = cv2.morphologyEx(seen.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
     for y in rows[rows > top + 0.05 * h]:
         run = closed[y, :]
-        if not run[:edge].any():
+        if not run[:lead].any():
             continue
         start = int(np.argmax(run))
         end = start + int(np.argmin(run[start:])) if not run[start:].all() else w
         if (closed[y, :end] & dark[y, :end]).sum() < 0.06 * w:
             continue
-        out[max(y - 1, 0):y + 2, :end] |= dark[max(y - 1, 0):y + 2, :end]
-        # vertical guides dropped from it to the x axis (dashed or solid)
-        col = cv2.morphologyEx(dark[y:, :end + 3].astype(np.uint8), cv2.MORPH_CLOSE,
+        # vertical guides dropped from it to the x axis (dashed or solid; through text boxes)
+        col = cv2.morphologyEx(seen[y:, :end + 3].astype(np.uint8), cv2.MORPH_CLOSE,
                                np.ones((gap, 1), np.uint8))
-        full = col[2:].mean(axis=0) >= 0.9
-        for x in np.flatnonzero(full):
-            out[y:, x] |= dark[y:, x]
+        full = np.flatnonzero(col[2:].mean(axis=0) >= 0.9)
+        if start >= edge and not (full.size and full.max() >= end - gap
+                                  and not _riser_above(dark, y, start, gap)):
+            continue
+        flat = np.zeros_like(dark)
+        flat[max(y - 1, 0):y + 2, :end] = dark[max(y - 1, 0):y + 2, :end]
+        out |= flat & ~_shifted(dark, CROSS_PX, axis=0)
+        drops = np.zeros_like(dark)
+        drops[y:, full] = dark[y:, full]
+        out |= drops & ~_shifted(dark, CROSS_PX, axis=1)
     return out
+
+
+#: A curve crossing a guide line shows ink this many pixels beyond the guide on either side
+#: (along the guide's normal): there the ink is kept, or the curve would break at the guide.
+CROSS_PX = 3
+
+
+def _shifted(mask: np.ndarray, d: int, axis: int) -> np.ndarray:
+    """Where ``mask`` holds ``d`` pixels before or after along ``axis``."""
+    out = np.zeros_like(mask)
+    if axis == 0:
+        out[d:] |= mask[:-d]
+        out[:-d] |= mask[d:]
+    else:
+        out[:, d:] |= mask[:, :-d]
+        out[:, :-d] |= mask[:, d:]
+    return out
+
+
+#: A guide on a padded axis starts within this fraction (1/n) of the plot's width.
+GUIDE_LEAD = 10
+
+
+def _riser_above(dark: np.ndarray, y: int, x: int, gap: int) -> bool:
+    """Is there ink straight above the left end ``x`` of a line on row ``y`` (the riser a
+    step curve drops down before its flat)?"""
+    above = dark[max(y - 2 - gap, 0):max(y - 2, 0), max(x - 2, 0):x + 3]
+    return bool(above.size and above.any(axis=1).mean() > 0.5)
 
 
 def extract_arms(image: np.ndarray, box: PlotBox, *, n_arms: int | None = None,
