@@ -105,6 +105,10 @@ class ArmTrace:
     #: How far (0-255) the shade of a black or grey line changes between thirds of its trace
     #: (:func:`kmipd.digitize.curves.shade.shade_change`); NaN for coloured lines.
     shade_change: float = float("nan")
+    #: The brightness (0 black - 255 white) of a black or grey line's own ink along its trace
+    #: (:func:`kmipd.digitize.curves.shade.line_shade`); NaN for coloured lines. Ranks grey arms
+    #: against their legend keys and table rows.
+    shade: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,31 @@ def test_a_light_colour_at_full_strength_is_a_line_its_paper_mix_a_band():
     assert [c.kind for c in colours] == ["line", "band"]
 
 
+def test_a_line_colour_that_took_in_its_bands_pale_pixels_stays_a_line():
+    # a red line over its own band, the band's pale pixels labelled red at low coverage, beside
+    # a dark red seam (a thin line of the same hue): by its pixels the red is wide and was taken
+    # for a band, and the arm was lost. Where it is strong (fully covered) it is a thin line.
+    from kmipd.digitize.curves.colours import InkColour, classify_colours
+    from kmipd.digitize.curves.ink import to_lab
+
+    def ink(rgb):
+        return InkColour(np.array(rgb, float), to_lab(np.array([rgb], np.uint8))[0], True)
+
+    labels = np.full((120, 300), -1)
+    labels[42:58, 20:280] = 0  # the band's pale pixels, labelled red
+    labels[49:52, 20:280] = 0  # the red line itself, over its band
+    labels[90:91, 20:280] = 1  # a thin dark red line
+    strong = np.zeros(labels.shape, bool)
+    strong[49:52, 20:280] = True
+    strong[90:91, 20:280] = True
+    colours = [ink((229, 78, 109)), ink((87, 32, 36))]
+    classify_colours(labels, colours, 1.5)
+    assert colours[0].kind == "band"  # by all its pixels
+    colours = [ink((229, 78, 109)), ink((87, 32, 36))]
+    classify_colours(labels, colours, 1.5, strong=strong)
+    assert [c.kind for c in colours] == ["line", "line"]
+
+
 # --- censor: thickness and tick groups ---------------------------------------------------------
 
 def _flat_line_with_ticks(ticks: list[int], thickness: int = 2, tick_half: int = 7) -> Runs:

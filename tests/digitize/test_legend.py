@@ -19,6 +19,7 @@ from kmipd.digitize.match.keys import find_key, line_sample, swallowed_key, text
 from kmipd.digitize.match.pairing import (
     assign_items,
     by_dash,
+    by_look,
     clean_name,
     match_to_arms,
     name_similarity,
@@ -152,6 +153,35 @@ def test_keys_go_to_black_arms_by_how_open_their_patterns_are():
     assert by_dash([0.97, 0.91, 0.57], flat) is None
     assert by_dash([0.97, 0.96, 0.95], arms) is None
     assert by_dash([0.97, float("nan"), 0.57], arms) is None
+
+
+def test_grey_keys_go_to_arms_by_shade_and_dash_pattern_together():
+    # solid black, dashed dark grey, dotted light grey and dash-dot light grey: the dashed and
+    # dash-dot keys fill alike (0.76), the dash-dot and dotted arms are alike in shade; each is
+    # told apart by the other measure. Keys read paler than their curves (thin, anti-aliased).
+    arms = [replace(arm((0, 0, 0), "dotted"), gap_share=0.64, shade=140.0),
+            replace(arm((0, 0, 0), "solid"), gap_share=0.05, shade=0.0),
+            replace(arm((0, 0, 0), "dashed"), gap_share=0.38, shade=179.0),
+            replace(arm((0, 0, 0), "dashed"), gap_share=0.30, shade=89.0)]
+    fills, shades = [0.99, 0.76, 0.46, 0.76], [33.0, 138.0, 157.0, 179.0]
+    assert by_look(fills, shades, arms) == [1, 3, 0, 2]
+    # by the dash pattern alone the two keys that fill alike cannot be told apart
+    assert by_dash(fills, arms) is None
+    # shades that do not spread (one black, anti-aliased) tell nothing
+    black = [replace(a, shade=s) for a, s in zip(arms, (10.0, 0.0, 20.0, 5.0))]
+    assert by_look(fills, shades, black) is None
+    assert by_look(fills, [float("nan")] * 4, arms) is None
+
+
+def test_line_shade_is_the_lines_own_grey_where_darker_lines_cross_it():
+    from kmipd.digitize.curves.shade import line_shade
+
+    grey = np.full((100, 300), 255.0)
+    grey[49:52, 20:280] = 179.0  # a light grey line at y = 50
+    for x in range(30, 280, 12):  # crossed by darker lines every 12 px, 3 px wide
+        grey[:, x:x + 3] = 40.0
+    steps = np.array([[20.0, 50.0], [280.0, 50.0]])
+    assert line_shade(grey, steps) == pytest.approx(179.0, abs=6)
 
 
 def test_text_alone_is_not_a_key():

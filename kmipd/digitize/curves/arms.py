@@ -24,7 +24,7 @@ from kmipd.digitize.curves.band_ink import own_band_alpha, without_pale_ink_off_
 from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
-from kmipd.digitize.curves.shade import shade_change
+from kmipd.digitize.curves.shade import line_shade, shade_change
 from kmipd.digitize.curves.tails import untraced_tails
 from kmipd.digitize.curves.tick_centres import level_through_ticks
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
@@ -233,7 +233,7 @@ def _trace_inks(region: np.ndarray, lab: np.ndarray, bg: np.ndarray, valid: np.n
     cands = col.merge_close(cands)
     labels, alpha = col.assign_pixels(region, ink, bg, cands)
     width0 = line_width(column_runs(alpha))
-    col.classify_colours(labels, cands, width0)
+    col.classify_colours(labels, cands, width0, strong=alpha >= STRONG_ALPHA)
     kept = cands
     groups = col.bands_and_aliases(labels, kept, width0, bg)
     rim_labels, rim_alpha = col.rim_pixels(region, ink, bg, kept, labels, alpha, valid, ALPHA_MIN)
@@ -262,6 +262,10 @@ def _trace_inks(region: np.ndarray, lab: np.ndarray, bg: np.ndarray, valid: np.n
             warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
     return chosen, warnings + more
+
+
+#: A pixel counts as its colour's own (not a pale mix with the paper) at this coverage.
+STRONG_ALPHA = 0.6
 
 
 def _ink(lab: np.ndarray, bg_lab: np.ndarray, valid: np.ndarray, faint: bool
@@ -335,6 +339,7 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
                             steps_px=steps + np.array(offset, float),
                             confidence=c.confidence, gap_share=c.gap_share,
                             shade_change=np.nan if c.chromatic else shade_change(grey, steps),
+                            shade=np.nan if c.chromatic else line_shade(grey, steps),
                             under_text=tuple((a + offset[0], b + offset[0], ya + offset[1],
                                               yb + offset[1]) for a, b, ya, yb in hidden)))
     marks = drop_shared_ticks(marks, [c.runs for c in chosen], [c.colour_id for c in chosen])

@@ -33,6 +33,10 @@ _LINE_OVER_BAND = 15.0
 #: A colour is a band when more than this share of its pixels survives an opening wider than a
 #: curve (a filled area, not a line).
 _BAND_WIDE_SHARE = 0.35
+#: The width test looks only at a colour's strong pixels (those it fully covers) when they are
+#: at least this share of its pixels: a line colour that took in its own band's pale pixels
+#: (the band read as the line at low coverage) is thin where it is strong.
+_STRONG_MIN_SHARE = 0.15
 #: ... and when it is pale (Lab lightness at least this) or dull (RGB chroma below this), or
 #: when a thin line of its hue is there too: a band is a line's colour mixed with the paper
 #: (L 73-95 measured), two bands overlapping a duller mix (chroma 44-57), a line over its band
@@ -232,7 +236,8 @@ def rim_pixels(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray, colours: list[I
     return rim_l, rim_a
 
 
-def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: float) -> None:
+def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: float,
+                     strong: np.ndarray | None = None) -> None:
     """Mark wide pale areas as bands and the shades of each line colour (in place).
 
     A colour is a *band* when most of its pixels survive a morphological opening wider than the
@@ -250,7 +255,11 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
         if c.count == 0:
             c.kind = "empty"
             continue
-        wide[k] = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
+        own = masks[k] if strong is None else masks[k] & strong.astype(np.uint8)
+        if own.sum() >= _STRONG_MIN_SHARE * c.count:
+            wide[k] = cv2.morphologyEx(own, cv2.MORPH_OPEN, square).sum() / own.sum()
+        else:
+            wide[k] = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
     for k, c in enumerate(colours):
         if c.kind == "empty" or not c.chromatic or wide[k] <= _BAND_WIDE_SHARE:
             continue

@@ -207,7 +207,8 @@ def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
     assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
     if basis == "order":
         keyed = all(f[3] for f in found)
-        assign = by_line_style([f[2] for f in found], [f[6] for f in found], arms) or \
+        shades = [float(np.mean(f[1])) if f[1] is not None else np.nan for f in found]
+        assign = by_line_style([f[2] for f in found], [f[6] for f in found], arms, shades) or \
             (by_grey([f[1] for f in found], arms) if keyed else None) or assign
     names = [""] * len(arms)
     for t, a in zip(texts, assign):

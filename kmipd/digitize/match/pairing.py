@@ -313,14 +313,15 @@ def table_arm_name(given: str, legend: str, label: str, number: int) -> str:
     return label or legend or f"arm {number}"
 
 
-def by_line_style(styles: list[str], fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
-    """Keys (their line styles and fills) matched to arms of one ink: by style name when keys
-    and arms have one style each, all different, else by how open their patterns are
-    (:func:`by_dash`). One arm index per key, or None."""
+def by_line_style(styles: list[str], fills: list[float], arms: list[ArmTrace],
+                  shades: list[float] | None = None) -> list[int] | None:
+    """Keys (their line styles, fills and shades) matched to arms of one ink: by style name
+    when keys and arms have one style each, all different, else by how open and how dark their
+    lines are (:func:`by_look`). One arm index per key, or None."""
     by_name = {a.line_style: j for j, a in enumerate(arms)}
     if len(by_name) == len(arms) and set(styles) == set(by_name):
         return [by_name[s] for s in styles]
-    return by_dash(fills, arms)
+    return by_look(fills, [np.nan] * len(fills) if shades is None else shades, arms)
 
 
 def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
@@ -331,17 +332,48 @@ def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
     measure alike, so "dashed" and "dotted" are often misnamed while their order holds. Returns
     one arm index per key, or None when the keys or the curves do not differ clearly enough.
     """
-    blank = np.array([1.0 - f for f in fills], float)
+    return by_look(fills, [np.nan] * len(fills), arms)
+
+
+#: Keys are matched to black or grey arms by shade only when the keys' brightness (0-255)
+#: spreads this much, and the arms' (:attr:`ArmTrace.shade`) this much: black beside mid or
+#: light grey, not the anti-aliasing of one black.
+SHADE_KEY_SPREAD = 40.0
+SHADE_ARM_SPREAD = 40.0
+
+
+def by_look(fills: list[float], shades: list[float], arms: list[ArmTrace]) -> list[int] | None:
+    """Keys matched to arms of one ink by how open their dash patterns are and how dark they
+    are, together.
+
+    Each measure that spreads clearly over both the keys and the arms adds its cost: the
+    distance between a key's and an arm's place in their range (the fullest key to the most
+    solid curve, the palest to the palest). Ranks, not values: a thin key reads paler and a
+    blurred dash pattern fuller than the curve, for every key alike. Grey figures pair shades
+    with dash patterns (solid black, dashed dark grey, dotted light grey); two keys alike in
+    one are told apart by the other. Returns one arm index per key, or None when neither
+    measure tells or the best assignment does not beat every other by :data:`DASH_MARGIN`.
+    """
+    if len(fills) != len(arms) or len(shades) != len(arms) or len(arms) < 2:
+        return None
+    blank = 1.0 - np.array(fills, float)
     gaps = np.array([a.gap_share for a in arms], float)
-    if len(blank) != len(arms) or len(arms) < 2 or not (np.isfinite(blank).all()
-                                                        and np.isfinite(gaps).all()):
-        return None
-    b_spread, g_spread = np.ptp(blank), np.ptp(gaps)
-    if b_spread < DASH_KEY_SPREAD or g_spread < DASH_ARM_SPREAD:
-        return None
-    b = (blank - blank.min()) / b_spread
-    g = (gaps - gaps.min()) / g_spread
-    return clear_assignment(np.abs(b[:, None] - g[None, :]), DASH_MARGIN)
+    key_shade = np.array(shades, float)
+    arm_shade = np.array([a.shade for a in arms], float)
+    cost = np.zeros((len(arms), len(arms)))
+    told = False
+    for keys, lines, key_spread, line_spread in (
+            (blank, gaps, DASH_KEY_SPREAD, DASH_ARM_SPREAD),
+            (key_shade, arm_shade, SHADE_KEY_SPREAD, SHADE_ARM_SPREAD)):
+        if not (np.isfinite(keys).all() and np.isfinite(lines).all()):
+            continue
+        if np.ptp(keys) < key_spread or np.ptp(lines) < line_spread:
+            continue
+        k = (keys - keys.min()) / np.ptp(keys)
+        g = (lines - lines.min()) / np.ptp(lines)
+        cost += np.abs(k[:, None] - g[None, :])
+        told = True
+    return clear_assignment(cost, DASH_MARGIN) if told else None
 
 
 def clear_assignment(cost: np.ndarray, margin: float) -> list[int] | None:

@@ -24,6 +24,7 @@ from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
     by_line_style,
+    by_look,
     clean_name,
     ink_colour,
     runner_up,
@@ -333,8 +334,16 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
             end = box[2] + 0.2 * first.height
         keys.append(find_key(image, end, first.cy, first.height))
     if any(k is None for k in keys):
-        return
-    placed = by_line_style([k.style for k in keys], [k.fill for k in keys], [arms[j] for j in free])
+        # no keys: counts printed in their arm's grey (black labels) are ranked by shade alone
+        counts = [ink_colour(image, rows[i].cells[0].x0, rows[i].y0, rows[i].cells[-1].x1,
+                             rows[i].y1) for i in rest]
+        if any(c is None for c in counts):
+            return
+        placed = by_look([np.nan] * len(rest), [float(np.mean(c)) for c in counts],
+                         [arms[j] for j in free])
+    else:
+        placed = by_line_style([k.style for k in keys], [k.fill for k in keys],
+                               [arms[j] for j in free], [float(np.mean(k.colour)) for k in keys])
     for i, j in zip(rest, placed or []):
         assign[i], bases[i] = free[j], "style"
 
