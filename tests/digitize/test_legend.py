@@ -184,6 +184,17 @@ def test_line_shade_is_the_lines_own_grey_where_darker_lines_cross_it():
     assert line_shade(grey, steps) == pytest.approx(179.0, abs=6)
 
 
+def test_keys_go_to_arms_by_hue_when_one_arm_carries_its_bands_pale_mix():
+    # the green arm traced through its confidence band reads as the band's pale green, the
+    # dotted blue key reads paler than its curve: by plain RGB distance the pale blue key is
+    # nearer the pale green arm (79) than its own blue one (83), and the two swapped names.
+    # Along the mixing ray with the paper each key is a shade of its own arm's hue.
+    arms = [arm((214, 122, 123)), arm((106, 148, 210), "dotted"), arm((163, 249, 195))]
+    keys = [(221, 127, 129), (76, 150, 103), (151, 164, 222)]
+    assign, basis = match_to_arms(["Arm A", "Arm B", "Arm C"], keys, arms, [""] * 3)
+    assert basis == "colour" and assign == [0, 2, 1]
+
+
 def test_text_alone_is_not_a_key():
     img = np.full((60, 300, 3), 255, np.uint8)
     cv2.putText(img, "Strata Arm", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)

@@ -128,6 +128,30 @@ def colour_distance(a, b) -> float:
     return float(np.linalg.norm(np.asarray(a, float) - np.asarray(b, float)))
 
 
+def key_distance(key, line) -> float:
+    """How far (RGB) a key's or label's colour is from an arm's line colour, allowing either to
+    be a paler mix of the other with white paper.
+
+    A thin or dotted key reads paler than its curve (anti-aliasing), and a curve traced through
+    its confidence band may carry the band's paler mix: a shade of one hue. The plain distance
+    takes a pale blue key nearer a pale green curve than its own blue one; along the mixing
+    ray it is not. Only between coloured colours: any grey is a mix of black with the paper,
+    and black text is any label's colour.
+    """
+    k, c = np.asarray(key, float), np.asarray(line, float)
+    if chroma(k) < 40 or chroma(c) < 40:
+        return colour_distance(k, c)
+    return min(colour_distance(k, c), _off_ray(k, c), _off_ray(c, k))
+
+
+def _off_ray(pale, full) -> float:
+    """Distance from ``pale`` to the nearest mix of ``full`` with white (at least a fifth of
+    ``full``)."""
+    d = full - 255.0
+    t = float(np.clip((pale - 255.0) @ d / max(d @ d, 1e-6), 0.2, 1.0))
+    return float(np.linalg.norm(pale - (255.0 + t * d)))
+
+
 def chroma(rgb) -> float:
     """How coloured (not grey) an RGB triple is, 0-255."""
     c = np.asarray(rgb, float)
@@ -221,7 +245,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
     distinct = arms_distinct_by_colour(arms)
     close = not distinct and _all_coloured([a.colour for a in arms])
     if (distinct or close) and all(c is not None for c in colours):
-        cost = np.array([[colour_distance(c, a.colour) for a in arms] for c in colours])
+        cost = np.array([[key_distance(c, a.colour) for a in arms] for c in colours])
         rows, cols = linear_sum_assignment(cost)
         margin = runner_up(cost, rows, cols) - cost[rows, cols].sum()
         # black text is any label's colour: with grey or black items the colours must tell
@@ -259,7 +283,7 @@ def _by_kind(colours: list[tuple], arms: list[ArmTrace]) -> list[int] | None:
         return None  # black text is any label's colour: it does not pin a grey arm
     hued = [i for i in range(len(colours)) if i not in grey_items]
     hued_arms = [j for j in range(len(arms)) if j not in grey_arms]
-    cost = np.array([[colour_distance(colours[i], arms[j].colour) for j in hued_arms]
+    cost = np.array([[key_distance(colours[i], arms[j].colour) for j in hued_arms]
                      for i in hued]).reshape(len(hued), len(hued_arms))
     rows, cols = linear_sum_assignment(cost)
     if cost.size and cost[rows, cols].max() >= MAX_COLOUR_COST:
