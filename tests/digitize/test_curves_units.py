@@ -714,3 +714,24 @@ def test_an_arm_hidden_at_the_start_runs_under_the_steeper_arm_until_that_one_pa
     assert x0 == 0  # both start at time 0
     assert y[0] == pytest.approx(10.0) and y[3] == pytest.approx(steep[3])
     assert np.all(y[5:15] == 50.0)  # on at its own level once the steep arm fell past it
+
+
+def test_grey_band_ink_is_the_band_not_the_lines_over_it_nor_crowded_marks():
+    # a black arm's confidence band (black at low opacity: mid grey) behind a thin dark line,
+    # and a grey arm whose crowded censor marks fill a strip as tall as a mark
+    from kmipd.digitize.curves.band_ink import grey_band_ink
+    from kmipd.digitize.curves.ink import ink_masks, to_lab
+
+    img = np.full((600, 800, 3), 255, np.uint8)
+    img[200:320, 100:700] = 130  # the band
+    img[259:261, 100:700] = 60  # a thin anti-aliased black line over it: dark, not black
+    img[100:102, 50:750] = 0  # a black line elsewhere: the lines' core
+    img[450:452, 50:750] = 89  # a grey arm ...
+    img[440:462, 500:650] = 89  # ... with crowded marks at its end (22 px tall)
+    lab = to_lab(img)
+    _, dark = ink_masks(lab, to_lab(np.array([[255, 255, 255]], np.uint8))[0])
+    band = grey_band_ink(lab[..., 0], dark)
+    assert band[210:250, 150:650].all() and band[270:310, 150:650].all()
+    assert not band[259:261, 100:700].any()  # the line over the band stays
+    assert not band[440:462].any()  # the grey arm's marks stay
+    assert not band[100:102].any()

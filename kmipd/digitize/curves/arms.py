@@ -20,7 +20,11 @@ from scipy.optimize import isotonic_regression
 from kmipd.digitize.curves import colours as col
 from kmipd.digitize.curves import linestyle
 from kmipd.digitize.curves.arm_choice import choose_arms
-from kmipd.digitize.curves.band_ink import own_band_alpha, without_pale_ink_off_the_line
+from kmipd.digitize.curves.band_ink import (
+    grey_band_ink,
+    own_band_alpha,
+    without_pale_ink_off_the_line,
+)
 from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
@@ -276,6 +280,7 @@ def _ink(lab: np.ndarray, bg_lab: np.ndarray, valid: np.ndarray, faint: bool
     dark &= valid
     dark &= ~_frame_lines(dark)
     dark &= ~_guide_lines(dark, ~valid)
+    dark &= ~grey_band_ink(lab[..., 0], dark)
     return coloured, dark
 
 

@@ -33,3 +33,62 @@ def without_pale_ink_off_the_line(a: np.ndarray, band: float) -> np.ndarray:
     reach = 2 * PALE_CORE_REACH + 1
     near = cv2.dilate(core, np.ones((reach, reach), np.uint8)).astype(bool)
     return np.where((a > 0) & (a < band + PALE_OVER_BAND) & ~near, 0.0, a).astype(np.float32)
+
+
+#: Grey ink this much (Lab L) lighter than the darkest ink is pale enough to be a band ...
+GREY_BAND_ABOVE_CORE = 20.0
+#: ... when it fills squares this wide (px): wider than any curve, censor mark or key.
+GREY_BAND_SIDE = 11
+#: A band spans at least this share of the plot's height and covers this share of its area.
+GREY_BAND_MIN_HEIGHT, GREY_BAND_MIN_AREA = 0.08, 0.003
+#: Ink no darker than the band's darkest interior less this (Lab L) is the band's.
+GREY_BAND_SLACK = 3.0
+#: A band's anti-aliased rim reaches this far (px) beyond the squares it fills.
+GREY_BAND_RIM = 2
+
+
+def grey_band_ink(lightness: np.ndarray, dark: np.ndarray) -> np.ndarray:
+    """The dark-ink pixels of grey confidence bands: wide areas of mid grey behind black or grey
+    curves.
+
+    A black arm's band is black at low opacity: mid grey, darker where two bands overlap, and
+    dark enough to count as ink. Traced with the lines, its edges (steps, like a curve's) and
+    overlaps pull the traces off the lines. Its pixels are paler than the lines' core and fill
+    areas wider than any line; a line drawn over the band stays (its core is not pale).
+
+    Parameters
+    ----------
+    lightness : ndarray
+        Lab lightness (0-100) of the plot region.
+    dark : ndarray
+        Dark achromatic ink (bool).
+
+    Returns
+    -------
+    ndarray
+        Bool mask of the band pixels (inside ``dark``), with their rims.
+    """
+    if not dark.any():
+        return np.zeros_like(dark)
+    # the lines' core: the darkest ink that runs a fifth of the plot's width (bands may hold
+    # most of the dark pixels)
+    ranked = np.sort(lightness[dark])
+    core = float(ranked[min(len(ranked) - 1, dark.shape[1] // 5)])
+    pale = dark & (lightness > core + GREY_BAND_ABOVE_CORE)
+    square = np.ones((GREY_BAND_SIDE, GREY_BAND_SIDE), np.uint8)
+    wide = cv2.morphologyEx(pale.astype(np.uint8), cv2.MORPH_OPEN, square)
+    # a band spans a good part of the plot's height and area; a grey line's crowded censor
+    # marks fill a strip no taller than a mark
+    count, comp, stats, _ = cv2.connectedComponentsWithStats(wide, connectivity=8)
+    h, w = dark.shape
+    big = [k for k in range(1, count)
+           if stats[k, cv2.CC_STAT_HEIGHT] >= GREY_BAND_MIN_HEIGHT * h
+           and stats[k, cv2.CC_STAT_AREA] >= GREY_BAND_MIN_AREA * h * w]
+    if not big:
+        return np.zeros_like(dark)
+    wide = np.isin(comp, big).astype(np.uint8)
+    rim = cv2.dilate(wide, np.ones((2 * GREY_BAND_RIM + 1,) * 2, np.uint8)).astype(bool)
+    # a thin line over the band is darker than the band (its anti-aliased core may be no
+    # darker than the lines' core by much): only ink as pale as the band's darkest is the band's
+    band_from = float(np.percentile(lightness[wide.astype(bool)], 5)) - GREY_BAND_SLACK
+    return pale & rim & (lightness >= band_from)
