@@ -811,3 +811,14 @@ def test_a_glyph_the_ocr_box_cut_off_is_found_from_the_ink():
     # a line running on from the box (a key, a curve) is not a glyph
     cv2.line(img, (ink_x[-1] + 1, 31), (ink_x[-1] + 80, 31), (90, 90, 90), 2)
     assert clipped_end(img, OcrWord("Arm D", 1.0, 38, 20, ink_x[-1] - 1, 42)) is None
+
+
+def test_one_row_without_its_colour_takes_the_arm_the_coloured_rows_leave():
+    # a table's row label read with a stray box (dark grey) beside two rows in their arms'
+    # colours: the coloured rows are placed by colour and the third takes the arm left, rather
+    # than all three going by the order of the rows
+    arms = [arm((245, 76, 7)), arm((38, 161, 226)), arm((222, 180, 0))]
+    rows = [(231, 184, 0), (69, 69, 69), (252, 78, 7)]
+    assert match_to_arms(["", "24", ""], rows, arms, [""] * 3) == ([2, 1, 0], "colour")
+    # two rows without a colour: nothing to eliminate from
+    assert match_to_arms(["", "", ""], [rows[0], (69, 69, 69), None], arms, [""] * 3)[1] == "order"

@@ -263,7 +263,38 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
             return out, ["colour"] * n
         if distinct and (by_kind := _by_kind(colours, arms)) is not None:
             return by_kind, ["colour"] * n
+    if distinct and (rest := _all_but_one_by_colour(colours, arms)) is not None:
+        return rest, ["colour"] * n
     return [i if i < m else None for i in range(n)], ["order"] * n
+
+
+#: An item's colour places it when its arm is this much nearer (RGB) than any other arm.
+SOLE_COLOUR_MARGIN = 60.0
+
+
+def _all_but_one_by_colour(colours: list[tuple | None], arms: list[ArmTrace]) -> list[int] | None:
+    """Items paired with arms of clearly different colours when all but one are coloured and each
+    of those is clearly nearest its own arm; the one left (its label misread, its colour lost
+    or black) takes the arm left. None unless every coloured item is placed so.
+
+    One row label read with a stray box (grey, or no colour at all) must not send the whole
+    table to the order of its rows when the others' colours tell.
+    """
+    n = len(colours)
+    hued = [i for i, c in enumerate(colours) if c is not None and chroma(c) >= 40]
+    if n != len(arms) or n < 2 or len(hued) != n - 1:
+        return None
+    out: list[int] = [-1] * n
+    for i in hued:
+        d = np.array([key_distance(colours[i], a.colour) for a in arms])
+        best = int(np.argmin(d))
+        second = float(np.partition(d, 1)[1])
+        if d[best] >= MAX_COLOUR_COST or second - d[best] < SOLE_COLOUR_MARGIN or best in out:
+            return None
+        out[i] = best
+    left = [j for j in range(n) if j not in out]
+    out[out.index(-1)] = left[0]
+    return out
 
 
 def _by_kind(colours: list[tuple], arms: list[ArmTrace]) -> list[int] | None:
