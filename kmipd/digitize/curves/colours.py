@@ -256,10 +256,9 @@ def classify_colours(labels: np.ndarray, colours: list[InkColour], line_width: f
             c.kind = "empty"
             continue
         own = masks[k] if strong is None else masks[k] & strong.astype(np.uint8)
-        if own.sum() >= _STRONG_MIN_SHARE * c.count:
-            wide[k] = cv2.morphologyEx(own, cv2.MORPH_OPEN, square).sum() / own.sum()
-        else:
-            wide[k] = cv2.morphologyEx(masks[k], cv2.MORPH_OPEN, square).sum() / c.count
+        if own.sum() < _STRONG_MIN_SHARE * c.count:
+            own = masks[k]  # too few strong pixels to judge by: all of them
+        wide[k] = cv2.morphologyEx(own, cv2.MORPH_OPEN, square).sum() / own.sum()
     for k, c in enumerate(colours):
         if c.kind == "empty" or not c.chromatic or wide[k] <= _BAND_WIDE_SHARE:
             continue

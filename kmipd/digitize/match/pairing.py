@@ -376,7 +376,7 @@ def by_line_style(styles: list[str], fills: list[float], arms: list[ArmTrace],
     by_name = {a.line_style: j for j, a in enumerate(arms)}
     if len(by_name) == len(arms) and set(styles) == set(by_name):
         return [by_name[s] for s in styles]
-    return by_look(fills, [np.nan] * len(fills) if shades is None else shades, arms)
+    return by_look(fills, shades, arms)
 
 
 def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
@@ -387,7 +387,7 @@ def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
     measure alike, so "dashed" and "dotted" are often misnamed while their order holds. Returns
     one arm index per key, or None when the keys or the curves do not differ clearly enough.
     """
-    return by_look(fills, [np.nan] * len(fills), arms)
+    return by_look(fills, None, arms)
 
 
 #: Keys are matched to black or grey arms by shade only when the keys' brightness (0-255)
@@ -397,7 +397,8 @@ SHADE_KEY_SPREAD = 40.0
 SHADE_ARM_SPREAD = 40.0
 
 
-def by_look(fills: list[float], shades: list[float], arms: list[ArmTrace]) -> list[int] | None:
+def by_look(fills: list[float] | None, shades: list[float] | None, arms: list[ArmTrace]
+            ) -> list[int] | None:
     """Keys matched to arms of one ink by how open their dash patterns are and how dark they
     are, together.
 
@@ -408,7 +409,10 @@ def by_look(fills: list[float], shades: list[float], arms: list[ArmTrace]) -> li
     with dash patterns (solid black, dashed dark grey, dotted light grey); two keys alike in
     one are told apart by the other. Returns one arm index per key, or None when neither
     measure tells or the best assignment does not beat every other by :data:`DASH_MARGIN`.
+    ``fills`` or ``shades`` may be None: that measure is not known for the keys.
     """
+    unknown = [np.nan] * len(arms)
+    fills, shades = unknown if fills is None else fills, unknown if shades is None else shades
     if len(fills) != len(arms) or len(shades) != len(arms) or len(arms) < 2:
         return None
     blank = 1.0 - np.array(fills, float)

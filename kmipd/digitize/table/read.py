@@ -335,12 +335,10 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
         keys.append(find_key(image, end, first.cy, first.height))
     if any(k is None for k in keys):
         # no keys: counts printed in their arm's grey (black labels) are ranked by shade alone
-        counts = [ink_colour(image, rows[i].cells[0].x0, rows[i].y0, rows[i].cells[-1].x1,
-                             rows[i].y1) for i in rest]
+        counts = [_counts_colour(image, rows[i]) for i in rest]
         if any(c is None for c in counts):
             return
-        placed = by_look([np.nan] * len(rest), [float(np.mean(c)) for c in counts],
-                         [arms[j] for j in free])
+        placed = by_look(None, [float(np.mean(c)) for c in counts], [arms[j] for j in free])
     else:
         placed = by_line_style([k.style for k in keys], [k.fill for k in keys],
                                [arms[j] for j in free], [float(np.mean(k.colour)) for k in keys])
@@ -353,8 +351,12 @@ def _row_colour(image: np.ndarray, row: TableRow) -> tuple | None:
     h = row.cells[0].height
     lb = row.label_box or (max(0.0, row.cells[0].x0 - 6 * h), row.y0, row.cells[0].x0 - 0.3 * h,
                            row.y1)
-    return ink_colour(image, *lb) or \
-        ink_colour(image, row.cells[0].x0, row.y0, row.cells[-1].x1, row.y1)
+    return ink_colour(image, *lb) or _counts_colour(image, row)
+
+
+def _counts_colour(image: np.ndarray, row: TableRow) -> tuple | None:
+    """The colour of a row's counts."""
+    return ink_colour(image, row.cells[0].x0, row.y0, row.cells[-1].x1, row.y1)
 
 
 def _read_row(image: np.ndarray, row: TableRow, reads: list[CellReading], times: np.ndarray,
