@@ -95,6 +95,13 @@ def test_key_residue_and_survminer_prefixes():
     assert agree_prefixes(["strata=G1", "trata=G3", "strata=G2"]) == [
         "strata=G1", "strata=G3", "strata=G2"]
     assert agree_prefixes(["sex=1", "age=2"]) == ["sex=1", "age=2"]  # too far apart to fix
+    # the "=" read as a dash, in every name or some
+    assert agree_prefixes(["strata-Atezolizumab", "strata-Docetaxel"]) == [
+        "strata=Atezolizumab", "strata=Docetaxel"]
+    assert agree_prefixes(["arm=A", "arm-B"]) == ["arm=A", "arm=B"]
+    # names of their own with a dash are left alone
+    assert agree_prefixes(["Anti-PD1", "Anti-CTLA4"]) == ["Anti-PD1", "Anti-CTLA4"]
+    assert agree_prefixes(["arm-A", "control"]) == ["arm-A", "control"]
 
 
 def _key_image(style: str, colour) -> np.ndarray:
@@ -603,6 +610,26 @@ def test_entries_keep_a_plus_inside_a_name():
     assert [[w.text for w in e] for e in legend_entries(key)] == [["Arm", "A"]]
 
 
+def test_entries_of_a_legend_in_a_row_split_at_marked_keys_and_repeated_variables():
+    from kmipd.digitize.legend.entries import legend_entries
+
+    # a key with a censor mark read as a word ("=0=", "·0*") between entries set close
+    row = [OcrWord("=0=", 0.6, 153, 19, 171, 34), OcrWord("PD-L1", 0.97, 176, 19, 200, 34),
+           OcrWord("1-49%", 0.97, 203, 19, 221, 34), OcrWord("·0*", 0.6, 226, 19, 238, 34),
+           OcrWord("PD-L1>=50%", 0.7, 242, 19, 290, 34)]
+    assert [[w.text for w in e] for e in legend_entries(row)] == [["PD-L1", "1-49%"], ["PD-L1>=50%"]]
+    # survminer's entries in a row, the keys between them not read: each starts with "arm="
+    row = [OcrWord("arm=Q1", 0.9, 100, 10, 140, 24), OcrWord("arm=Q2", 0.9, 146, 10, 186, 24)]
+    assert [[w.text for w in e] for e in legend_entries(row)] == [["arm=Q1"], ["arm=Q2"]]
+    # a "-+-" key read as a "1" three times as wide as tall
+    row = [OcrWord("PD-L1", 0.9, 99, 24, 150, 46), OcrWord("1", 0.9, 160, 31, 193, 42),
+           OcrWord("Drug", 0.9, 200, 24, 240, 46)]
+    assert [[w.text for w in e] for e in legend_entries(row)] == [["PD-L1"], ["Drug"]]
+    # a count and a name with a dash are words of an entry, not keys
+    row = [OcrWord("Anti-PD1", 0.9, 100, 10, 140, 24), OcrWord("0", 0.9, 146, 10, 152, 24)]
+    assert [[w.text for w in e] for e in legend_entries(row)] == [["Anti-PD1", "0"]]
+
+
 def test_legend_entry_without_a_recognised_key_names_the_one_arm_left():
     red, blue = (200, 30, 30), (30, 30, 200)
     drug, placebo = _line_words("Drug", 400, 40), _line_words("Placebo", 400, 62)
@@ -822,3 +849,11 @@ def test_one_row_without_its_colour_takes_the_arm_the_coloured_rows_leave():
     assert match_to_arms(["", "24", ""], rows, arms, [""] * 3) == ([2, 1, 0], "colour")
     # two rows without a colour: nothing to eliminate from
     assert match_to_arms(["", "", ""], [rows[0], (69, 69, 69), None], arms, [""] * 3)[1] == "order"
+
+
+def test_a_name_read_for_two_arms_is_left_to_the_table():
+    from kmipd.digitize.legend.read import _read_twice_unnamed
+
+    assert _read_twice_unnamed(["Stage II", "Stage II", "Stage III"]) == ["", "", "Stage III"]
+    assert _read_twice_unnamed(["arm=A", "A", "B"]) == ["", "", "B"]  # same after the prefix
+    assert _read_twice_unnamed(["A", "B", ""]) == ["A", "B", ""]

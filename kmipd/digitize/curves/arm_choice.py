@@ -162,6 +162,19 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
     return any(np.nanmin(np.r_[level_at(a, cols), np.inf]) <= y_first + tol for a in accepted)
 
 
+#: RGB chroma (max - min) of the darkest pixels along a black or grey line above which they
+#: are coloured ink, not the line's (:func:`_coloured_grey`; black and grey arms sample at 0-4 on random
+#: figures, the grey mixes of coloured bands at 30-48).
+MIX_CHROMA = 25.0
+
+
+def _coloured_grey(c: Candidate) -> bool:
+    """A black or grey line whose darkest pixels are coloured: most often the grey that
+    translucent coloured bands and lines make over one another; sometimes a pale coloured arm
+    (blurred, or over its own band) whose colour was not told apart. An arm only when asked for."""
+    return not c.chromatic and float(np.ptp(c.rgb)) >= MIX_CHROMA
+
+
 def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
                 ) -> tuple[list[Candidate], list[str]]:
     """Pick the arms among traced candidates; warnings say what was doubtful."""
@@ -181,8 +194,12 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     pool = [c for c in distinct if id(c) not in ci]
     if not pool:
         return [], ["no curve found in the plot area"]
-    # the reference start is the top-left one: an arm hidden at the start shows up lower
-    strong = [c for c in pool if c.coverage >= MIN_COVER] or pool[:1]
+    colour_figure = any(c.chromatic for c in pool if c.rank == 0 and c.coverage >= MIN_COVER)
+    # the reference start is the top-left one: an arm hidden at the start shows up lower. It
+    # is taken without the checks below, so in a colour figure it is a colour's first curve
+    # (a second one, along a band's edge, may start higher)
+    strong = ([c for c in pool if c.coverage >= MIN_COVER and (c.rank == 0 or not colour_figure)
+               and not _coloured_grey(c)] or pool[:1])
     left = min(_first(c)[0] for c in strong)
     first = min((c for c in strong if _first(c)[0] <= left + 0.1 * width_px),
                 key=lambda c: _first(c)[1])
@@ -191,13 +208,12 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     start, top = _first(first)
     accepted = [first]
     doubtful = []
-    colour_figure = any(c.chromatic for c in pool if c.rank == 0 and c.coverage >= MIN_COVER)
     for c in pool[1:]:
         ok = c.coverage >= MIN_COVER and _branches(c, accepted, start, top)
         ok = ok and not any(_same_look(c, a) for a in accepted)
         # a second curve in one colour is an arm in black-and-white figures; in colour figures
         # it is a confidence limit, a table rule or a legend key unless asked for
-        ok = ok and (c.rank == 0 or not colour_figure)
+        ok = ok and (c.rank == 0 or not colour_figure) and not _coloured_grey(c)
         (accepted if ok else doubtful).append(c)
         if ok:
             start = min(start, c.x_start)

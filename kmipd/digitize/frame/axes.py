@@ -34,6 +34,7 @@ _PANEL_CLOSE_MIN_PX = 5
 _PANEL_CLOSE_DIV = 120
 #: A panel fills at least this share of its bounding box (a CI band or shaded region does not).
 _PANEL_FILL = 0.85
+_PANEL_GREY_SHARE = 0.3  # of a panel's box that is its grey (the rest: curves, bands, legend)
 
 #: Axis lines: at least this many pixels long, and this share of the image width (x axis) or
 #: height (y axis); shorter lines are ticks, text and the risers of the curves.
@@ -170,6 +171,11 @@ def _panel_rectangles(image: np.ndarray, min_area_frac: float = 0.04) -> list[Pl
         core = region[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
         # a panel fills its box; a grey CI band or a shaded region does not
         if core.size < min_area_frac * h * w or core.mean() < _PANEL_FILL:
+            continue
+        # and is grey itself: the grey halo of a blurred frame is a ring that only the hole
+        # filling makes a rectangle
+        grey_share = (labels[y:y + bh, x:x + bw] == i)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].mean()
+        if grey_share < _PANEL_GREY_SHARE:
             continue
         boxes.append(PlotBox(int(x + cols[0]), int(y + rows[0]), int(x + cols[-1]), int(y + rows[-1])))
     if len(boxes) > 1 and img.ndim == 3:

@@ -31,6 +31,13 @@ TITLE_CENTRE_SHARE = 0.2
 _HAS_LETTERS = re.compile(r"[A-Za-z]{2}")
 #: A word that is a number (a count, a percentage, "<65"): never part of a name.
 NUMBER = re.compile(r"^[<>=≤≥]?[\d.,%()\-–]+$")
+#: A line key with a censor mark on it, read as a word of its own: "=0=", "·o-", "--+--".
+_MARKED_KEY = re.compile(r"^[-=~_*·•\u2013\u2014]+[0oO+xX][-=~_*·•\u2013\u2014]*$"
+                         r"|^[-=~_*·•\u2013\u2014]*[0oO+xX][-=~_*·•\u2013\u2014]+$")
+#: A word of one glyph wider than this many of its heights is a line key read as text.
+KEY_GLYPH_WIDTH_H = 1.8
+#: survminer's "variable=" that starts each of its legend's entries.
+_VARIABLE = re.compile(r"^([A-Za-z_.][\w.]*)=\S")
 
 
 def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
@@ -44,8 +51,10 @@ def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
         for k, w in enumerate(line):
             # OCR reads line keys as "+", "-|-", "十" ...: they separate entries, but a "+"
             # set between two words of a name ("Surgery + RT") is part of it
-            sym = _SYMBOL.match(w.text) is not None and not joins_name(cur, w, line[k + 1:])
-            if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)):
+            sym = (_SYMBOL.match(w.text) is not None or _MARKED_KEY.match(w.text) is not None
+                   or _key_as_glyph(w)) and not joins_name(cur, w, line[k + 1:])
+            if cur and (sym or w.x0 - cur[-1].x1 > 1.5 * max(w.height, cur[-1].height)
+                        or _next_variable_entry(cur, w)):
                 entries.append(cur)
                 cur = []
             if not sym:
@@ -53,6 +62,18 @@ def legend_entries(words: list[OcrWord]) -> list[list[OcrWord]]:
         if cur:
             entries.append(cur)
     return entries
+
+
+def _key_as_glyph(w: OcrWord) -> bool:
+    """A line key read as one glyph ("1" for "-+-"): no glyph is that much wider than tall."""
+    return len(w.text) == 1 and w.x1 - w.x0 > KEY_GLYPH_WIDTH_H * w.height
+
+
+def _next_variable_entry(cur: list[OcrWord], w: OcrWord) -> bool:
+    """``w`` starts the next entry of a survminer legend in a row: it begins with the
+    ``"arm="`` the current entry began with ("arm=Q1 arm=Q2", the keys between them unread)."""
+    first = _VARIABLE.match(cur[0].text)
+    return first is not None and w.text.startswith(first.group(1) + "=")
 
 
 def joins_name(cur: list[OcrWord], sym: OcrWord, after: list[OcrWord]) -> bool:

@@ -154,12 +154,21 @@ def read_legend_reading(image: np.ndarray, box: PlotBox, arms: list[ArmTrace],
         n_keyed = max(n_keyed, len(arms) + missed)
     names = sibling_words(roman_siblings(agree_prefixes(names)))
     rows = table_row_labels(words, box)
+    if len(rows) == len(arms):
+        names = _read_twice_unnamed(names)
     if all(names) or len(rows) != len(arms):
         return LegendReading(names, n_keyed)
     if mapping is None:  # the survival axis, to tell which curve a row's counts follow
         mapping = _calibrate(image, box, words)
     named = names_from_table(names, arms, rows, image, words, mapping)
     return LegendReading(sibling_words(named) if named != names else named, n_keyed)
+
+
+def _read_twice_unnamed(names: list[str]) -> list[str]:
+    """A name read for two arms names neither for sure (one is a misreading, "Stage II" for
+    "Stage I"): both are left for the table's row labels to name."""
+    norm = [normalise_label(n) for n in names]
+    return ["" if n and norm.count(m) > 1 else n for n, m in zip(names, norm)]
 
 
 def _one_left(names: list[str], found: list, entries: list[list[OcrWord]], box: PlotBox,

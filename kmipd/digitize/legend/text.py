@@ -86,6 +86,7 @@ def agree_prefixes(names: list[str]) -> list[str]:
     A prefix that most names share wins; of two that differ, the one the other ends with (the
     other has a glyph more). Prefixes farther apart than that are left alone.
     """
+    names = _dash_for_equals(names)
     parts = [n.split("=", 1) if "=" in n else None for n in names]
     prefixes = [p[0] for p in parts if p is not None]
     if len(prefixes) < 2 or len(set(prefixes)) == 1:
@@ -101,6 +102,21 @@ def agree_prefixes(names: list[str]) -> list[str]:
         close = part is not None and SequenceMatcher(None, part[0], common).ratio() >= 0.7
         out.append(f"{common}={part[1]}" if close else name)
     return out
+
+
+#: survminer's variable prefix with its "=" read as a dash: "strata-Docetaxel".
+_DASHED_PREFIX = re.compile(r"^([a-z][a-z_.]{2,})[-–=](?=\S)")
+
+
+def _dash_for_equals(names: list[str]) -> list[str]:
+    """``"strata-A"``, ``"strata-B"`` -> ``"strata=A"``, ``"strata=B"``: a lower-case variable
+    name that every name starts with, followed by a dash, is survminer's ``"strata="`` read
+    wrong (names of their own, "Anti-PD1", are capitalised or differ); some may have read it
+    right."""
+    found = [_DASHED_PREFIX.match(n) for n in names]
+    if len(names) < 2 or not all(found) or len({m.group(1) for m in found}) != 1:
+        return names
+    return [f"{m.group(1)}={n[m.end():]}" for n, m in zip(names, found)]
 
 
 #: A lone "I" read as one of these (the recogniser's digits and marks for one upright stroke).
