@@ -526,3 +526,20 @@ def test_a_grey_panel_cut_corner_to_corner_by_confidence_bands_is_one_panel():
     assert len(boxes) == 1
     b = boxes[0]
     assert abs(b.left - 80) <= 3 and abs(b.right - 559) <= 3 and abs(b.top - 40) <= 3 and abs(b.bottom - 439) <= 3
+
+
+def test_x_labels_whose_zeros_all_read_as_eights_are_read_round():
+    # a monospaced 0 read as 8 in every label: "188" ... "988" are still equally spaced and fit
+    # a line as well as the right values; round tick values decide (180 ... 900)
+    x_items = [("188", 160), ("368", 280), ("548", 400), ("728", 520), ("988", 640)]
+    y_items = [("0.0", 450), ("0.5", 250), ("1.0", 50)]
+    cal = calibrate(None, BOX, _words("x", BOX, x_items) + _words("y", BOX, y_items),
+                    x_ticks=np.array([40, 160, 280, 400, 520, 640], float))
+    np.testing.assert_allclose(cal.mapping.time([40, 160, 640]), [0, 180, 900], atol=1e-6)
+    assert any("an 8 for a 0" in w for w in cal.warnings)
+    # labels with real eights stand: 0, 8, 16, 24 (a 0 for each 8 fits no line)
+    x_items = [("0", 160), ("8", 280), ("16", 400), ("24", 520)]
+    cal = calibrate(None, BOX, _words("x", BOX, x_items) + _words("y", BOX, y_items),
+                    x_ticks=np.array([160, 280, 400, 520], float))
+    np.testing.assert_allclose(cal.mapping.time([160, 520]), [0, 24], atol=1e-6)
+    assert not any("an 8 for a 0" in w for w in cal.warnings)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kmipd.digitize.frame.label_digits import eights_as_zeros
 from kmipd.digitize.result import AxisCalibration, AxisMapping, PlotBox, TickReading
 from kmipd.digitize.text.ocr import OcrWord
 from kmipd.errors import KmipdError
@@ -226,18 +227,18 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
     if value_range is not None:
         return _override(axis, box, ticks, value_range, readings, sign)
     got = _fitted(axis, readings, pct, sign, length)
-    if axis == "y":  # tiny fraction labels may read "8.9" for "0.9": try them read so too
-        fixed = [(p, t, _zero_for_eight(t, v)) for p, t, v in readings]
-        if fixed != readings:
-            alt = _fitted(axis, fixed, pct, sign, length)
-            if alt is not None and (got is None or _used(alt) > _used(got)):
-                got = alt
+    # small or monospaced zeros read as eights ("188" for "180", "8.9" for "0.9")
+    fixed = None if got is None else eights_as_zeros(
+        readings, got.cal.scale, max(_FIT_TOL_PX, _FIT_TOL_SHARE * length), parse_number)
+    if fixed is not None:
+        alt = _fitted(axis, fixed, pct, sign, length)
+        if alt is not None and _used(alt) >= _used(got):
+            was = [t for (_, t, v), (_, _, w) in zip(readings, fixed) if v != w]
+            alt.warnings.append(f"{axis} axis: label(s) {', '.join(repr(t) for t in was)} read with "
+                                "an 8 for a 0 (they fit the axis only so); check the "
+                                f"{axis} calibration.")
+            got = alt
     return got if got is not None else _assumed(axis, box, ticks, readings)
-
-
-def _zero_for_eight(text: str, value: float) -> float:
-    """A y label "8.9" read for "0.9" (a tiny 0 looks like an 8): its fraction, else ``value``."""
-    return value - 8.0 if re.match(r"^8[.,]\d+$", text.strip()) else value
 
 
 def _used(result: _AxisResult) -> int:
