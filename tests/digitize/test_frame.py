@@ -543,3 +543,30 @@ def test_x_labels_whose_zeros_all_read_as_eights_are_read_round():
                     x_ticks=np.array([160, 280, 400, 520], float))
     np.testing.assert_allclose(cal.mapping.time([160, 520]), [0, 24], atol=1e-6)
     assert not any("an 8 for a 0" in w for w in cal.warnings)
+
+
+def test_two_x_labels_one_misread_are_set_right_by_the_round_steps_of_the_tick_marks():
+    marks = np.array([50, 125, 200, 275, 350, 425, 500], float)
+    y_items = [("0.0", 450), ("0.5", 250), ("1.0", 50)]
+    # "30" read "50": two labels always fit a line (12.7 a mark); 0, 6, ... 36 fits "12" exactly
+    # and "50" but for one glyph
+    x_items = [("12", 200), ("50", 425)]
+    cal = calibrate(None, BOX, _words("x", BOX, x_items) + _words("y", BOX, y_items), x_ticks=marks)
+    np.testing.assert_allclose(cal.mapping.time([50, 425, 500]), [0, 30, 36], atol=1e-6)
+    assert any("round steps" in w for w in cal.warnings) and cal.confidence["x_axis"] <= 0.5
+    # labels read right stand, also two a round step apart
+    for items, want in ([("12", 200), ("30", 425)], [0, 30, 36]), ([("3", 125), ("9", 275)], [0, 15, 18]):
+        cal = calibrate(None, BOX, _words("x", BOX, items) + _words("y", BOX, y_items), x_ticks=marks)
+        np.testing.assert_allclose(cal.mapping.time([50, 425, 500]), want, atol=1e-6)
+        assert not any("round steps" in w for w in cal.warnings)
+
+
+def test_round_step_axis_needs_regular_marks_and_beats_only_odd_fits():
+    from kmipd.digitize.frame.nice_ticks import round_step_axis
+
+    marks = np.array([0, 100, 200, 300], float)
+    # the fitted axis is round (0, 10, 20, 30): it stands
+    assert round_step_axis([(100, "10", 10.0), (300, "30", 30.0)], marks, lambda p: p / 10) is None
+    # irregular marks tell no steps
+    uneven = np.array([0, 100, 170, 300], float)
+    assert round_step_axis([(100, "10", 10.0), (300, "80", 80.0)], uneven, lambda p: 0.35 * p - 25) is None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kmipd.digitize.frame.label_digits import eights_as_zeros
+from kmipd.digitize.frame.nice_ticks import round_step_axis
 from kmipd.digitize.result import AxisCalibration, AxisMapping, PlotBox, TickReading
 from kmipd.digitize.text.ocr import OcrWord
 from kmipd.errors import KmipdError
@@ -238,7 +239,31 @@ def _calibrate_axis(words: Sequence[OcrWord], box: PlotBox, ticks: np.ndarray, a
                                 "an 8 for a 0 (they fit the axis only so); check the "
                                 f"{axis} calibration.")
             got = alt
+    if got is not None and axis == "x":
+        got = _round_step(got, readings, ticks)
     return got if got is not None else _assumed(axis, box, ticks, readings)
+
+
+def _round_step(got: _AxisResult, readings: list[tuple[float, str, float]],
+                ticks: np.ndarray) -> _AxisResult:
+    """``got``, or, when only two labels were read to fit it, the axis through the tick marks
+    at a round step when that agrees with the labels clearly better
+    (:func:`kmipd.digitize.frame.nice_ticks.round_step_axis`)."""
+    # only an axis through two labels, which could not be cross-checked, is in question
+    checked = _used(got) >= CROSS_CHECK_LABELS
+    better = None if checked or ticks.size < 3 else round_step_axis(readings, ticks, got.cal.to_data)
+    if better is None:
+        return got
+    offset, scale = better
+    step = abs(scale) * float(np.median(np.diff(np.sort(ticks))))
+    out = [TickReading(p, t, v, v is not None and abs(offset + scale * p - v) <= 0.05 * step)
+           for p, t, v in readings]
+    wrong = [t for t, r in zip(readings, out) if not r.used]
+    msg = (f"x axis: label(s) {', '.join(repr(t[1]) for t in wrong)} read as values the tick marks' "
+           "round steps do not fit; the marks' values were taken from the labels read right; "
+           "check the x calibration.")
+    return _AxisResult(AxisCalibration(scale, offset, out, "ocr", 0.0), min(got.confidence, 0.5),
+                       got.percent, [w for w in got.warnings if "only" not in w] + [msg])
 
 
 def _used(result: _AxisResult) -> int:
