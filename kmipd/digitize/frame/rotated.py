@@ -19,10 +19,10 @@ from kmipd.digitize.frame.calibrate import (
     _BOTTOM_SURVIVAL,
     _TOP_SURVIVAL,
     CROSS_CHECK_LABELS,
-    _axis_label_words,
     _AxisResult,
     _calibrate_axis,
 )
+from kmipd.digitize.frame.tick_labels import axis_label_words
 from kmipd.digitize.result import PlotBox
 from kmipd.digitize.text.ocr import OcrWord, read_rotated_region
 
@@ -154,7 +154,7 @@ def sideways_y(image: np.ndarray, box: PlotBox, words: Sequence[OcrWord], ticks:
     best, best_key = upright, _score(upright, box, ticks)
     for turns in _TURNS:
         found = _upright(read_rotated_region(image, x0, y0, x1, y1, turns, zoom=zoom))
-        if len(_axis_label_words(found, box, "y")) < 2:
+        if len(axis_label_words(found, box, "y")) < 2:
             continue
         res = _calibrate_axis(outside + found, box, ticks, "y")
         key = _score(res, box, ticks)
