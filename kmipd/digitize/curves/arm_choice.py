@@ -163,8 +163,8 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
 
 
 #: RGB chroma (max - min) of the darkest pixels along a black or grey line above which they
-#: are coloured ink, not the line's (:func:`_coloured_grey`; black and grey arms sample at 0-4 on random
-#: figures, the grey mixes of coloured bands at 30-48).
+#: are coloured ink, not the line's (:func:`_coloured_grey`; black and grey arms sample at 0-4
+#: on random figures, the grey mixes of coloured bands at 30-48).
 MIX_CHROMA = 25.0
 
 

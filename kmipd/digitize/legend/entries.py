@@ -1,7 +1,8 @@
 """Which OCR words can be legend text, grouped into entries.
 
-Words are grouped into runs split at wide gaps and at key symbols (a key read as "+", "-|-" ...);
-a "+" between two words of a name ("Surgery + RT") stays in it. The x axis's title is never a
+Words are grouped into runs split at wide gaps, at key symbols (a key read as "+", "-|-",
+"=0=", or as one glyph far wider than tall) and where survminer's "arm=" starts again; a "+"
+between two words of a name ("Surgery + RT") stays in it. The x axis's title is never a
 legend entry (:func:`x_axis_title`).
 """
 
