@@ -18,7 +18,6 @@ from kmipd.digitize.legend.text import arm_coloured_text, capital_i, on_curve
 from kmipd.digitize.match.keys import find_key, line_sample, swallowed_key, text_start
 from kmipd.digitize.match.pairing import (
     assign_items,
-    by_dash,
     by_look,
     clean_name,
     match_to_arms,
@@ -154,12 +153,12 @@ def test_keys_go_to_black_arms_by_how_open_their_patterns_are():
     arms = [replace(arm((0, 0, 0), "solid"), gap_share=0.0),
             replace(arm((0, 0, 0), "dotted"), gap_share=0.14),
             replace(arm((0, 0, 0), "dotted"), gap_share=0.08)]
-    assert by_dash([0.97, 0.91, 0.57], arms) == [0, 2, 1]
+    assert by_look([0.97, 0.91, 0.57], None, arms) == [0, 2, 1]
     # arms of one solid style, or keys alike, tell nothing
     flat = [replace(a, gap_share=0.01) for a in arms]
-    assert by_dash([0.97, 0.91, 0.57], flat) is None
-    assert by_dash([0.97, 0.96, 0.95], arms) is None
-    assert by_dash([0.97, float("nan"), 0.57], arms) is None
+    assert by_look([0.97, 0.91, 0.57], None, flat) is None
+    assert by_look([0.97, 0.96, 0.95], None, arms) is None
+    assert by_look([0.97, float("nan"), 0.57], None, arms) is None
 
 
 def test_grey_keys_go_to_arms_by_shade_and_dash_pattern_together():
@@ -173,7 +172,7 @@ def test_grey_keys_go_to_arms_by_shade_and_dash_pattern_together():
     fills, shades = [0.99, 0.76, 0.46, 0.76], [33.0, 138.0, 157.0, 179.0]
     assert by_look(fills, shades, arms) == [1, 3, 0, 2]
     # by the dash pattern alone the two keys that fill alike cannot be told apart
-    assert by_dash(fills, arms) is None
+    assert by_look(fills, None, arms) is None
     # shades that do not spread (one black, anti-aliased) tell nothing
     black = [replace(a, shade=s) for a, s in zip(arms, (10.0, 0.0, 20.0, 5.0))]
     assert by_look(fills, shades, black) is None

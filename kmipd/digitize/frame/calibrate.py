@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kmipd.digitize.frame.label_digits import eights_as_zeros
-from kmipd.digitize.frame.nice_ticks import round_step_axis
+from kmipd.digitize.frame.nice_ticks import VALUE_TOL, round_step_axis
 from kmipd.digitize.frame.tick_labels import axis_label_words, parse_number, reread_labels
 from kmipd.digitize.result import AxisCalibration, AxisMapping, PlotBox, TickReading
 from kmipd.digitize.text.ocr import OcrWord
@@ -153,9 +153,8 @@ def _round_step(got: _AxisResult, readings: list[tuple[float, str, float]],
     better = None if checked or ticks.size < 3 else round_step_axis(readings, ticks, got.cal.to_data)
     if better is None:
         return got
-    offset, scale = better
-    step = abs(scale) * float(np.median(np.diff(np.sort(ticks))))
-    out = [TickReading(p, t, v, v is not None and abs(offset + scale * p - v) <= 0.05 * step)
+    offset, scale, step = better
+    out = [TickReading(p, t, v, v is not None and abs(offset + scale * p - v) <= VALUE_TOL * step)
            for p, t, v in readings]
     wrong = [t for t, r in zip(readings, out) if not r.used]
     msg = (f"x axis: label(s) {', '.join(repr(t[1]) for t in wrong)} read as values the tick marks' "

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["round_step_axis"]
+__all__ = ["VALUE_TOL", "round_step_axis"]
 
 #: Steps between tick labels, times a power of ten.
 #: (1.2 2.4 3.6 4.8: months by the year; 7 1.4 2.8: days by the week; 9 1.8 3.65 7.3: days by
 #: the quarter, half-year, year and two years.)
 _STEP_MANTISSAS = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 1.2, 1.5, 2.4, 3.6, 4.8, 7.0, 1.4,
                    2.8, 9.0, 1.8, 3.65, 7.3)
+_STEPS = tuple(m * 10.0 ** p for p in range(-2, 4) for m in _STEP_MANTISSAS)
 #: Tick marks are regular when their spacing varies by at most this share of it ...
 _REGULAR_SHARE = 0.05
 #: ... and a label belongs to the mark within this share of the spacing.
@@ -25,7 +26,7 @@ _ON_MARK_SHARE = 0.3
 #: First values tried: this many steps from 0.
 _FIRST_STEPS = 10
 #: A value agrees with a label within this share of a step (a fitted axis is a pixel off).
-_VALUE_TOL = 0.05
+VALUE_TOL = 0.05
 #: A label read but for one glyph agrees this much (an exact one: 1).
 _ONE_GLYPH = 0.5
 
@@ -59,15 +60,16 @@ def _agreement(read: str, value: float, tol: float) -> float:
 def _score(labels: list[tuple[int, str]], first: float, step: float) -> tuple[float, int]:
     """Agreement of labels ``(mark index, text)`` with an axis ``first + index * step``: the
     total and the number of exact ones."""
-    agree = [_agreement(t, first + i * step, _VALUE_TOL * abs(step)) for i, t in labels]
+    agree = [_agreement(t, first + i * step, VALUE_TOL * abs(step)) for i, t in labels]
     return float(sum(agree)), sum(a == 1.0 for a in agree)
 
 
 def round_step_axis(readings: list[tuple[float, str, float | None]], marks: np.ndarray,
-                    to_value) -> tuple[float, float] | None:
+                    to_value) -> tuple[float, float, float] | None:
     """The axis ``value = offset + scale * pixel`` through the tick marks at a round step that
-    agrees with the labels read clearly better than the axis fitted through them; None when
-    the fitted axis stands (or the marks are not regular).
+    agrees with the labels read clearly better than the axis fitted through them, as
+    ``(offset, scale, step)`` (``step``: the value from one mark to the next); None when the
+    fitted axis stands (or the marks are not regular).
 
     Parameters
     ----------
@@ -99,7 +101,7 @@ def round_step_axis(readings: list[tuple[float, str, float | None]], marks: np.n
     # only needs to be outdone by a round axis that reads one label exactly
     trusted = _is_round(step_fit) and _is_round_multiple(first_fit, step_fit)
     best, best_axis = ((fitted[0] + 0.25, fitted[1]) if trusted else (_ONE_GLYPH + 0.75, 1)), None
-    for step in _steps():
+    for step in _STEPS:
         for k in range(_FIRST_STEPS):
             score = _score(labels, k * step, step)
             if score[0] >= best[0] and score[1] >= best[1] and (best_axis is None or score[0] > best[0]):
@@ -108,16 +110,12 @@ def round_step_axis(readings: list[tuple[float, str, float | None]], marks: np.n
         return None
     first, step = best_axis
     scale = step / spacing
-    return first - scale * x0, scale
-
-
-def _steps() -> list[float]:
-    return [m * 10.0 ** p for p in range(-2, 4) for m in _STEP_MANTISSAS]
+    return first - scale * x0, scale, step
 
 
 def _is_round(step: float) -> bool:
     """A step of the usual ones (within 3%: the labels' centres are a pixel or so off)."""
-    return step > 0 and any(abs(step - s) <= 0.03 * s for s in _steps())
+    return step > 0 and any(abs(step - s) <= 0.03 * s for s in _STEPS)
 
 
 def _is_round_multiple(value: float, step: float) -> bool:

@@ -5,7 +5,6 @@ colour, or its order (:mod:`.pairing`); the line sample keying it, its colour an
 from kmipd.digitize.match.pairing import (
     arms_distinct_by_colour,
     assign_items,
-    by_dash,
     by_line_style,
     by_look,
     chroma,
@@ -19,6 +18,6 @@ from kmipd.digitize.match.pairing import (
 )
 
 __all__ = [
-    "arms_distinct_by_colour", "assign_items", "by_dash", "by_line_style", "by_look", "chroma", "clean_name", "colour_distance",
+    "arms_distinct_by_colour", "assign_items", "by_line_style", "by_look", "chroma", "clean_name", "colour_distance",
     "ink_colour", "match_to_arms", "name_similarity", "normalise_label", "table_arm_name",
 ]

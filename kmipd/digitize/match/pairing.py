@@ -379,17 +379,6 @@ def by_line_style(styles: list[str], fills: list[float], arms: list[ArmTrace],
     return by_look(fills, shades, arms)
 
 
-def by_dash(fills: list[float], arms: list[ArmTrace]) -> list[int] | None:
-    """Keys matched to arms of one ink by how open their dash patterns are: the fullest key to
-    the most solid curve, the emptiest (dots) to the most gapped one.
-
-    Ranks, not style classes: a blurred dash pattern or censor ticks on a curve shift every
-    measure alike, so "dashed" and "dotted" are often misnamed while their order holds. Returns
-    one arm index per key, or None when the keys or the curves do not differ clearly enough.
-    """
-    return by_look(fills, None, arms)
-
-
 #: Keys are matched to black or grey arms by shade only when the keys' brightness (0-255)
 #: spreads this much, and the arms' (:attr:`ArmTrace.shade`) this much: black beside mid or
 #: light grey, not the anti-aliasing of one black.

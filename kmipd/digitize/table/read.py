@@ -317,7 +317,7 @@ def _assign_by_key_style(image: np.ndarray, rows: list[TableRow], arms: list[Arm
     Black and grey arms differ by dash pattern; a table whose row labels are line samples repeats
     those patterns. Only the rows nothing else placed: by style name when the keys and the arms
     left have one style each, all different, else by how open the patterns are
-    (:func:`~kmipd.digitize.match.pairing.by_dash`).
+    (:func:`~kmipd.digitize.match.pairing.by_look`).
     """
     rest, free = _unplaced(assign, bases, len(arms))
     if len(rest) < 2 or len(rest) != len(free):
