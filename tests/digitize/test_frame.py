@@ -570,3 +570,22 @@ def test_round_step_axis_needs_regular_marks_and_beats_only_odd_fits():
     # irregular marks tell no steps
     uneven = np.array([0, 100, 170, 300], float)
     assert round_step_axis([(100, "10", 10.0), (300, "80", 80.0)], uneven, lambda p: 0.35 * p - 25) is None
+
+
+def test_round_step_keeps_the_fits_other_warnings():
+    import sys
+
+    from kmipd.digitize.result import AxisCalibration
+
+    cal_mod = sys.modules["kmipd.digitize.frame.calibrate"]
+    # an axis through "12" and "50" (one misread), whose fit also warned of an 8 read for a 0
+    readings = [(200.0, "12", 12.0), (425.0, "50", 50.0)]
+    scale = 38.0 / 225.0
+    fit = AxisCalibration(scale, 12.0 - scale * 200.0, [], "ocr", 0.0)
+    eights = "x axis: label(s) '18' read with an 8 for a 0 (they fit the axis only so); check it."
+    got = cal_mod._AxisResult(fit, 0.8, False,
+                              [eights, "x axis: only 2 tick labels read; calibration could not be "
+                                       "cross-checked."])
+    out = cal_mod._round_step(got, readings, np.array([50, 125, 200, 275, 350, 425, 500], float))
+    np.testing.assert_allclose(out.cal.to_data(np.array([50.0, 500.0])), [0, 36], atol=1e-6)
+    assert eights in out.warnings and not any(" only 2 " in w for w in out.warnings)
