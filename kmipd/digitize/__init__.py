@@ -375,6 +375,9 @@ _SURE_TEXT = 0.9
 _WORD = re.compile(r"^[(\[]?(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}[a-z]?)(?:[-+/][A-Za-z0-9+]*)?[)\],:;.]*$")
 _NUMBER = re.compile(r"\d[.\u00b7,]\d|\d%|[=<>]\s*[.\u00b7]?\d")
 _SHORT_LABEL = re.compile(r"^[A-HJ-SU-Z]\d$")
+#: A stratum label as R prints it ("arm=Wild", "rx=Obs"), also with a curve's drop read as a
+#: leading "l" or "|" where the label sits at the curve's end.
+_STRATUM = re.compile(r"^[A-Za-z][A-Za-z0-9._]*=[A-Za-z0-9]")
 
 
 def plausible_text(text: str, score: float) -> bool:
@@ -395,7 +398,7 @@ def plausible_text(text: str, score: float) -> bool:
         return len(text) >= 2 and score >= 0.75
     if len(text) < 3:  # a short label ("Q2", "B1"), not tick-like letters ("T1", "I1")
         return bool(_SHORT_LABEL.match(text)) and score >= 0.7
-    return bool(_WORD.match(text) or _NUMBER.search(text))
+    return bool(_WORD.match(text) or _NUMBER.search(text) or _STRATUM.match(text))
 
 
 def _extract_arms(image, box, n_arms, exclude) -> tuple[list[ArmTrace], list[str]]:

@@ -42,9 +42,10 @@ ZERO_SURVIVAL = 0.005
 #: A final drop to 0 is implausible when, by the table, at least this many patients were still at
 #: risk after the drop (all of them would have to have the event at the same moment).
 ZERO_MIN_AT_RISK = 3
-#: Without a table: a final drop to 0 from at least this survival, that is also at least
-#: :data:`ZERO_DROP_RATIO` times the largest earlier drop of the curve, is implausible (the last
-#: patient's event is a drop of the size of the earlier ones, s / n_at_risk).
+#: Without a table column after it: a final drop to 0 from at least this survival, that is also
+#: at least :data:`ZERO_DROP_RATIO` times the largest earlier drop of the curve, is implausible
+#: (the last patient's event is a drop of the size of the earlier ones, s / n_at_risk). A column
+#: after the drop that counts nobody left allows it: the last few were censored before it.
 ZERO_DROP_FROM = 0.15
 ZERO_DROP_RATIO = 3.0
 
@@ -167,6 +168,8 @@ def check_curve_ends(arm: str, t: np.ndarray, s: np.ndarray, risk: tuple[np.ndar
                                                       f"but the table has {int(remaining)} at risk after "
                                                       "that: the end was misread."))
                 return out
+            if (risk[0] >= drop_at).any():
+                return out  # a column after the drop counts (almost) nobody left: it may fall to 0
         drops = -np.diff(s[s >= ZERO_SURVIVAL]) if (s >= ZERO_SURVIVAL).sum() > 1 else np.zeros(0)
         largest = float(drops.max()) if len(drops) else 0.0
         if prev >= ZERO_DROP_FROM and prev > ZERO_DROP_RATIO * largest:

@@ -355,6 +355,10 @@ def _empty_by_the_end(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: i
 _CROWD_MIN = 4
 #: ... more than this many times the largest other drop of its interval.
 _CROWD_RATIO = 3
+#: A curve's events come one at a time when its drops hold fewer than this many on average; its
+#: drop to 0 then holds no more than the largest other drop of the interval (a drop to 0 says
+#: nothing of how many were left: its height is all of what remains).
+_UNTIED_MEAN = 1.2
 
 
 def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int,
@@ -374,7 +378,12 @@ def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, la
         return
     k = int(drops[-1])
     keep = max(1, int(arm.d[drops[:-1]].max()) if drops.size > 1 else 1)
-    if arm.d[k] <= max(_CROWD_MIN, _CROWD_RATIO * keep):
+    earlier = arm.d[1:k][arm.d[1:k] > 0]
+    if arm.s[k] <= 0 and earlier.size and earlier.mean() < _UNTIED_MEAN:
+        crowd = keep  # a drop to 0 of a curve whose events come one at a time: no tie is implied
+    else:
+        crowd = max(_CROWD_MIN, _CROWD_RATIO * keep)
+    if arm.d[k] <= crowd:
         return  # ties of a coarse time scale (4 events in week 52, 1-2 in the weeks before)
 
     def last_drop_with(count: int) -> int:

@@ -108,6 +108,17 @@ def test_a_drop_to_zero_with_patients_at_risk_is_flagged():
                             risk, 45) == []
 
 
+def test_a_large_last_drop_to_zero_is_allowed_by_a_table_column_that_counts_nobody_after_it():
+    # 5 at risk at 60, an event, three censored, the last patient's event at 66.6: 0.44 -> 0
+    t = np.array([0.0, 8, 16, 24, 32, 40, 48, 62.7, 66.6])
+    s = np.array([1.0, 0.92, 0.84, 0.76, 0.68, 0.6, 0.52, 0.44, 0.0])
+    risk = (np.array([0.0, 24, 48, 60, 72]), np.array([20.0, 15, 9, 5, 0]))
+    assert check_curve_ends("A", t, s, risk, 84) == []
+    # a table that stops before the drop says nothing of it: the drop alone decides
+    early = (risk[0][:4], risk[1][:4])
+    assert [d.code for d in check_curve_ends("A", t, s, early, 84)] == ["drop_to_zero"]
+
+
 def test_a_drop_to_zero_far_larger_than_every_earlier_step_is_flagged_without_a_table():
     t, s = _km(n=100)
     bad_t, bad_s = np.r_[t, t[-1]], np.r_[s, 0.0]

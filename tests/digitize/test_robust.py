@@ -38,6 +38,8 @@ def _level(arm, x):
     ("HItH", 0.70, False), ("111", 0.65, False), ("EE", 0.36, False), ("H", 0.80, False),
     ("十", 0.89, False), ("王", 0.64, False), ("+", 0.86, False), ("--", 0.88, False),
     ("-+-", 1.0, False), ("2", 1.0, False), ("48", 0.86, True),
+    # a stratum label at a curve's end, its drop read as a leading "l"
+    ("larm=Wild", 0.68, True), ("rx=Obs", 0.6, True), ("=1", 0.6, False),
 ])
 def test_plausible_text(text, score, keep):
     """Censor ticks and crossings read as glyphs are not text; real labels are."""
@@ -61,6 +63,26 @@ def test_final_drop_to_zero_is_kept():
     assert arms[0].steps_px[-1, 1] >= 250  # ends at (about) survival 0
     drop_x = arms[0].steps_px[np.argmax(arms[0].steps_px[:, 1] > 200), 0]
     assert drop_x == pytest.approx(380, abs=1.5)
+
+
+def test_final_drop_to_zero_runs_on_under_text():
+    """An annotation at the foot of the plot over the last drop: text is blanked before tracing,
+    and the drop goes on below it to the x axis."""
+    img, box = _canvas()
+    pts = np.array([[42, 30], [200, 30], [200, 120], [380, 120], [380, 259]])
+    cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, (200, 30, 30), 2, cv2.LINE_AA)
+    text = (330, 215, 470, 240)
+    cv2.putText(img, "p = 0.001", (335, 235), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    arms, _ = extract_arms(img, box, exclude_boxes=[text])
+    assert len(arms) == 1
+    assert arms[0].steps_px[-1, 1] >= 250  # not the text's upper edge (215)
+    # a drop that ends above the text stays where it ends
+    img, box = _canvas()
+    pts = np.array([[42, 30], [200, 30], [200, 120], [380, 120], [380, 180]])
+    cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, (200, 30, 30), 2, cv2.LINE_AA)
+    cv2.putText(img, "p = 0.001", (335, 235), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    arms, _ = extract_arms(img, box, exclude_boxes=[text])
+    assert arms[0].steps_px[-1, 1] == pytest.approx(180, abs=2)
 
 
 def test_final_censor_tick_is_not_a_drop():

@@ -522,3 +522,31 @@ def test_arm_sizes_printed_with_the_names_check_the_first_counts(tmp_path):
         [(rename[names[0]], int(sizes[names[0]]) + 100, "unsure")]
     _, warnings = check_first_counts([r for r in first if r[1] > 0], by_name, 0.0, 1.0)
     assert len(warnings) == 2 and all("no count at time 0" in w for w in warnings)
+
+
+def test_a_count_two_readers_agree_on_is_kept_when_only_a_misread_curve_disputes_it(monkeypatch):
+    """The whole-image OCR read the row with certainty; read again alone (to mend a row the
+    curve disputes) the recogniser is less sure of the same counts. Two readers agreeing are as
+    sure as the surer: the counts stay (unsure, the curve disputes them), not left out."""
+    import types
+
+    import kmipd.digitize.table.read as table_read
+    from kmipd.digitize.table.tokens import Token
+
+    counts = [156, 140, 126, 109, 95]
+    cells = [Token(str(c), 0.999, 100 + 80 * k, 270, 125 + 80 * k, 282, "count") for k, c in enumerate(counts)]
+    alone = [0.91, 0.76, 0.94, 0.89, 0.99]  # the recogniser alone on tight crops
+    monkeypatch.setattr(table_read, "read_cells", lambda image, boxes: [
+        CellReading(cells[k].text, alone[k], ((counts[k], 0.0),)) for k in range(len(boxes))])
+    reads = table_read._cell_reads(None, cells, again=True)
+    assert [round(r.prob, 3) for r in reads] == [0.999] * 5
+    # a curve traced along another arm: it falls far faster than the counts allow
+    surv = np.array([1.0, 0.6, 0.35, 0.2, 0.1])
+    row = types.SimpleNamespace(cells=cells, label="Intermediate")
+    records, flags = table_read._read_row(None, row, reads, np.arange(5) * 6.0, surv, "B")
+    assert [n for _, _, n in records] == counts
+    assert flags and all(f["action"] == "unsure" and f.get("disputes_curve") for f in flags)
+    # a count the second reading does not confirm keeps the recogniser's own confidence
+    monkeypatch.setattr(table_read, "read_cells", lambda image, boxes: [
+        CellReading("146", 0.7, ((146, 0.0),)) for _ in boxes])
+    assert table_read._cell_reads(None, cells[1:2], again=True)[0].prob == 0.7

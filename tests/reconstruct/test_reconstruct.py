@@ -456,3 +456,22 @@ def test_a_last_drop_to_zero_is_not_a_crowd_kept_at_risk():
     for arm, g in ipd.groupby("arm"):
         got = rebuilt[rebuilt["arm"] == arm]
         assert abs(got["event"].sum() - g["event"].sum()) <= 0.2 * g["event"].sum()
+
+
+def test_a_drop_to_zero_of_a_curve_without_ties_holds_one_event():
+    # 20 patients, events one at a time; 5 at risk at 60: an event at 62.8, three censored,
+    # the last patient's event at 66.9 takes the curve to 0. The drop's height says nothing of
+    # how many were left (it is all of them); with events that never tie, it is one, and the
+    # three others were censored before it.
+    rng = np.random.default_rng(4)
+    early = np.sort(rng.uniform(1, 58, 15))
+    time = np.r_[early, 62.79, 63.85, 64.83, 64.85, 66.87]
+    event = np.r_[(rng.random(15) < 0.7).astype(int), 1, 0, 0, 0, 1]
+    ipd = pd.DataFrame({"arm": "A", "time": time, "event": event})
+    curves, _ = exact_digitization(ipd)
+    ticks = np.arange(0.0, 85.0, 12.0)
+    table = pd.DataFrame({"arm": "A", "time": ticks, "n_at_risk": at_risk_counts(ipd["time"], ticks)})
+    rebuilt = reconstruct(curves, at_risk=table).ipd
+    last = rebuilt[np.isclose(rebuilt["time"], 66.87) & (rebuilt["event"] == 1)]
+    assert len(last) == 1
+    assert rebuilt["event"].sum() == event.sum()

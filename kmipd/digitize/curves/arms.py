@@ -29,7 +29,7 @@ from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.shade import line_shade, shade_change
-from kmipd.digitize.curves.tails import untraced_tails
+from kmipd.digitize.curves.tails import drop_below_text, untraced_tails
 from kmipd.digitize.curves.tick_centres import level_through_ticks
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
@@ -339,6 +339,8 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
         if len(marks[-1]):  # the marks sit on the curve read through them
             marks[-1][:, 1] = np.interp(marks[-1][:, 0] - x0, np.arange(len(level)), level)
         hidden = _falls_under_text(c, x0, level, valid) if valid is not None else []
+        if valid is not None and (end := drop_below_text(c.runs, x1 - 1, level[-1], c.width, valid)):
+            level = np.r_[level[:-1], max(level[-1], end)]  # its last drop runs on under text
         steps = steps_from_profile(x0, level)
         out.append(ArmTrace(colour=tuple(int(v) for v in c.rgb), line_style=c.style,
                             steps_px=steps + np.array(offset, float),

@@ -76,3 +76,47 @@ def _longest_flat(cols: dict[int, float]) -> int:
         best = max(best, run)
         prev_x, prev_c = x, c
     return best
+
+
+def drop_below_text(runs, x_last: int, y_last: float, width: float, valid: np.ndarray) -> float | None:
+    """Where a curve's last drop ends when text it runs into hides part of it.
+
+    A drop to 0 at the end of a curve often runs behind an annotation at the foot of the plot
+    ("Log-rank p = ..."). Text is blanked before tracing, so the trace stops at the text's upper
+    edge. When the arm's own ink comes out of the text's lower edge in the same columns, the
+    drop goes on to the bottom of that ink.
+
+    Parameters
+    ----------
+    runs : Runs
+        The arm's vertical runs (region pixels).
+    x_last : int
+        The last column of the trace (the drop's column).
+    y_last : float
+        The trace's level there (px, the drop's lowest point seen).
+    width : float
+        The line's thickness (px).
+    valid : ndarray of bool
+        The region's pixels not covered by text.
+
+    Returns
+    -------
+    float or None
+        The drop's lowest point below the text, or None where no text cuts it short.
+    """
+    h, w = valid.shape
+    reach = int(np.ceil(width)) + 1
+    best = None
+    for x in range(max(x_last - reach, 0), min(x_last + reach + 1, w)):
+        below = int(np.floor(y_last)) + 1
+        rows = np.arange(below, min(below + reach + 2, h))
+        if rows.size == 0 or valid[rows, x].all():
+            continue  # no text right under the trace's end here
+        y = rows[~valid[rows, x]][0]
+        while y < h and not valid[y, x]:
+            y += 1
+        out = (runs.x == x) & (runs.top >= y - 1) & (runs.top <= y + 2)
+        if out.any():
+            bottom = float(runs.bottom[out].max())
+            best = bottom if best is None else max(best, bottom)
+    return best

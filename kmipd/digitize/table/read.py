@@ -112,7 +112,7 @@ def _cell_reads(image: np.ndarray, cells: list[Token], again: bool = False) -> l
     """The cells' readings. A confident whole-image OCR word is taken as read; a cell found from
     ink, an unsure word, or (``again``) a row that breaks the rules is read again with the
     recogniser alone, which also gives the second-best readings a repair needs. The OCR word
-    then stays a costly option."""
+    then stays a costly option, or, when both read the same count, lends it its confidence."""
     values = [parse_count(t.text) if t.text != "?" else None for t in cells]
     redo = [k for k, (t, v) in enumerate(zip(cells, values)) if again or v is None or t.score < 0.95]
     readings = read_cells(image, [(cells[k].x0, cells[k].y0, cells[k].x1, cells[k].y1)
@@ -125,6 +125,10 @@ def _cell_reads(image: np.ndarray, cells: list[Token], again: bool = False) -> l
             out.append(CellReading(tok.text, tok.score, ((v, 0.0),) if v is not None else ()))
         elif v is not None and v not in dict(r.candidates):
             out.append(CellReading(r.text, r.prob, r.candidates + ((v, 4.0),)))
+        elif v is not None and v == r.value:
+            # two readers that agree: as sure as the surer (the recogniser alone, on a tight
+            # crop, is often less sure of a count the whole-image OCR read with certainty)
+            out.append(CellReading(r.text, max(r.prob, tok.score), r.candidates))
         else:
             out.append(r)
     return [bounded(r) for r in out]
