@@ -856,3 +856,23 @@ def test_a_name_read_for_two_arms_is_left_to_the_table():
     assert _read_twice_unnamed(["Stage II", "Stage II", "Stage III"]) == ["", "", "Stage III"]
     assert _read_twice_unnamed(["arm=A", "A", "B"]) == ["", "", "B"]  # same after the prefix
     assert _read_twice_unnamed(["A", "B", ""]) == ["A", "B", ""]
+
+
+def test_a_reread_right_of_a_key_keeps_the_letters_the_ocr_read_with_certainty():
+    from kmipd.digitize.legend.entry import _cut_letters
+
+    assert _cut_letters("arm=Nivolumab", 0.99, "olumab")  # "arm=Niv" taken for the key
+    assert not _cut_letters("—Hybrid", 0.99, "Hybrid")  # the key read as a dash
+    assert not _cut_letters("IPlacebo", 0.99, "Placebo")  # a "|" marker read as "I"
+    assert not _cut_letters("arm=Nivolumab", 0.7, "olumab")  # an unsure first reading
+    assert not _cut_letters("Placebo", 0.99, "Placebo")
+
+
+def test_drawn_keys_pair_by_colour_beside_a_spare_line():
+    # a black and a red key; the tracing also took a dark red line (where a red band overlaps
+    # a grey one): the spare line narrows the runner-up's margin below a text colour's 100
+    arms = [ArmTrace(c, "solid", np.zeros((0, 2))) for c in [(229, 78, 109), (1, 0, 0), (87, 32, 36)]]
+    keys = [(1, 1, 1), (227, 83, 110)]
+    assert match_to_arms(["PD-L1 <1%", "PD-L1 1-49%"], keys, arms, [""] * 3, keyed=True) == ([1, 0], "colour")
+    # the same colours as the labels' text colour: black text is any label's colour
+    assert match_to_arms(["PD-L1 <1%", "PD-L1 1-49%"], keys, arms, [""] * 3)[1] == "order"

@@ -169,7 +169,8 @@ def read_entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: l
     if score < 0.75 or swallowed:
         # the whole-image OCR may have read the key as letters: read again right of it
         got = _reread(image, entry, max(first.x0, key_end), force=swallowed)
-        text, score = (clean_name(got[0]), got[1]) if got else (text, score)
+        if got and not _cut_letters(text, score, clean_name(got[0])):
+            text, score = clean_name(got[0]), got[1]
     if score < 0.6 or not text:
         return None  # censor ticks or a curve read as letters ("HItH"), not a name
     end = clipped_end(image, entry[-1])
@@ -179,6 +180,20 @@ def read_entry(image: np.ndarray, box: PlotBox, arms: list[ArmTrace], entries: l
         if normalise_label(longer).startswith(normalise_label(text)) and len(longer) > len(text):
             text = longer
     return capital_i(without_end_glyph(text, entry, arms)), colour, style, has_key, score, fill
+
+
+#: A key "swallowed" by an OCR box holds at most this many letters or digits read off its line
+#: ("I" for a "|" marker); more, read with certainty, were the name's own letters.
+KEY_READ_AS_LETTERS = 2
+
+
+def _cut_letters(text: str, score: float, again: str) -> bool:
+    """Would reading ``again`` right of a key found inside the first word's box cut off letters
+    the whole-image OCR read with certainty ("arm=Nivolumab" -> "olumab": its "=" or a blurred
+    "arm" taken for the key's line)?"""
+    if score < 0.9 or not again or not text.endswith(again) or len(again) >= len(text):
+        return False
+    return sum(c.isalnum() for c in text[:len(text) - len(again)]) > KEY_READ_AS_LETTERS
 
 
 def orphan_entry(image: np.ndarray, box: PlotBox, entries: list[list[OcrWord]],

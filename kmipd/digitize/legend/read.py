@@ -213,9 +213,9 @@ def _legend_names(found: list, arms: list[ArmTrace]) -> list[str]:
     if len(found) > len(arms):
         found = pick_legend(found, arms)
     texts = [f[0] for f in found]
-    assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms])
+    keyed = all(f[3] for f in found)
+    assign, basis = match_to_arms(texts, [f[1] for f in found], arms, [a.name for a in arms], keyed)
     if basis == "order":
-        keyed = all(f[3] for f in found)
         shades = [float(np.mean(f[1])) if f[1] is not None else np.nan for f in found]
         assign = by_line_style([f[2] for f in found], [f[6] for f in found], arms, shades) or \
             (by_grey([f[1] for f in found], arms) if keyed else None) or assign

@@ -186,7 +186,7 @@ def arms_distinct_by_colour(arms: list[ArmTrace], min_dist: float = 60.0) -> boo
 
 
 def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[ArmTrace],
-                  names: list[str]) -> tuple[list[int | None], str]:
+                  names: list[str], keyed: bool = False) -> tuple[list[int | None], str]:
     """Assign items (legend entries or table rows) to arms.
 
     Parameters
@@ -198,6 +198,9 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
     arms : list of ArmTrace
     names : list of str
         Known arm names in the arms' order ('' where unknown).
+    keyed : bool
+        The colours are the items' drawn line samples (legend keys), not their text's colour:
+        a black key is a black line's, where black text is any label's colour.
 
     Returns
     -------
@@ -206,7 +209,7 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
     basis : str
         ``"name"`` (some items matched by name), ``"colour"``, or ``"order"``.
     """
-    assign, bases = assign_items(labels, colours, arms, names)
+    assign, bases = assign_items(labels, colours, arms, names, keyed)
     for basis in ("name", "colour"):
         if basis in bases:
             return assign, basis
@@ -214,7 +217,7 @@ def match_to_arms(labels: list[str], colours: list[tuple | None], arms: list[Arm
 
 
 def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmTrace],
-                 names: list[str]) -> tuple[list[int | None], list[str]]:
+                 names: list[str], keyed: bool = False) -> tuple[list[int | None], list[str]]:
     """:func:`match_to_arms` with the basis of each item's assignment.
 
     Items matched by name are ``"name"``; the rest go among the arms left by colour
@@ -236,7 +239,7 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
         free = [j for j in range(m) if j not in out]
         if rest and free:
             sub, sub_bases = assign_items([labels[i] for i in rest], [colours[i] for i in rest],
-                                          [arms[j] for j in free], [""] * len(free))
+                                          [arms[j] for j in free], [""] * len(free), keyed)
             alone = len(rest) == 1 and len(free) == 1 and n == m
             for i, j, b in zip(rest, sub, sub_bases):
                 out[i] = free[j] if j is not None else None
@@ -250,9 +253,10 @@ def assign_items(labels: list[str], colours: list[tuple | None], arms: list[ArmT
         margin = runner_up(cost, rows, cols) - cost[rows, cols].sum()
         # black text is any label's colour: with grey or black items the colours must tell
         # the arms apart by a clear margin (a red and a black key for a red and a black arm);
-        # coloured arms of near hues (survminer's blue and teal) likewise
+        # coloured arms of near hues (survminer's blue and teal) likewise; drawn keys are their
+        # lines' colours, black too, so a smaller margin (one spare line traced) tells
         if distinct:
-            sure = _all_coloured(colours) or margin >= 100 or \
+            sure = _all_coloured(colours) or margin >= (SOLE_COLOUR_MARGIN if keyed else 100) or \
                 _greys_match([colours[r] for r in rows], [arms[c].colour for c in cols])
         else:
             sure = _all_coloured(colours) and margin >= CLOSE_HUES_MARGIN
