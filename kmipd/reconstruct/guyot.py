@@ -359,6 +359,9 @@ _CROWD_RATIO = 3
 #: drop to 0 then holds no more than the largest other drop of the interval (a drop to 0 says
 #: nothing of how many were left: its height is all of what remains).
 _UNTIED_MEAN = 1.2
+#: A last drop to below this share of the survival before it is a drop to 0 read a little short
+#: (a label at the curve's end hides its foot).
+_NEAR_ZERO = 0.1
 
 
 def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, last: int,
@@ -379,7 +382,8 @@ def _few_at_the_final_drop(arm: _Arm, i: int, lo: int, hi: int, n_start: int, la
     k = int(drops[-1])
     keep = max(1, int(arm.d[drops[:-1]].max()) if drops.size > 1 else 1)
     earlier = arm.d[1:k][arm.d[1:k] > 0]
-    if arm.s[k] <= 0 and earlier.size and earlier.mean() < _UNTIED_MEAN:
+    to_zero = arm.s[k] <= _NEAR_ZERO * arm.s[max(k - 1, 0)]  # 0, or a pixel or two above it
+    if to_zero and earlier.size and earlier.mean() < _UNTIED_MEAN:
         crowd = keep  # a drop to 0 of a curve whose events come one at a time: no tie is implied
     else:
         crowd = max(_CROWD_MIN, _CROWD_RATIO * keep)

@@ -83,6 +83,13 @@ def test_final_drop_to_zero_runs_on_under_text():
     cv2.putText(img, "p = 0.001", (335, 235), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
     arms, _ = extract_arms(img, box, exclude_boxes=[text])
     assert arms[0].steps_px[-1, 1] == pytest.approx(180, abs=2)
+    # a label at the curve's end, centred on it: its box takes in the drop's foot
+    img, box = _canvas()
+    pts = np.array([[42, 30], [200, 30], [200, 120], [380, 120], [380, 250]])
+    cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, (200, 30, 30), 2, cv2.LINE_AA)
+    cv2.putText(img, "lArm B", (378, 257), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (200, 30, 30), 1)
+    arms, _ = extract_arms(img, box, exclude_boxes=[(377, 238, 460, 262)])
+    assert arms[0].steps_px[-1, 1] == pytest.approx(250, abs=3)  # not the box's top (238)
 
 
 def test_final_censor_tick_is_not_a_drop():

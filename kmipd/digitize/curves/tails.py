@@ -84,7 +84,9 @@ def drop_below_text(runs, x_last: int, y_last: float, width: float, valid: np.nd
     A drop to 0 at the end of a curve often runs behind an annotation at the foot of the plot
     ("Log-rank p = ..."). Text is blanked before tracing, so the trace stops at the text's upper
     edge. When the arm's own ink comes out of the text's lower edge in the same columns, the
-    drop goes on to the bottom of that ink.
+    drop goes on to the bottom of that ink. Where none comes out and the text begins at the drop
+    (a label at the curve's end, whose box takes in the drop), the drop ends at the label's
+    middle: such labels are centred on their curve's end.
 
     Parameters
     ----------
@@ -112,11 +114,27 @@ def drop_below_text(runs, x_last: int, y_last: float, width: float, valid: np.nd
         rows = np.arange(below, min(below + reach + 2, h))
         if rows.size == 0 or valid[rows, x].all():
             continue  # no text right under the trace's end here
-        y = rows[~valid[rows, x]][0]
+        top = y = int(rows[~valid[rows, x]][0])
         while y < h and not valid[y, x]:
             y += 1
         out = (runs.x == x) & (runs.top >= y - 1) & (runs.top <= y + 2)
         if out.any():
-            bottom = float(runs.bottom[out].max())
-            best = bottom if best is None else max(best, bottom)
+            end = float(runs.bottom[out].max())
+        elif _text_starts_at(valid, x_last, (top + y) // 2, reach):
+            end = 0.5 * (top + y - 1)  # a label at the curve's end is centred on its end
+        else:
+            continue
+        best = end if best is None else max(best, end)
     return best
+
+
+def _text_starts_at(valid: np.ndarray, x: int, y: int, reach: int) -> bool:
+    """Does the text covering row ``y`` at column ``x`` begin within ``reach`` px of ``x`` (a
+    label printed at a curve's end, whose drop its box takes in), not well left of it (an
+    annotation the curve runs behind)?"""
+    row = valid[y, :x + 1]
+    if row.size == 0 or row[-1]:
+        return False
+    free = np.flatnonzero(row)
+    first = int(free[-1]) + 1 if free.size else 0
+    return x - first <= 2 * reach
