@@ -227,6 +227,19 @@ def test_choose_arms_with_n_arms_cuts_by_coverage_or_adds_doubtful_at_half_confi
     assert len(arms) == 2 and warnings == ["asked for 4 arms, found 2"]
 
 
+def test_asked_for_more_arms_a_line_from_the_arms_start_comes_before_a_median_guide():
+    # jco's third colour is grey, drawn dotted: a second curve of the grey ink, below the
+    # dashed grey median guide (from the y axis at 0.5, then down) that covers more columns
+    a = _cand(_step((0, 10.0), (100, 60.0)), colour_id=1, coverage=1.0)
+    b = _cand(_step((0, 10.0), (50, 100.0)), colour_id=2, rgb=BLUE, coverage=0.95)
+    guide = _cand(np.full(W, 130.0), colour_id=0, rgb=(67, 87, 87), chromatic=False,
+                  style="dashed", coverage=0.54)
+    grey = _cand(_step((0, 10.0), (120, 40.0)), colour_id=0, rank=1, rgb=(133, 134, 134),
+                 chromatic=False, style="dotted", coverage=0.39)
+    arms, _ = choose_arms([a, b, guide, grey], W, 3)
+    assert _ids(arms) == _ids([a, b, grey])
+
+
 def test_confidence_limits_are_dropped_with_a_warning():
     arm = _cand(_step((0, 10.0), (100, 100.0)), coverage=1.0)
     upper = _cand(_step((0, 5.0), (100, 80.0)), rank=1, style="dashed", coverage=0.9)

@@ -118,6 +118,20 @@ def _first(c: Candidate) -> tuple[int, float]:
     return c.x_start + k, float(c.y[k])
 
 
+#: A line that begins at the arms' start this far below them (share of the plot's width, as
+#: plots are about as high as wide) is a median guide from the y axis, not an arm.
+GUIDE_DEPTH = 0.15
+
+
+def _starts_low_at_left(c: Candidate, start: int, top: float, width_px: int) -> bool:
+    """``c`` begins where the arms begin (or left of them) but far below their start: a median
+    guide from the y axis at 0.5, never an arm (an arm hidden at the start shows up right of it,
+    and one drawn under another at the start begins a few pixels lower at most)."""
+    first = int(np.flatnonzero(c.visible)[0]) + c.x_start
+    slack = max(0.04 * len(c.visible), 2 * c.width + 4)
+    return first <= start + slack and float(c.y[first - c.x_start]) - top > GUIDE_DEPTH * width_px
+
+
 def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -> bool:
     """``c`` starts with the others at time 0, or shows up later below another arm.
 
@@ -220,7 +234,10 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
     if n_arms is not None:
         if len(accepted) > n_arms:
             accepted = sorted(accepted, key=lambda c: -c.coverage)[:n_arms]
-        # asked for more: black or grey "limits" may be dashed arms (colour ones stay limits)
+        # asked for more: first the lines that start with the arms (a second curve of a colour,
+        # a grey arm among coloured ones), not a median guide from the y axis at 0.5; then black
+        # or grey "limits", which may be dashed arms (colour ones stay limits)
+        doubtful.sort(key=lambda c: _starts_low_at_left(c, start, top, width_px))
         doubtful += sorted((c for c in limits if not c.chromatic), key=lambda c: -c.coverage)
         while len(accepted) < n_arms and doubtful:
             extra = doubtful.pop(0)
