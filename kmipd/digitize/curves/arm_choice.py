@@ -123,13 +123,17 @@ def _first(c: Candidate) -> tuple[int, float]:
 GUIDE_DEPTH = 0.15
 
 
+def _start_slack(c: Candidate) -> int:
+    """How far right of the arms' common start (px) a curve may begin and still start with them."""
+    return int(max(0.04 * len(c.visible), 2 * c.width + 4))
+
+
 def _starts_low_at_left(c: Candidate, start: int, top: float, width_px: int) -> bool:
     """``c`` begins where the arms begin (or left of them) but far below their start: a median
     guide from the y axis at 0.5, never an arm (an arm hidden at the start shows up right of it,
     and one drawn under another at the start begins a few pixels lower at most)."""
-    first = int(np.flatnonzero(c.visible)[0]) + c.x_start
-    slack = max(0.04 * len(c.visible), 2 * c.width + 4)
-    return first <= start + slack and float(c.y[first - c.x_start]) - top > GUIDE_DEPTH * width_px
+    first, y_first = _first(c)
+    return first <= start + _start_slack(c) and y_first - top > GUIDE_DEPTH * width_px
 
 
 def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -> bool:
@@ -139,12 +143,10 @@ def _branches(c: Candidate, accepted: list[Candidate], start: int, top: float) -
     start, at or below some other arm. What is rejected is a line that begins at the left but
     well below the others (a median guide line, a tick stub), or left of every arm.
     """
-    first = int(np.flatnonzero(c.visible)[0]) + c.x_start
-    y_first = float(c.y[first - c.x_start])
+    first, y_first = _first(c)
     tol = 4 * c.width + 3
-    slack = max(0.04 * len(c.visible), 2 * c.width + 4)
+    slack = _start_slack(c)
     cols = np.arange(max(first - int(3 * c.width) - 6, 0), first + 1)
-    slack = int(slack)
     if first <= start + slack:
         if abs(y_first - top) <= tol:
             return True

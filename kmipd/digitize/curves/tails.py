@@ -108,11 +108,13 @@ def drop_below_text(runs, x_last: int, y_last: float, width: float, valid: np.nd
     """
     h, w = valid.shape
     reach = int(np.ceil(width)) + 1
+    below = int(np.floor(y_last)) + 1
+    rows = np.arange(below, min(below + reach + 2, h))
+    if rows.size == 0:
+        return None
     best = None
     for x in range(max(x_last - reach, 0), min(x_last + reach + 1, w)):
-        below = int(np.floor(y_last)) + 1
-        rows = np.arange(below, min(below + reach + 2, h))
-        if rows.size == 0 or valid[rows, x].all():
+        if valid[rows, x].all():
             continue  # no text right under the trace's end here
         top = y = int(rows[~valid[rows, x]][0])
         while y < h and not valid[y, x]:
