@@ -50,6 +50,7 @@ from kmipd.digitize.overlay import draw_overlay
 from kmipd.digitize.result import ArmTrace, AxisMapping, Digitization, Doubt, PlotBox
 from kmipd.digitize.table.read import read_at_risk_table
 from kmipd.digitize.text.page_text import page_text, page_words
+from kmipd.digitize.text.symbols import erase_symbols
 from kmipd.errors import KmipdError, NotKaplanMeierError, internal_error
 
 __all__ = [
@@ -231,7 +232,9 @@ def _read_plot_once(image: np.ndarray, boxes: list[PlotBox], panel: int, source:
     if drawn:  # the page's own step curves: nothing to trace
         arms = drawn
     else:
-        arms, more = _required("curve tracing", _extract_arms, image, box, n_arms, text_boxes_inside(words, box))
+        inside = text_boxes_inside(words, box)
+        arms, more = _required("curve tracing", _extract_arms, erase_symbols(image, inside), box,
+                               n_arms, inside)
         if exact and arms:
             arms, notes = _optional("vector curves", snap_arms, [arms, vector.paths, box], (arms, []), warnings)
             more += notes

@@ -227,6 +227,38 @@ def test_choose_arms_with_n_arms_cuts_by_coverage_or_adds_doubtful_at_half_confi
     assert len(arms) == 2 and warnings == ["asked for 4 arms, found 2"]
 
 
+def test_a_tail_traced_on_its_own_after_an_arm_stops_is_joined_to_that_arm():
+    """Dense censor marks merge a dashed arm's tail into one unbroken piece, traced apart from
+    the dashes; it begins just right of where the arm's line stops, a little lower."""
+    solid = _cand(_step((0, 10.0), (60, 40.0), (150, 70.0)), chromatic=False, rgb=BLACK,
+                  coverage=1.0)
+    dashed = _cand(np.r_[_step((0, 10.0), (40, 60.0), (90, 100.0))[:120], np.full(W - 120, np.nan)],
+                   chromatic=False, rgb=BLACK, rank=1, style="dashed", coverage=0.5)
+    tail = np.full(W, np.nan)
+    tail[126:190] = 104.0
+    piece = _cand(tail[126:], x_start=126, chromatic=False, rgb=BLACK, rank=2, coverage=0.08)
+    arms, warnings = choose_arms([solid, dashed, piece], W, None)
+    assert _ids(arms) == _ids([solid, dashed]) and warnings == []
+    assert np.flatnonzero(np.isfinite(dashed.y))[-1] == 189 and dashed.y[189] == 104.0
+    assert np.isnan(dashed.y[122])
+    assert dashed.visible[150] and not dashed.visible[123]
+
+
+@pytest.mark.parametrize("x_start, level", [(170, 104.0), (126, 70.0), (126, 90.0)])
+def test_a_piece_that_does_not_continue_an_arm_is_not_joined(x_start, level):
+    """It begins too far right of the arm's end, runs along another arm, or begins too far
+    below the arm's last level (a drop of at most 0.1 plot widths: 20 px here)."""
+    solid = _cand(_step((0, 10.0), (60, 40.0), (150, 70.0)), chromatic=False, rgb=BLACK,
+                  coverage=1.0)
+    dashed = _cand(np.r_[_step((0, 10.0), (40, 60.0), (90, 60.0))[:120], np.full(W - 120, np.nan)],
+                   chromatic=False, rgb=BLACK, rank=1, style="dashed", coverage=0.5)
+    piece = _cand(np.full(W - x_start, level), x_start=x_start, chromatic=False, rgb=BLACK,
+                  rank=2, coverage=0.08)
+    arms, warnings = choose_arms([solid, dashed, piece], W, None)
+    assert _ids(arms) == _ids([solid, dashed]) and np.isnan(dashed.y[180])
+    assert warnings == []  # under MIN_COVER: no warning either way
+
+
 def test_asked_for_more_arms_a_line_from_the_arms_start_comes_before_a_median_guide():
     # jco's third colour is grey, drawn dotted: a second curve of the grey ink, below the
     # dashed grey median guide (from the y axis at 0.5, then down) that covers more columns

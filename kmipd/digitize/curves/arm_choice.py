@@ -233,6 +233,7 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
         (accepted if ok else doubtful).append(c)
         if ok:
             start = min(start, c.x_start)
+    doubtful = [c for c in doubtful if not _joined_as_tail(c, accepted, width_px)]
     if n_arms is not None:
         if len(accepted) > n_arms:
             accepted = sorted(accepted, key=lambda c: -c.coverage)[:n_arms]
@@ -256,6 +257,49 @@ def choose_arms(options: list[Candidate], width_px: int, n_arms: int | None
             accepted = accepted[:6]
             warnings.append("more than 6 curves found; kept the 6 longest")
     return accepted, warnings
+
+
+#: A broken-off tail begins at most this many line widths (12 px at least) right of where its
+#: arm's line stops, and at most this share of the plot's width below it (a drop in between).
+TAIL_GAP_WIDTHS = 4.0
+TAIL_DROP = 0.1
+
+
+def _joined_as_tail(c: Candidate, accepted: list[Candidate], width_px: int) -> bool:
+    """Join ``c`` to the arm whose line it continues, if any (True when joined).
+
+    A chain of one ink pays to switch between dashes and unbroken ink; where dense censor marks
+    merge a dashed arm's tail into one unbroken piece, the chain stops at the last dash and the
+    tail is traced on its own, too short to count as an arm. It continues the arm that stops
+    just left of where it begins, at or a little above its first level, when it runs along no
+    other arm.
+    """
+    k = np.flatnonzero(np.isfinite(c.y) & c.visible)
+    if len(k) == 0:
+        return False
+    x_first, y_first = c.x_start + int(k[0]), float(c.y[k[0]])
+    best, best_gap = None, np.inf
+    for a in accepted:
+        seen = np.flatnonzero(np.isfinite(a.y))
+        if a.colour_id != c.colour_id or len(seen) == 0:
+            continue
+        x_last, y_last = a.x_start + int(seen[-1]), float(a.y[seen[-1]])
+        gap, drop = x_first - x_last, y_first - y_last
+        if 0 < gap <= max(TAIL_GAP_WIDTHS * a.width, 12) and \
+                -max(a.width, 2.0) <= drop <= TAIL_DROP * width_px and gap < best_gap:
+            best, best_gap = a, gap
+    if best is None:
+        return False
+    xs = c.x_start + k
+    for o in accepted:
+        if o is not best and np.mean(np.abs(level_at(o, xs) - c.y[k]) <= 2 * o.width + 2) > 0.5:
+            return False  # it runs along another arm: that arm's ink, not a tail
+    keep = int(np.flatnonzero(np.isfinite(best.y))[-1]) + 1  # up to its last level
+    pad = x_first - (best.x_start + keep)
+    best.y = np.r_[best.y[:keep], np.full(pad, np.nan), c.y[k[0]:]]
+    best.visible = np.r_[best.visible[:keep], np.zeros(pad, bool), c.visible[k[0]:]]
+    best.coverage += c.coverage
+    return True
 
 
 def _confidence_pairs(cands: list[Candidate]) -> set[int]:
