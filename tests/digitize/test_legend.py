@@ -138,6 +138,20 @@ def test_key_fill_ranks_solid_dashed_and_dotted_keys():
     assert fills[0] > 0.95 and fills[0] > fills[1] + 0.15 > fills[2] + 0.3
 
 
+def test_a_key_as_faint_as_its_washed_out_curve_is_found_if_coloured():
+    """Blurred, compressed figures wash keys out with their curves: a pale salmon key (about
+    50 off the paper) is a key; a pale grey line there is not taken (a frame or rule as often)."""
+    img = np.full((60, 300, 3), 255, np.uint8)
+    cv2.line(img, (60, 30), (110, 30), (240, 222, 218), 2)
+    img[22:38, 125:180] = 20  # the entry's text
+    key = find_key(img, 124, 30, 20)
+    assert key is not None and key.style == "solid" and 105 <= key.x_right <= 113
+    assert key.colour[0] > key.colour[2] + 12  # its colour, for the pairing
+    grey = img.copy()
+    cv2.line(grey, (60, 30), (110, 30), (228, 228, 228), 2)
+    assert find_key(grey, 124, 30, 20) is None
+
+
 def test_a_letter_stroke_in_the_text_box_is_not_part_of_the_key():
     # a "G" has a bar at mid height: within the word's box, further from the key than its
     # dashes are apart, it must not stretch the key (read then as dashed, its fill too low)

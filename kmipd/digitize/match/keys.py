@@ -37,11 +37,29 @@ def line_sample(image: np.ndarray, x_end: float, cy: float, h: float,
     return (found[0], found[1]) if found else (None, "")
 
 
+#: A key's ink differs from the legend's paper by more than this (RGB distance) ...
+KEY_INK = 60.0
+#: ... or, for a coloured key (chroma at least FAINT_KEY_CHROMA), by this: keys drawn as faint
+#: as their blurred, washed-out curves.
+FAINT_KEY_INK, FAINT_KEY_CHROMA = 25.0, 12.0
+
+
 def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
              reach: float = 0.0) -> Key | None:
     """:func:`line_sample` with the key's right end and fill (a :class:`Key`), or None."""
     if image.ndim != 3:
         return None
+    key = _key_at(image, x_end, cy, h, reach, KEY_INK)
+    if key is None:
+        key = _key_at(image, x_end, cy, h, reach, FAINT_KEY_INK)
+        if key is not None and chroma(key.colour) < FAINT_KEY_CHROMA:
+            return None  # a pale grey line by text is a frame or rule as often as a key
+    return key
+
+
+def _key_at(image: np.ndarray, x_end: float, cy: float, h: float, reach: float,
+            ink_min: float) -> Key | None:
+    """The key of :func:`find_key` among pixels at least ``ink_min`` off the paper."""
     H, W = image.shape[:2]
     a0, a1 = max(int(x_end - 4.5 * h), 0), min(max(int(x_end + reach + 0.1 * h), 0), W)
     b0, b1 = max(int(cy - 0.6 * h), 0), min(int(np.ceil(cy + 0.6 * h)), H)
@@ -49,7 +67,7 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
         return None
     px = image[b0:b1, a0:a1].astype(float)
     dist = np.linalg.norm(px - np.median(px.reshape(-1, 3), axis=0), axis=2)
-    ink = dist > 60
+    ink = dist > ink_min
     tall = _vertical_runs(ink) > max(4.0, 0.4 * h)  # stems, frames, letters: not a key line
     gap = max(2, int(0.25 * h))
     best, best_key = 0.0, None
@@ -63,6 +81,8 @@ def find_key(image: np.ndarray, x_end: float, cy: float, h: float,
         # above and below a key there is paper (a marker aside): letters have strokes there.
         # Paler ink (a filled key box behind the line) does not count.
         strong = dist > 0.5 * float(np.median(dist[y, k0:k1 + 1][thin[k0:k1 + 1]]))
+        if ink_min < KEY_INK:  # a faint key: paper noise is not a letter's stroke
+            strong &= dist > ink_min
         t = int(max(3.0, 0.25 * h))
         rows = [r for r in range(y - int(0.5 * h), y + int(0.5 * h) + 1)
                 if abs(r - y) > t and 0 <= r < ink.shape[0]]
