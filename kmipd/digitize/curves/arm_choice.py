@@ -278,7 +278,7 @@ def _joined_as_tail(c: Candidate, accepted: list[Candidate], width_px: int) -> b
     if len(k) == 0:
         return False
     x_first, y_first = c.x_start + int(k[0]), float(c.y[k[0]])
-    best, best_gap = None, np.inf
+    best, best_gap, keep = None, np.inf, 0
     for a in accepted:
         seen = np.flatnonzero(np.isfinite(a.y))
         if a.colour_id != c.colour_id or len(seen) == 0:
@@ -287,15 +287,14 @@ def _joined_as_tail(c: Candidate, accepted: list[Candidate], width_px: int) -> b
         gap, drop = x_first - x_last, y_first - y_last
         if 0 < gap <= max(TAIL_GAP_WIDTHS * a.width, 12) and \
                 -max(a.width, 2.0) <= drop <= TAIL_DROP * width_px and gap < best_gap:
-            best, best_gap = a, gap
+            best, best_gap, keep = a, gap, int(seen[-1]) + 1  # keep it up to its last level
     if best is None:
         return False
     xs = c.x_start + k
     for o in accepted:
         if o is not best and np.mean(np.abs(level_at(o, xs) - c.y[k]) <= 2 * o.width + 2) > 0.5:
             return False  # it runs along another arm: that arm's ink, not a tail
-    keep = int(np.flatnonzero(np.isfinite(best.y))[-1]) + 1  # up to its last level
-    pad = x_first - (best.x_start + keep)
+    pad = best_gap - 1  # the columns between its last level and the tail's first
     best.y = np.r_[best.y[:keep], np.full(pad, np.nan), c.y[k[0]:]]
     best.visible = np.r_[best.visible[:keep], np.zeros(pad, bool), c.visible[k[0]:]]
     best.coverage += c.coverage

@@ -79,12 +79,14 @@ def _walk(mask: np.ndarray, x: np.ndarray, y: np.ndarray, across: np.ndarray) ->
     """Steps along one known stretch of the path (see :func:`path_steps`)."""
     if x.size < 2:
         return np.zeros(0, np.int8)
-    seg = np.hypot(np.diff(x), np.diff(y))
+    dx, dy = np.diff(x), np.diff(y)
+    seg = np.hypot(dx, dy)
     arc = np.r_[0.0, np.cumsum(seg)]
     s = np.arange(0.0, arc[-1], 1.0) + 0.5
     px, py = np.interp(s, arc, x), np.interp(s, arc, y)
     k = np.clip(np.searchsorted(arc, s) - 1, 0, seg.size - 1)
-    ux, uy = np.diff(x)[k] / np.maximum(seg[k], 1e-9), np.diff(y)[k] / np.maximum(seg[k], 1e-9)
+    length = np.maximum(seg[k], 1e-9)
+    ux, uy = dx[k] / length, dy[k] / length
     # the probe runs across the path (its normal), half a pixel apart
     cols = np.rint(px[:, None] - uy[:, None] * across[None, :]).astype(int)
     rows = np.rint(py[:, None] + ux[:, None] * across[None, :]).astype(int)
