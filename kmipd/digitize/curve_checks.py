@@ -12,7 +12,8 @@ import numpy as np
 
 from kmipd.digitize.result import Doubt
 
-__all__ = ["check_curve_ends", "check_curve_shape", "check_hops", "check_seen", "check_start"]
+__all__ = ["check_curve_ends", "check_curve_shape", "check_hidden_start", "check_hops", "check_seen",
+           "check_start"]
 
 # --- the start ----------------------------------------------------------------------------------
 #: A curve that starts below this survival starts far below 1 (a calibration or tracing error;
@@ -177,6 +178,21 @@ def check_curve_ends(arm: str, t: np.ndarray, s: np.ndarray, risk: tuple[np.ndar
                                                   f"step at {drop_at:.3g}, far more than any of its "
                                                   "earlier steps: the end was misread."))
     return out
+
+
+#: An arm whose own line first shows this far (share of the plot's width) right of the common
+#: start was guessed before it: it was taken to run under the nearest curve above.
+MAX_HIDDEN_START = 0.25
+
+
+def check_hidden_start(arm: str, hidden: float) -> list[Doubt]:
+    """An arm whose own line first shows far right of the curves' common start (``hidden``:
+    :attr:`~kmipd.digitize.result.ArmTrace.hidden_start`)."""
+    if not hidden > MAX_HIDDEN_START:
+        return []
+    return [Doubt(arm, "hidden_start", f"{arm}: its own line first shows {hidden:.0%} of the plot's "
+                                       "width from the start; before that it was taken to run under "
+                                       "another curve.")]
 
 
 def check_seen(arm: str, seen: float) -> list[Doubt]:

@@ -25,6 +25,7 @@ import pandas as pd
 from kmipd.digitize.curve_checks import (
     check_curve_ends,
     check_curve_shape,
+    check_hidden_start,
     check_hops,
     check_seen,
     check_shade,
@@ -131,6 +132,7 @@ def check_plausibility(arms: Sequence[ArmTrace], curves: pd.DataFrame, at_risk: 
             if t_rows is not None and len(t_rows) else None
         out += check_curve_shape(arm.name, *raw, risk)
         out += check_seen(arm.name, arm.confidence)
+        out += check_hidden_start(arm.name, arm.hidden_start)
         out += check_shade(arm.name, arm.shade_change)
         out += check_under_text(arm.name, [(float(mapping.time(a)), float(mapping.time(b)),
                                             float(mapping.survival(ya)), float(mapping.survival(yb)))

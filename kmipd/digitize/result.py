@@ -102,6 +102,10 @@ class ArmTrace:
     #: Stretches where the line does not show, text covers it and its level falls across:
     #: ``(x_first, x_end, y_before, y_after)`` image pixels. Where it falls there was guessed.
     under_text: tuple[tuple[float, float, float, float], ...] = ()
+    #: Share of the plot's width between the curves' common start and the first column where
+    #: this arm's own line shows (0: from the start); the stretch before was taken to run
+    #: under another curve.
+    hidden_start: float = 0.0
     #: How far (0-255) the shade of a black or grey line changes between thirds of its trace
     #: (:func:`kmipd.digitize.curves.shade.shade_change`); NaN for coloured lines.
     shade_change: float = float("nan")

@@ -761,6 +761,30 @@ def test_an_arm_hidden_at_the_start_runs_under_the_steeper_arm_until_that_one_pa
     assert np.all(y[5:15] == 50.0)  # on at its own level once the steep arm fell past it
 
 
+def test_an_arm_hidden_at_the_start_runs_under_the_nearest_curve_above_not_the_top_one():
+    # three arms traced from the start; a fourth shows up only at x = 40, just under the lowest
+    # of them: it ran under that one (the top arm is far above: no drop across empty paper)
+    from kmipd.digitize.curves.arms import _fill_hidden
+
+    w = 80
+    x = np.arange(w, dtype=float)
+    top, middle, low = 10 + 0.5 * x, 10 + 1.5 * x, 10 + 2.0 * x  # levels (px, down = lower)
+    hidden = np.full(w, np.nan)
+    hidden[40:] = low[40:] + 3  # shows up 3 px under the lowest arm
+    y, x0 = _fill_hidden(hidden, 40, 0, 2.0, [top, middle, low])
+    assert x0 == 0
+    assert np.allclose(y[5:40], low[5:40])  # along the nearest curve, not the top one
+    assert np.all(np.diff(y[:45]) >= 0)
+
+
+def test_an_arm_whose_line_shows_late_is_doubted_for_its_guessed_start():
+    from kmipd.digitize.curve_checks import check_hidden_start
+
+    got = check_hidden_start("Arm D", 0.39)
+    assert [d.code for d in got] == ["hidden_start"] and "39%" in got[0].message
+    assert check_hidden_start("Arm D", 0.05) == []  # two arms that coincide for a while
+
+
 def test_grey_band_ink_is_the_band_not_the_lines_over_it_nor_crowded_marks():
     # a black arm's confidence band (black at low opacity: mid grey) behind a thin dark line,
     # and a grey arm whose crowded censor marks fill a strip as tall as a mark

@@ -348,7 +348,8 @@ def _finish(chosen: list[linestyle.Candidate], region: np.ndarray,
                             shade_change=np.nan if c.chromatic else shade_change(grey, steps),
                             shade=np.nan if c.chromatic else line_shade(grey, steps),
                             under_text=tuple((a + offset[0], b + offset[0], ya + offset[1],
-                                              yb + offset[1]) for a, b, ya, yb in hidden)))
+                                              yb + offset[1]) for a, b, ya, yb in hidden),
+                            hidden_start=(c.x_start - x0) / w))
     marks = drop_shared_ticks(marks, [c.runs for c in chosen], [c.colour_id for c in chosen])
     out = [replace(a, censor_px=m + np.array(offset, float) if len(m) else m) for a, m in zip(out, marks)]
     out.sort(key=lambda a: (a.steps_px[0, 1] if len(a.steps_px) else np.inf))
@@ -432,7 +433,7 @@ def _fill_hidden(y: np.ndarray, x_first: int, start: int, width: float,
 def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: np.ndarray,
                   runs=None) -> tuple[np.ndarray, int]:
     """Extend an arm that first shows up right of the common start along the curve it hides
-    under (the top one of the curves at or above its first level): both start at time 0.
+    under (the nearest of the curves at or above its first level): both start at time 0.
 
     The first visible piece may be the left bar of a censor mark ('+') at the foot of the arm's
     hidden drop: with a mark's upright there, the drop is where the covering curve drops, or
@@ -449,7 +450,12 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
         cand = np.isfinite(at) & (at <= first + tol) & np.isfinite(stack[:, start:x_first]).all(axis=1)
     if not cand.any():
         return y, x_first
-    follow = np.fmin.reduce(np.where(cand[:, None], stack, np.nan), axis=0)
+    # of the curves above, the nearest: one far above would have it fall across empty paper
+    # where it shows up; where the nearest is not traced, the lowest of the others above
+    near = cand & (at >= np.nanmax(np.where(cand, at, -np.inf)) - tol)
+    follow = np.fmin.reduce(np.where(near[:, None], stack, np.nan), axis=0)
+    lowest = np.fmax.reduce(np.where(cand[:, None], stack, np.nan), axis=0)
+    follow = np.where(np.isfinite(follow), follow, lowest)
     seg = follow[start:x_first]
     if not np.isfinite(seg).any():
         return y, x_first
