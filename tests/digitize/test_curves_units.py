@@ -804,3 +804,53 @@ def test_grey_band_ink_is_the_band_not_the_lines_over_it_nor_crowded_marks():
     assert not band[259:261, 100:700].any()  # the line over the band stays
     assert not band[440:462].any()  # the grey arm's marks stay
     assert not band[100:102].any()
+
+
+def _tail_scene():
+    """An upper curve whose end is a band of crowded marks, and a lower curve; the upper
+    curve's trace leapt (no riser) onto the lower curve's end."""
+    from kmipd.digitize.curves.trace import column_runs
+
+    alpha = np.zeros((200, 260), np.float32)
+    alpha[49:52, 0:200] = 1.0  # the upper line, 3 px thick, on to x = 199
+    for x in range(150, 200, 3):
+        alpha[43:58, x] = 1.0  # crowded '|' marks on its last stretch
+    alpha[119:122, 0:210] = 1.0  # the lower line
+    runs = column_runs(alpha)
+    upper = np.full(200, 50.0)
+    upper[158:] = 120.0  # leapt down at x = 158 and ran on along the lower line
+    lower = np.full(150, 120.0)  # the lower curve's trace stops at x = 149
+    return alpha, *(Candidate(0, 0, (0.0, 0.0, 0.0), False, 0, y, np.isfinite(y), 3.0, runs)
+                    for y in (upper, lower))
+
+
+def test_a_trace_that_leapt_off_its_marked_end_onto_a_lower_line_gets_its_end_back():
+    from kmipd.digitize.curves.tails import reclaim_tail
+
+    alpha, upper, lower = _tail_scene()
+    reclaim_tail(upper, [lower], 260, 200)
+    assert np.allclose(upper.y, 50.0, atol=1.0)
+    assert upper.x_start + len(upper.y) - 1 >= 197  # on to the end of its own ink
+
+
+def test_a_trace_that_falls_along_a_riser_keeps_its_end():
+    from kmipd.digitize.curves.tails import reclaim_tail
+    from kmipd.digitize.curves.trace import column_runs
+
+    alpha, upper, lower = _tail_scene()
+    alpha[50:121, 157:160] = 1.0  # a real drop at x = 158
+    upper.runs = lower.runs = column_runs(alpha)
+    before = upper.y.copy()
+    reclaim_tail(upper, [lower], 260, 200)
+    assert np.array_equal(upper.y, before)
+
+
+def test_a_trace_whose_upper_ink_is_another_arms_keeps_its_end():
+    from kmipd.digitize.curves.tails import reclaim_tail
+
+    alpha, upper, lower = _tail_scene()
+    other = Candidate(0, 1, (0.0, 0.0, 0.0), False, 140, np.full(60, 50.0), np.ones(60, bool),
+                      3.0, upper.runs)  # a third curve traced along the upper ink's end
+    before = upper.y.copy()
+    reclaim_tail(upper, [lower, other], 260, 200)
+    assert np.array_equal(upper.y, before)

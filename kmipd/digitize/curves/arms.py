@@ -29,7 +29,7 @@ from kmipd.digitize.curves.censor import drop_shared_ticks, find_censor_marks
 from kmipd.digitize.curves.ink import background_colour, ink_masks, mixing_fit, to_lab
 from kmipd.digitize.curves.profile import steps_from_profile
 from kmipd.digitize.curves.shade import line_shade, shade_change
-from kmipd.digitize.curves.tails import drop_below_text, untraced_tails
+from kmipd.digitize.curves.tails import drop_below_text, reclaim_tail, untraced_tails
 from kmipd.digitize.curves.tick_centres import level_through_ticks
 from kmipd.digitize.curves.trace import ALPHA_MIN, column_runs, line_width
 from kmipd.digitize.result import ArmTrace, PlotBox
@@ -265,6 +265,8 @@ def _trace_inks(region: np.ndarray, lab: np.ndarray, bg: np.ndarray, valid: np.n
             rgb = tuple(int(v) for v in kept[k].rgb)
             warnings.append(f"unsure: the ink of colour {rgb} could not be traced and was skipped, {internal_error(exc)}.")
     chosen, more = choose_arms(options, region.shape[1], n_arms)
+    for c in chosen:
+        reclaim_tail(c, [o for o in chosen if o is not c], *region.shape[1::-1])
     return chosen, warnings + more
 
 

@@ -140,3 +140,104 @@ def _text_starts_at(valid: np.ndarray, x: int, y: int, reach: int) -> bool:
     free = np.flatnonzero(row)
     first = int(free[-1]) + 1 if free.size else 0
     return x - first <= 2 * reach
+
+
+#: A leap onto another line near a curve's end: a fall of at least this many line widths (and
+#: this share of the plot's height) ...
+LEAP_WIDTHS = 4.0
+LEAP_SHARE = 0.04
+#: ... with no riser under it, after which the curve runs on for at most this share of the
+#: plot's width ...
+TAIL_SHARE = 0.15
+#: ... while the line's ink goes on at the level it fell from, with gaps (a dash pattern's)
+#: of at most this many line widths, over at least this share of the columns the curve ran on.
+TAIL_GAP_WIDTHS = 5.0
+TAIL_INK_SHARE = 0.6
+
+
+def reclaim_tail(c: Candidate, others: Sequence[Candidate], plot_width: int, plot_height: int
+                 ) -> None:
+    """Give back to curve ``c`` its own end, where its trace leapt onto another line, in place.
+
+    Crowded censor marks at a curve's end (administrative censoring) make its last stretch a
+    thick band, and a dashed line breaks it further: the chain may leave it and leap, across
+    empty paper, onto the end of a curve below. Where the trace falls near its end by a leap
+    with no riser under it (:data:`LEAP_WIDTHS`, :data:`TAIL_SHARE`) while the line's ink goes
+    on at the level it fell from and no other curve runs there, the end is that ink's.
+
+    Parameters
+    ----------
+    c : Candidate
+        The curve, changed in place.
+    others : sequence of Candidate
+        The other arms' curves.
+    plot_width, plot_height : int
+        The plot region's size (px).
+    """
+    ok = np.flatnonzero(np.isfinite(c.y))
+    if len(ok) < 3:
+        return
+    n = len(c.y)
+    min_leap = max(LEAP_WIDTHS * c.width, LEAP_SHARE * plot_height)
+    reach = int(np.ceil(LEAP_WIDTHS * c.width)) + 6  # a fall placed over a few columns
+    for k, a in enumerate(ok):
+        if n - a > TAIL_SHARE * plot_width + reach:
+            continue
+        upper = float(c.y[a])
+        foot = [b for b in ok[k + 1:] if b - a <= reach and c.y[b] - upper >= min_leap]
+        if not foot:
+            continue
+        b = foot[0]
+        x_a, x_b = c.x_start + a, c.x_start + b
+        if _riser(c.runs, x_a, x_b, upper, float(c.y[b]), c.width):
+            continue
+        cols, level = _ink_near_level(c.runs, x_a + 1, upper, float(c.y[b]), c.width)
+        if len(cols) < TAIL_INK_SHARE * (c.x_start + n - x_a - 1):
+            continue
+        xs = np.arange(x_a + 1, int(cols[-1]) + 1)
+        if any(np.nanmin(np.abs(_level(o, xs) - level), initial=np.inf) <= 2 * c.width + 2
+               for o in others):
+            continue  # another curve runs there: the ink is its
+        c.y = np.r_[c.y[:a + 1], np.full(len(xs), max(level, upper))]
+        c.visible = np.r_[c.visible[:a + 1], np.isin(xs, cols)]
+        c.notes.append(f"its end, traced onto a lower line at column {x_b}, was moved back to "
+                       "its own ink")
+        return
+
+
+def _level(o: Candidate, xs: np.ndarray) -> np.ndarray:
+    k = xs - o.x_start
+    out = np.full(len(xs), np.nan)
+    inside = (k >= 0) & (k < len(o.y))
+    out[inside] = o.y[k[inside]]
+    return out
+
+
+def _riser(runs, x_a: int, x_b: int, upper: float, lower: float, width: float) -> bool:
+    """Is there a vertical stroke over most of the fall between columns ``x_a`` and ``x_b``?"""
+    reach = int(np.ceil(width)) + 1
+    top, bottom = upper + width, lower - width
+    need = 0.6 * max(bottom - top, 1.0)
+    sel = (runs.x >= x_a - reach) & (runs.x <= x_b + reach)
+    cover = np.clip(np.minimum(runs.bottom[sel], bottom) - np.maximum(runs.top[sel], top) + 1, 0, None)
+    if not cover.size:
+        return False
+    per_col = np.bincount(runs.x[sel] - (x_a - reach), weights=cover)
+    return bool(per_col.max() >= need)
+
+
+def _ink_near_level(runs, x_from: int, upper: float, lower: float, width: float
+                   ) -> tuple[np.ndarray, float]:
+    """Columns from ``x_from`` on with ink (line, marks or a band of marks) at the line's level
+    just under ``upper`` (well above ``lower``), up to the first gap longer than
+    :data:`TAIL_GAP_WIDTHS` line widths; and that level (the median centre of the thin runs)."""
+    top, bottom = upper - width, min(upper + 3 * width + 3, (upper + lower) / 2)
+    sel = (runs.x >= x_from) & (runs.top <= bottom) & (runs.bottom >= top)
+    xs = np.unique(runs.x[sel])
+    if not len(xs) or xs[0] - x_from > TAIL_GAP_WIDTHS * width + 2:
+        return np.zeros(0, int), upper
+    gaps = np.flatnonzero(np.diff(xs) > TAIL_GAP_WIDTHS * width + 2)
+    xs = xs[:gaps[0] + 1] if len(gaps) else xs
+    thin = sel & (runs.x <= xs[-1]) & (runs.bottom - runs.top + 1 <= 2 * width + 2)
+    level = float(np.median(runs.centre[thin])) if thin.any() else upper
+    return xs, level
