@@ -854,3 +854,31 @@ def test_a_trace_whose_upper_ink_is_another_arms_keeps_its_end():
     before = upper.y.copy()
     reclaim_tail(upper, [lower, other], 260, 200)
     assert np.array_equal(upper.y, before)
+
+
+def test_a_speck_below_a_curves_end_is_not_its_end():
+    from kmipd.digitize.curves.tails import reclaim_tail
+    from kmipd.digitize.curves.trace import column_runs
+
+    alpha = np.zeros((200, 260), np.float32)
+    alpha[49:52, 0:150] = 1.0  # a curve censored flat at its end, x = 149
+    alpha[88:91, 175] = 1.0  # a speck 38 px below, 26 columns on
+    y = np.r_[np.full(150, 50.0), np.full(25, np.nan), 89.0]
+    c = Candidate(0, 0, (0.0, 0.0, 0.0), False, 0, y, np.isfinite(y), 3.0, column_runs(alpha))
+    reclaim_tail(c, [], 260, 200)
+    assert len(c.y) == 150 and np.all(c.y == 50.0)
+
+
+def test_a_last_drop_to_zero_partly_hidden_is_kept():
+    # the riser of a final drop to 0 shows in part (other curves' ink hides the rest)
+    from kmipd.digitize.curves.tails import reclaim_tail
+    from kmipd.digitize.curves.trace import column_runs
+
+    alpha = np.zeros((200, 260), np.float32)
+    alpha[49:52, 0:150] = 1.0
+    alpha[52:100, 149:151] = 1.0  # the riser's upper half
+    alpha[160:163, 150] = 1.0  # its foot at survival 0
+    y = np.r_[np.full(150, 50.0), 161.0]
+    c = Candidate(0, 0, (0.0, 0.0, 0.0), False, 0, y, np.isfinite(y), 3.0, column_runs(alpha))
+    reclaim_tail(c, [], 260, 200)
+    assert len(c.y) == 151 and c.y[-1] == 161.0

@@ -163,7 +163,8 @@ def reclaim_tail(c: Candidate, others: Sequence[Candidate], plot_width: int, plo
     thick band, and a dashed line breaks it further: the chain may leave it and leap, across
     empty paper, onto the end of a curve below. Where the trace falls near its end by a leap
     with no riser under it (:data:`LEAP_WIDTHS`, :data:`TAIL_SHARE`) while the line's ink goes
-    on at the level it fell from and no other curve runs there, the end is that ink's.
+    on at the level it fell from and no other curve runs there, the end is that ink's. Where
+    all that follows such a leap is a speck (a JPEG block, a tick's tip), the curve ends before it.
 
     Parameters
     ----------
@@ -180,19 +181,27 @@ def reclaim_tail(c: Candidate, others: Sequence[Candidate], plot_width: int, plo
     n = len(c.y)
     min_leap = max(LEAP_WIDTHS * c.width, LEAP_SHARE * plot_height)
     reach = int(np.ceil(LEAP_WIDTHS * c.width)) + 6  # a fall placed over a few columns
-    for k, a in enumerate(ok):
+    for k, a in enumerate(ok[:-1]):
         if n - a > TAIL_SHARE * plot_width + reach:
             continue
         upper = float(c.y[a])
+        b = ok[k + 1]
+        if c.y[b] - upper >= min_leap and c.visible[b:].sum() <= max(2.0, c.width) and \
+                _riser(c.runs, c.x_start + a, c.x_start + b, upper, float(c.y[b]), c.width) < 0.1:
+            # all that follows is a speck below the end (a JPEG block, a tick's tip), nothing
+            # of a line: the curve ends where it was last seen
+            c.y, c.visible = c.y[:a + 1].copy(), c.visible[:a + 1].copy()
+            c.notes.append(f"a speck at column {c.x_start + b}, below its end, was left out")
+            return
         foot = [b for b in ok[k + 1:] if b - a <= reach and c.y[b] - upper >= min_leap]
         if not foot:
             continue
         b = foot[0]
         x_a, x_b = c.x_start + a, c.x_start + b
-        if _riser(c.runs, x_a, x_b, upper, float(c.y[b]), c.width):
+        if _riser(c.runs, x_a, x_b, upper, float(c.y[b]), c.width) >= 0.6:
             continue
         cols, level = _ink_near_level(c.runs, x_a + 1, upper, float(c.y[b]), c.width)
-        if len(cols) < TAIL_INK_SHARE * (c.x_start + n - x_a - 1):
+        if len(cols) < TAIL_INK_SHARE * (c.x_start + n - x_a - 1) or cols[-1] < x_b + c.width:
             continue
         xs = np.arange(x_a + 1, int(cols[-1]) + 1)
         if any(np.nanmin(np.abs(_level(o, xs) - level), initial=np.inf) <= 2 * c.width + 2
@@ -213,17 +222,17 @@ def _level(o: Candidate, xs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _riser(runs, x_a: int, x_b: int, upper: float, lower: float, width: float) -> bool:
-    """Is there a vertical stroke over most of the fall between columns ``x_a`` and ``x_b``?"""
+def _riser(runs, x_a: int, x_b: int, upper: float, lower: float, width: float) -> float:
+    """The share of the fall between columns ``x_a`` and ``x_b`` that a vertical stroke
+    covers (the best column's)."""
     reach = int(np.ceil(width)) + 1
     top, bottom = upper + width, lower - width
-    need = 0.6 * max(bottom - top, 1.0)
     sel = (runs.x >= x_a - reach) & (runs.x <= x_b + reach)
     cover = np.clip(np.minimum(runs.bottom[sel], bottom) - np.maximum(runs.top[sel], top) + 1, 0, None)
     if not cover.size:
-        return False
+        return 0.0
     per_col = np.bincount(runs.x[sel] - (x_a - reach), weights=cover)
-    return bool(per_col.max() >= need)
+    return float(per_col.max() / max(bottom - top, 1.0))
 
 
 def _ink_near_level(runs, x_from: int, upper: float, lower: float, width: float
@@ -232,7 +241,9 @@ def _ink_near_level(runs, x_from: int, upper: float, lower: float, width: float
     just under ``upper`` (well above ``lower``), up to the first gap longer than
     :data:`TAIL_GAP_WIDTHS` line widths; and that level (the median centre of the thin runs)."""
     top, bottom = upper - width, min(upper + 3 * width + 3, (upper + lower) / 2)
-    sel = (runs.x >= x_from) & (runs.top <= bottom) & (runs.bottom >= top)
+    # (a riser, reaching halfway down to the foot, is not ink at the level)
+    sel = (runs.x >= x_from) & (runs.top <= bottom) & (runs.bottom >= top) & \
+        (runs.bottom <= (upper + lower) / 2)
     xs = np.unique(runs.x[sel])
     if not len(xs) or xs[0] - x_from > TAIL_GAP_WIDTHS * width + 2:
         return np.zeros(0, int), upper
