@@ -777,6 +777,20 @@ def test_an_arm_hidden_at_the_start_runs_under_the_nearest_curve_above_not_the_t
     assert np.all(np.diff(y[:45]) >= 0)
 
 
+def test_an_arm_hidden_at_the_start_does_not_run_under_a_curve_just_below_it():
+    # larynx: Stage II's riser shows under the top lines; Stage IV, which fell earlier, is a few
+    # pixels below its first level (within the tolerance) and must not be taken to carry it
+    from kmipd.digitize.curves.arms import _fill_hidden
+
+    w = 60
+    top = np.full(w, 10.0)
+    below = np.r_[np.full(10, 10.0), np.full(w - 10, 55.0)]  # fell at x = 10, 5 px below
+    hidden = np.full(w, np.nan)
+    hidden[40:] = 50.0
+    y, x0 = _fill_hidden(hidden, 40, 0, 2.0, [top, below])
+    assert x0 == 0 and np.all(y[:40] == 10.0)
+
+
 def test_an_arm_whose_line_shows_late_is_doubted_for_its_guessed_start():
     from kmipd.digitize.curve_checks import check_hidden_start
 

@@ -454,7 +454,11 @@ def _extend_start(y: np.ndarray, x_first: int, start: int, width: float, stack: 
         return y, x_first
     # of the curves above, the nearest: one far above would have it fall across empty paper
     # where it shows up; where the nearest is not traced, the lowest of the others above
-    near = cand & (at >= np.nanmax(np.where(cand, at, -np.inf)) - tol)
+    # (at its level or above it: the tolerance lets a curve a little below it count only when
+    # nothing is above)
+    level = cand & (at <= first + width + 1)
+    pool = level if level.any() else cand
+    near = pool & (at >= np.nanmax(np.where(pool, at, -np.inf)) - tol)
     follow = np.fmin.reduce(np.where(near[:, None], stack, np.nan), axis=0)
     lowest = np.fmax.reduce(np.where(cand[:, None], stack, np.nan), axis=0)
     follow = np.where(np.isfinite(follow), follow, lowest)
