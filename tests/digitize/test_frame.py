@@ -368,6 +368,27 @@ def test_name_arms_by_legend_else_by_end_survival():
     assert low.name == high.name == ""  # named copies; the arms given are not changed
 
 
+def test_a_thick_steep_start_is_at_1_at_time_zero_and_falls_just_after():
+    # a thick line overhangs the origin (pixel 100) by half its width; its first drops already
+    # show in those columns (levels 0.998, 0.99, 0.975): survival is 1 at 0, falling half a
+    # pixel later (0.05 time units), not 0.975 from time 0
+    from kmipd.digitize import curves_frame
+    from kmipd.digitize.result import ArmTrace
+
+    y = lambda s: 450 - 400 * s  # noqa: E731
+    steps = np.array([[97, y(0.998)], [98, y(0.99)], [99, y(0.975)], [130, y(0.95)], [400, y(0.5)]])
+    frame = curves_frame([ArmTrace((0, 0, 0), "solid", steps, name="A")], _mapping())
+    t, s = frame["time"].to_numpy(), frame["survival"].to_numpy()
+    assert t[0] == 0 and s[0] == 1.0
+    assert t[1] == pytest.approx(0.05) and s[1] == pytest.approx(0.975)
+    assert np.all(np.diff(t) > 0)
+    # a curve traced from a level just under 1 starts at 1 and falls where it was first read
+    late = np.array([[110, y(0.96)], [400, y(0.5)]])
+    frame = curves_frame([ArmTrace((0, 0, 0), "solid", late, name="B")], _mapping())
+    assert frame["survival"].iloc[0] == 1.0 and frame["time"].iloc[1] == pytest.approx(0.5)
+    assert frame["survival"].iloc[1] == pytest.approx(0.96)
+
+
 def test_curves_frame_is_monotone_from_time_zero():
     from kmipd.digitize import censor_frame, curves_frame
     from kmipd.digitize.result import ArmTrace
