@@ -10,15 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kmipd.digitize.curve_checks import START_MIN
 from kmipd.digitize.result import ArmTrace, AxisMapping, PlotBox
 
 #: A first curve point within this of survival 1 is the curve's start at 1 (line thickness and
 #: anti-aliasing move a traced centre by a fraction of a pixel).
 _START_SNAP = 0.015
-#: A curve whose first level read is at least this starts at 1 at time 0, the drops to that
-#: level unseen (crowded at the start, or under the other curves' shared start); lower, the
-#: axis or the trace is doubted instead (:data:`kmipd.digitize.curve_checks.START_MIN`).
-_START_LOW = 0.9
 #: Drops this close (pixels) to a whole number of time units are put on it (:func:`snap_whole_units`).
 WHOLE_UNIT_SNAP_PX = 0.1
 
@@ -61,10 +58,12 @@ def curves_frame(arms: list[ArmTrace], mapping: AxisMapping, t0: float = 0.0) ->
         if len(at_origin) > 1:
             later = t[at_origin[-1] + 1:]
             t[at_origin[1:]] = min(t0 + half_px, float(later[0])) if len(later) else t0 + half_px
-        if t0 == 0.0 and _START_LOW <= s[0] < 1.0 and (t[0] > t0 + 3 * half_px or falls_at_origin):
-            # survival is 1 at time 0: the drops down to the first level read fell between
-            # time 0 and its point (halfway; half a pixel in where it falls at the origin). A
-            # curve read flat from (within a pixel of) the origin is left as read (a misread axis)
+        if t0 == 0.0 and START_MIN <= s[0] < 1.0 and (t[0] > t0 + 3 * half_px or falls_at_origin):
+            # survival is 1 at time 0: the drops down to the first level read fell, unseen
+            # (crowded at the start, or under the curves' shared start), between time 0 and its
+            # point (halfway; half a pixel in where it falls at the origin). A start lower than
+            # START_MIN is doubted as a misread axis or trace instead; a curve read flat from
+            # (within a pixel of) the origin is left as read (a misread axis)
             drop = max(0.5 * t[0], half_px)
             if drop >= t[0] and (len(t) < 2 or drop < t[1]):
                 t, s = np.r_[0.0, drop, t[1:]], np.r_[1.0, s]

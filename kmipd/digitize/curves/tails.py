@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kmipd.digitize.curves.linestyle import Candidate
+from kmipd.digitize.curves.linestyle import Candidate, level_at
 
 #: Ink past the traces' end counts when it spans this share of the plot's width ...
 MIN_TAIL_SHARE = 0.08
@@ -151,7 +151,7 @@ LEAP_SHARE = 0.04
 TAIL_SHARE = 0.15
 #: ... while the line's ink goes on at the level it fell from, with gaps (a dash pattern's)
 #: of at most this many line widths, over at least this share of the columns the curve ran on.
-TAIL_GAP_WIDTHS = 5.0
+INK_GAP_WIDTHS = 5.0
 TAIL_INK_SHARE = 0.6
 
 
@@ -204,7 +204,7 @@ def reclaim_tail(c: Candidate, others: Sequence[Candidate], plot_width: int, plo
         if len(cols) < TAIL_INK_SHARE * (c.x_start + n - x_a - 1) or cols[-1] < x_b + c.width:
             continue
         xs = np.arange(x_a + 1, int(cols[-1]) + 1)
-        if any(np.nanmin(np.abs(_level(o, xs) - level), initial=np.inf) <= 2 * c.width + 2
+        if any(np.nanmin(np.abs(level_at(o, xs) - level), initial=np.inf) <= 2 * c.width + 2
                for o in others):
             continue  # another curve runs there: the ink is its
         c.y = np.r_[c.y[:a + 1], np.full(len(xs), max(level, upper))]
@@ -212,14 +212,6 @@ def reclaim_tail(c: Candidate, others: Sequence[Candidate], plot_width: int, plo
         c.notes.append(f"its end, traced onto a lower line at column {x_b}, was moved back to "
                        "its own ink")
         return
-
-
-def _level(o: Candidate, xs: np.ndarray) -> np.ndarray:
-    k = xs - o.x_start
-    out = np.full(len(xs), np.nan)
-    inside = (k >= 0) & (k < len(o.y))
-    out[inside] = o.y[k[inside]]
-    return out
 
 
 def _riser(runs, x_a: int, x_b: int, upper: float, lower: float, width: float) -> float:
@@ -239,15 +231,15 @@ def _ink_near_level(runs, x_from: int, upper: float, lower: float, width: float
                    ) -> tuple[np.ndarray, float]:
     """Columns from ``x_from`` on with ink (line, marks or a band of marks) at the line's level
     just under ``upper`` (well above ``lower``), up to the first gap longer than
-    :data:`TAIL_GAP_WIDTHS` line widths; and that level (the median centre of the thin runs)."""
+    :data:`INK_GAP_WIDTHS` line widths; and that level (the median centre of the thin runs)."""
     top, bottom = upper - width, min(upper + 3 * width + 3, (upper + lower) / 2)
     # (a riser, reaching halfway down to the foot, is not ink at the level)
     sel = (runs.x >= x_from) & (runs.top <= bottom) & (runs.bottom >= top) & \
         (runs.bottom <= (upper + lower) / 2)
     xs = np.unique(runs.x[sel])
-    if not len(xs) or xs[0] - x_from > TAIL_GAP_WIDTHS * width + 2:
+    if not len(xs) or xs[0] - x_from > INK_GAP_WIDTHS * width + 2:
         return np.zeros(0, int), upper
-    gaps = np.flatnonzero(np.diff(xs) > TAIL_GAP_WIDTHS * width + 2)
+    gaps = np.flatnonzero(np.diff(xs) > INK_GAP_WIDTHS * width + 2)
     xs = xs[:gaps[0] + 1] if len(gaps) else xs
     thin = sel & (runs.x <= xs[-1]) & (runs.bottom - runs.top + 1 <= 2 * width + 2)
     level = float(np.median(runs.centre[thin])) if thin.any() else upper
